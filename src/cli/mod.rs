@@ -1,0 +1,111 @@
+//! The command line: `run`, `validate`, `schema` and `mock serve`, each in its own module.
+
+mod files;
+mod mock;
+mod run;
+mod schema;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use files::render_input_error;
+
+#[derive(Debug, Parser)]
+#[command(name = "handoff", version, about = "Tests whether an EMR and a practice-management system really work together.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log what the harness does to stderr (repeat for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios against targets and score them side by side.
+    Run(RunArgs),
+    /// Parse and check scenario and target files without running anything.
+    Validate {
+        /// Scenario or target files (YAML).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of a file format.
+    Schema {
+        /// Which format; all three when omitted.
+        which: Option<SchemaKind>,
+    },
+    /// Run a vendor simulator on its own.
+    #[command(subcommand)]
+    Mock(MockCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario files or folders [default: ./scenarios].
+    pub scenarios: Vec<PathBuf>,
+    /// Target files or folders: simulator profiles or real systems [default: ./mocks].
+    #[arg(long = "target", short = 't')]
+    pub targets: Vec<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Where to write report.json [default: reports/<run-id>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Scenario,
+    Target,
+    Report,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MockCommand {
+    /// Serve a simulator profile on 127.0.0.1 until Ctrl-C.
+    Serve {
+        /// A simulator profile, such as mocks/interfaced-pair.yaml.
+        profile: PathBuf,
+        /// Port for the EMR's FHIR API (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        emr_port: u16,
+        /// Port for the PM's FHIR API (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        pm_port: u16,
+    },
+}
+
+/// Runs a command and returns the process exit code.
+pub fn dispatch(cli: Cli) -> u8 {
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate { files } => validate::validate(&files),
+        Command::Schema { which } => schema::print(which),
+        Command::Mock(MockCommand::Serve { profile, emr_port, pm_port }) => mock::serve(&profile, emr_port, pm_port),
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HANDOFF_LOG").unwrap_or_else(|_| default.into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}

@@ -1,0 +1,133 @@
+//! `handoff run`: load scenarios and targets, run them, print the scorecard, write report.json.
+
+use std::path::{Path, PathBuf};
+
+use super::files::{expand, render_input_error};
+use super::{Format, RunArgs};
+use crate::engine::{PlannedTarget, RunPlan, execute};
+use crate::exit;
+use crate::report::{RunReport, json, table};
+use crate::scenario::{InputError, Scenario, Target, load_scenario, load_target};
+
+pub fn run(args: RunArgs) -> u8 {
+    let scenario_paths = if args.scenarios.is_empty() { vec![PathBuf::from("scenarios")] } else { args.scenarios.clone() };
+    let target_paths = if args.targets.is_empty() { vec![PathBuf::from("mocks")] } else { args.targets.clone() };
+    let loaded = load_all(&scenario_paths, &target_paths);
+    let (scenarios, targets) = match loaded {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}", render_input_error(e));
+            }
+            return exit::BAD_INPUT;
+        }
+    };
+    let run_id = new_run_id();
+    let out_dir = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&run_id));
+    let plan = RunPlan {
+        run_id: run_id.clone(),
+        scenarios,
+        targets: targets.into_iter().map(|(source, target)| PlannedTarget { source, target }).collect(),
+    };
+    let runtime = match super::runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return exit::UNREACHABLE;
+        }
+    };
+    let started = jiff::Timestamp::now();
+    let outcomes = runtime.block_on(execute(&plan));
+    let report = RunReport::new(
+        &run_id,
+        started,
+        jiff::Timestamp::now(),
+        plan.scenarios.iter().map(|s| s.name.clone()).collect(),
+        outcomes,
+    );
+    let rendered_json = json::render(&report);
+    match args.format {
+        Format::Table => println!("{}", table::render(&report)),
+        Format::Json => println!("{rendered_json}"),
+    }
+    let written = std::fs::create_dir_all(&out_dir).and_then(|_| std::fs::write(out_dir.join("report.json"), &rendered_json));
+    match written {
+        Ok(()) => eprintln!("report: {}", out_dir.join("report.json").display()),
+        Err(e) => {
+            eprintln!("{}: cannot write the report: {e}", out_dir.display());
+            return exit::BAD_INPUT;
+        }
+    }
+    report.exit_code()
+}
+
+type Loaded = (Vec<Scenario>, Vec<(String, Target)>);
+
+/// Every scenario and target, or every problem found in them (not just the first).
+fn load_all(scenario_paths: &[PathBuf], target_paths: &[PathBuf]) -> Result<Loaded, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let mut scenarios: Vec<(PathBuf, Scenario)> = Vec::new();
+    let mut targets = Vec::new();
+    match expand(scenario_paths) {
+        Ok(files) if files.is_empty() => errors.push(InputError::whole_file(
+            &display(scenario_paths),
+            "holds no scenario files (*.yaml)",
+            Some("name scenario files, or run from the folder that holds scenarios/".into()),
+        )),
+        Ok(files) => {
+            for file in files {
+                match load_scenario(&file) {
+                    Ok(s) => scenarios.push((file, s)),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        Err(e) => errors.push(e),
+    }
+    match expand(target_paths) {
+        Ok(files) if files.is_empty() => errors.push(InputError::whole_file(
+            &display(target_paths),
+            "holds no target files (*.yaml)",
+            Some("name target files with --target, or run from the folder that holds mocks/".into()),
+        )),
+        Ok(files) => {
+            for file in files {
+                match load_target(&file) {
+                    Ok(t) => targets.push((file.display().to_string(), t)),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        Err(e) => errors.push(e),
+    }
+    for (i, (path, scenario)) in scenarios.iter().enumerate() {
+        if let Some((first, _)) = scenarios[..i].iter().find(|(_, s)| s.name == scenario.name) {
+            errors.push(InputError::whole_file(
+                &path.display().to_string(),
+                format!("the scenario name `{}` is already used by {}", scenario.name, first.display()),
+                Some("scenario names label findings, so each must be unique".into()),
+            ));
+        }
+    }
+    for (i, (path, target)) in targets.iter().enumerate() {
+        if let Some((first, _)) = targets[..i].iter().find(|(_, t)| t.name == target.name) {
+            errors.push(InputError::whole_file(
+                path,
+                format!("the target name `{}` is already used by {first}", target.name),
+                Some("target names head the scorecard's columns, so each must be unique".into()),
+            ));
+        }
+    }
+    if errors.is_empty() { Ok((scenarios.into_iter().map(|(_, s)| s).collect(), targets)) } else { Err(errors) }
+}
+
+fn display(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Sortable by time, unique enough for two runs started in the same second.
+fn new_run_id() -> String {
+    let now = jiff::Timestamp::now();
+    let salt = (now.subsec_nanosecond() as u32 ^ std::process::id().rotate_left(16)) & 0xffff;
+    format!("{}-{salt:04x}", now.strftime("%Y%m%dT%H%M%SZ"))
+}

@@ -1,0 +1,388 @@
+//! The FHIR R4 REST adapter: the same code reaches the embedded simulators and a vendor's FHIR server.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::FHIR_JSON;
+use super::resources::{self as fhir, Unreadable};
+use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
+use crate::model::{Coverage, Patient};
+
+/// A page of search results is followed at most this many times, so a server that links in a loop cannot hang a run.
+const MAX_PAGES: usize = 100;
+/// No single FHIR response a flow needs is larger than this.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+pub struct FhirAdapter {
+    base: String,
+    http: reqwest::Client,
+    bearer: Option<String>,
+    timeout: Duration,
+}
+
+impl FhirAdapter {
+    pub fn new(base_url: &str, bearer: Option<String>, timeout: Duration) -> Result<FhirAdapter, AdapterError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AdapterError::Config(format!("cannot build an HTTP client: {e}")))?;
+        Ok(FhirAdapter { base: base_url.trim_end_matches('/').to_string(), http, bearer, timeout })
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else if path.is_empty() {
+            self.base.clone()
+        } else {
+            format!("{}/{}", self.base, path)
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>, if_match: Option<&str>) -> Result<Value, AdapterError> {
+        let url = self.url(path);
+        let mut request = self.http.request(method, &url).header("Accept", FHIR_JSON);
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(version) = if_match {
+            request = request.header("If-Match", format!("W/\"{version}\""));
+        }
+        if let Some(body) = body {
+            request = request.header("Content-Type", FHIR_JSON).body(body.to_string());
+        }
+        let response = request.send().await.map_err(|e| self.transport_error(&url, e))?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = read_limited(response, &url).await.map_err(|e| self.transport_error(&url, e))??;
+        let value: Value = if bytes.is_empty() {
+            Value::Null
+        } else if content_type.starts_with(FHIR_JSON) || content_type.starts_with("application/json") {
+            serde_json::from_slice(&bytes).map_err(|e| AdapterError::Malformed {
+                url: url.clone(),
+                expected: "FHIR JSON",
+                detail: e.to_string(),
+            })?
+        } else if status.is_success() {
+            return Err(AdapterError::Malformed {
+                url,
+                expected: "FHIR JSON",
+                detail: format!("content type `{content_type}`"),
+            });
+        } else {
+            Value::Null
+        };
+        if status.is_success() {
+            Ok(value)
+        } else {
+            Err(AdapterError::Http { url, status: status.as_u16(), outcome: outcome_text(&value) })
+        }
+    }
+
+    fn transport_error(&self, url: &str, error: reqwest::Error) -> AdapterError {
+        if error.is_timeout() {
+            AdapterError::Timeout { url: url.to_string(), seconds: self.timeout.as_secs_f64() }
+        } else {
+            let mut cause = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(s) = source {
+                cause = s.to_string();
+                source = s.source();
+            }
+            AdapterError::Unreachable { url: url.to_string(), cause }
+        }
+    }
+
+    async fn create(&self, resource: &Value) -> Result<String, AdapterError> {
+        let resource_type = resource["resourceType"].as_str().unwrap_or_default();
+        let created = self.send(Method::POST, resource_type, Some(resource), None).await?;
+        id_of(&created, &self.url(resource_type))
+    }
+
+    async fn read(&self, resource_type: &str, id: &str) -> Result<Value, AdapterError> {
+        self.send(Method::GET, &format!("{resource_type}/{id}"), None, None).await
+    }
+
+    /// Every match of a search, following `Bundle.link[next]` across pages.
+    async fn search(&self, resource_type: &str, params: &[(&str, &str)]) -> Result<Vec<Value>, AdapterError> {
+        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        let mut next = Some(format!("{resource_type}?{}", query.join("&")));
+        let mut found = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let Some(path) = next.take() else { break };
+            let bundle = self.send(Method::GET, &path, None, None).await?;
+            if bundle["resourceType"] != "Bundle" {
+                return Err(AdapterError::Malformed {
+                    url: self.url(&path),
+                    expected: "FHIR searchset Bundle",
+                    detail: format!("resourceType is {}", bundle["resourceType"]),
+                });
+            }
+            for entry in bundle["entry"].as_array().into_iter().flatten() {
+                let resource = &entry["resource"];
+                let is_match = entry["search"]["mode"].as_str().is_none_or(|m| m == "match");
+                if resource["resourceType"] == resource_type && is_match {
+                    found.push(resource.clone());
+                }
+            }
+            next = bundle["link"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|l| l["relation"] == "next")
+                .and_then(|l| l["url"].as_str())
+                .map(str::to_string);
+        }
+        Ok(found)
+    }
+
+    fn readable<T>(&self, what: &str, result: Result<T, Unreadable>) -> Result<T, AdapterError> {
+        result.map_err(|Unreadable(detail)| AdapterError::Malformed { url: self.url(what), expected: "FHIR R4 resource", detail })
+    }
+
+    async fn coverage_of(&self, patient_id: &str) -> Result<Vec<Versioned<Coverage>>, AdapterError> {
+        let found = self.search("Coverage", &[("beneficiary", &format!("Patient/{patient_id}"))]).await?;
+        found.iter().map(|r| Ok(versioned(r, self.readable("Coverage", fhir::coverage_from_fhir(r))?))).collect()
+    }
+
+    async fn documentation(&self, patient_id: &str) -> Result<Records, AdapterError> {
+        let encounters = self.search("Encounter", &[("patient", &format!("Patient/{patient_id}"))]).await?;
+        let Some(encounter) = encounters.iter().max_by_key(|e| e["meta"]["lastUpdated"].as_str().unwrap_or_default().to_string()) else {
+            return Ok(Records::Documentation(None));
+        };
+        let encounter_id = encounter["id"].as_str().unwrap_or_default();
+        let conditions = self.search("Condition", &[("encounter", &format!("Encounter/{encounter_id}"))]).await?;
+        let diagnoses = fhir::encounter_diagnoses(encounter, |id| {
+            conditions
+                .iter()
+                .find(|c| c["id"] == id)
+                .and_then(|c| c["code"]["coding"][0]["code"].as_str())
+                .map(str::to_string)
+        });
+        let charge_items = self.search("ChargeItem", &[("context", &format!("Encounter/{encounter_id}"))]).await?;
+        let charges = charge_items
+            .iter()
+            .map(|c| self.readable("ChargeItem", fhir::charge_from_fhir(c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let documented = self.readable("Encounter", fhir::encounter_from_fhir(encounter, diagnoses, &charges))?;
+        Ok(Records::Documentation(Some(versioned(encounter, documented))))
+    }
+
+    async fn claims(&self, patient_id: &str) -> Result<Records, AdapterError> {
+        let found = self.search("Claim", &[("patient", &format!("Patient/{patient_id}"))]).await?;
+        let mut claims = Vec::new();
+        for resource in &found {
+            let coverage = match fhir::claim_coverage_id(resource) {
+                Some(id) => Some(self.readable("Coverage", fhir::coverage_from_fhir(&self.read("Coverage", id).await?))?),
+                None => None,
+            };
+            let id = resource["id"].as_str().unwrap_or_default();
+            let claim = self.readable("Claim", fhir::claim_from_fhir(resource, id, coverage.as_ref()))?;
+            claims.push(versioned(resource, claim));
+        }
+        Ok(Records::Claims(claims))
+    }
+
+    async fn update_patient(&self, id: &str, patient: &Patient, tracking: &crate::model::Identifier) -> Result<Applied, AdapterError> {
+        let current = self.read("Patient", id).await?;
+        let version = current["meta"]["versionId"].as_str().map(str::to_string);
+        // Start from what the system holds, so fields it keeps that the model does not are not wiped.
+        let mut updated = current.clone();
+        let fresh = fhir::patient_to_fhir(&tracked(patient, tracking));
+        for key in ["name", "telecom", "address", "gender", "birthDate"] {
+            match fresh.get(key) {
+                Some(v) => updated[key] = v.clone(),
+                None => {
+                    if let Some(o) = updated.as_object_mut() {
+                        o.remove(key);
+                    }
+                }
+            }
+        }
+        self.send(Method::PUT, &format!("Patient/{id}"), Some(&updated), version.as_deref()).await?;
+        Ok(Applied { id: Some(id.to_string()) })
+    }
+}
+
+#[async_trait]
+impl Adapter for FhirAdapter {
+    fn endpoint(&self) -> String {
+        self.base.clone()
+    }
+
+    async fn apply(&self, action: Action<'_>) -> Result<Applied, AdapterError> {
+        match action {
+            Action::Register { patient, tracking } => {
+                let id = self.create(&fhir::patient_to_fhir(&tracked(patient, tracking))).await?;
+                if let Some(coverage) = &patient.coverage {
+                    self.create(&fhir::coverage_to_fhir(coverage, &id)).await?;
+                }
+                Ok(Applied { id: Some(id) })
+            }
+            Action::UpdatePatient { id, patient, tracking } => self.update_patient(id, patient, tracking).await,
+            Action::Schedule { patient_id, appointment } => {
+                let id = self.create(&fhir::appointment_to_fhir(appointment, patient_id)).await?;
+                Ok(Applied { id: Some(id) })
+            }
+            Action::Document { patient_id, encounter } => {
+                let bundle = fhir::documentation_bundle(encounter, patient_id);
+                let response = self.send(Method::POST, "", Some(&bundle), None).await.map_err(|e| not_supported_on(e, "FHIR transactions (documenting a visit)"))?;
+                let encounter_id = response["entry"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e["response"]["location"].as_str())
+                    .find(|l| l.starts_with("Encounter/"))
+                    .and_then(|l| l.split('/').nth(1))
+                    .map(str::to_string);
+                Ok(Applied { id: encounter_id })
+            }
+            Action::BuildClaim { patient_id } => {
+                let parameters = json!({ "resourceType": "Parameters" });
+                let claim = self
+                    .send(Method::POST, &format!("Patient/{patient_id}/$build-claim"), Some(&parameters), None)
+                    .await
+                    .map_err(|e| not_supported_on(e, "building a claim (operation $build-claim)"))?;
+                Ok(Applied { id: Some(id_of(&claim, &self.url("Claim"))?) })
+            }
+        }
+    }
+
+    async fn fetch(&self, query: Query<'_>) -> Result<Records, AdapterError> {
+        match query {
+            Query::PatientByIdentifier(identifier) => {
+                let token = format!("{}|{}", identifier.system, identifier.value);
+                let found = self.search("Patient", &[("identifier", &token)]).await?;
+                let patients = found
+                    .iter()
+                    .map(|r| Ok(versioned(r, self.readable("Patient", fhir::patient_from_fhir(r))?)))
+                    .collect::<Result<_, AdapterError>>()?;
+                Ok(Records::Patients(patients))
+            }
+            Query::Coverage { patient_id } => Ok(Records::Coverages(self.coverage_of(patient_id).await?)),
+            Query::Appointments { patient_id } => {
+                let found = self.search("Appointment", &[("patient", &format!("Patient/{patient_id}"))]).await?;
+                let appointments = found
+                    .iter()
+                    .map(|r| Ok(versioned(r, self.readable("Appointment", fhir::appointment_from_fhir(r))?)))
+                    .collect::<Result<_, AdapterError>>()?;
+                Ok(Records::Appointments(appointments))
+            }
+            Query::Documentation { patient_id } => self.documentation(patient_id).await,
+            Query::Charges { patient_id } => {
+                let found = self.search("ChargeItem", &[("patient", &format!("Patient/{patient_id}"))]).await?;
+                let charges = found
+                    .iter()
+                    .map(|r| Ok(versioned(r, self.readable("ChargeItem", fhir::charge_from_fhir(r))?)))
+                    .collect::<Result<_, AdapterError>>()?;
+                Ok(Records::Charges(charges))
+            }
+            Query::Claims { patient_id } => self.claims(patient_id).await,
+        }
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<Result<Vec<u8>, AdapterError>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BODY_BYTES {
+            return Ok(Err(AdapterError::Malformed {
+                url: url.to_string(),
+                expected: "a FHIR response",
+                detail: format!("the body is over {MAX_BODY_BYTES} bytes"),
+            }));
+        }
+    }
+    Ok(Ok(body))
+}
+
+/// The patient with the harness's tracking identifier, so the record can be found again in any system.
+fn tracked(patient: &Patient, tracking: &crate::model::Identifier) -> Patient {
+    let mut patient = patient.clone();
+    if !patient.identifiers.contains(tracking) {
+        patient.identifiers.push(tracking.clone());
+    }
+    patient
+}
+
+fn versioned<T>(resource: &Value, value: T) -> Versioned<T> {
+    Versioned {
+        id: resource["id"].as_str().unwrap_or_default().to_string(),
+        version: resource["meta"]["versionId"].as_str().map(str::to_string),
+        value,
+    }
+}
+
+fn id_of(resource: &Value, url: &str) -> Result<String, AdapterError> {
+    resource["id"].as_str().map(str::to_string).ok_or_else(|| AdapterError::Malformed {
+        url: url.to_string(),
+        expected: "FHIR resource",
+        detail: "the created resource has no id".into(),
+    })
+}
+
+/// The issue texts of an OperationOutcome, which is what a vendor says went wrong.
+fn outcome_text(body: &Value) -> Option<String> {
+    if body["resourceType"] != "OperationOutcome" {
+        return None;
+    }
+    let texts: Vec<String> = body["issue"]
+        .as_array()?
+        .iter()
+        .filter_map(|i| i["diagnostics"].as_str().or_else(|| i["details"]["text"].as_str()).map(str::to_string))
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("; "))
+}
+
+fn not_supported_on(error: AdapterError, what: &str) -> AdapterError {
+    match error {
+        AdapterError::Http { status, .. }
+            if [StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED, StatusCode::NOT_IMPLEMENTED]
+                .iter()
+                .any(|s| s.as_u16() == status) =>
+        {
+            AdapterError::NotSupported { what: what.to_string() }
+        }
+        other => other,
+    }
+}
+
+/// Search values carry `|`, `/` and spaces; percent-encode all but the unreserved characters.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_token_searches() {
+        assert_eq!(encode("urn:handoff|a b"), "urn%3Ahandoff%7Ca%20b");
+        assert_eq!(encode("Patient/12"), "Patient/12");
+    }
+
+    #[test]
+    fn reads_the_issue_text_of_an_operation_outcome() {
+        let body = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "diagnostics": "birthDate is required"}]});
+        assert_eq!(outcome_text(&body).as_deref(), Some("birthDate is required"));
+        assert_eq!(outcome_text(&json!({"resourceType": "Patient"})), None);
+    }
+}

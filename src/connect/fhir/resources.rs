@@ -1,0 +1,593 @@
+//! Canonical model ⇄ FHIR R4 JSON, for the resources a register-to-claim flow touches.
+
+use serde_json::{Value, json};
+
+use crate::model::{
+    Address, Appointment, Charge, Claim, ClaimLine, Coverage, Date, DateTime, Diagnosis, Encounter, HumanName,
+    Identifier, Patient, Relationship, ServiceLine, Sex,
+};
+
+pub const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
+pub const ICD10CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
+pub const CPT: &str = "http://www.ama-assn.org/go/cpt";
+pub const HCPCS: &str = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets";
+pub const POS: &str = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set";
+pub const SUBSCRIBER_RELATIONSHIP: &str = "http://terminology.hl7.org/CodeSystem/subscriber-relationship";
+/// ChargeItem has no modifier or place-of-service element in R4, so they travel as extensions.
+pub const MODIFIER_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition/procedure-modifier";
+pub const POS_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition/place-of-service";
+
+/// A FHIR resource that could not be read into the model, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable(pub String);
+
+type Read<T> = Result<T, Unreadable>;
+
+fn missing(what: &str) -> Unreadable {
+    Unreadable(format!("{what} is missing"))
+}
+
+fn procedure_system(code: &str) -> &'static str {
+    // HCPCS Level II codes start with a letter; CPT codes with a digit.
+    if code.starts_with(|c: char| c.is_ascii_alphabetic()) { HCPCS } else { CPT }
+}
+
+pub fn coding(system: &str, code: &str) -> Value {
+    json!({ "coding": [{ "system": system, "code": code }] })
+}
+
+fn npi_reference(npi: &str) -> Value {
+    json!({ "identifier": { "system": NPI, "value": npi } })
+}
+
+pub fn reference(resource_type: &str, id: &str) -> Value {
+    json!({ "reference": format!("{resource_type}/{id}") })
+}
+
+/// The id in a `Type/id` reference, if it is of that type.
+pub fn reference_id<'a>(value: &'a Value, resource_type: &str) -> Option<&'a str> {
+    value.get("reference")?.as_str()?.strip_prefix(resource_type)?.strip_prefix('/')
+}
+
+fn first_code<'a>(concept: &'a Value) -> Option<&'a str> {
+    concept.get("coding")?.as_array()?.first()?.get("code")?.as_str()
+}
+
+fn str_at<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key)?.as_str()
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn date_at(value: &Value, key: &str) -> Read<Date> {
+    str_at(value, key).ok_or_else(|| missing(key))?.parse().map_err(Unreadable)
+}
+
+fn performer_npi(value: &Value) -> Option<&str> {
+    value.get("identifier")?.get("value")?.as_str()
+}
+
+// ---- Patient ----
+
+pub fn patient_to_fhir(patient: &Patient) -> Value {
+    let identifiers: Vec<Value> =
+        patient.identifiers.iter().map(|i| json!({ "system": i.system, "value": i.value })).collect();
+    let mut resource = json!({
+        "resourceType": "Patient",
+        "identifier": identifiers,
+        "name": [{ "use": "official", "family": patient.name.family, "given": patient.name.given }],
+        "gender": patient.sex.as_str(),
+        "birthDate": patient.birth_date.to_string(),
+    });
+    if let Some(phone) = &patient.phone {
+        resource["telecom"] = json!([{ "system": "phone", "value": phone, "use": "home" }]);
+    }
+    if let Some(a) = &patient.address {
+        resource["address"] = json!([{
+            "use": "home", "line": a.line, "city": a.city, "state": a.state, "postalCode": a.postal_code
+        }]);
+    }
+    resource
+}
+
+pub fn patient_from_fhir(resource: &Value) -> Read<Patient> {
+    let name = resource
+        .get("name")
+        .and_then(Value::as_array)
+        .and_then(|names| {
+            names
+                .iter()
+                .find(|n| str_at(n, "use") == Some("official"))
+                .or_else(|| names.first())
+        })
+        .ok_or_else(|| missing("Patient.name"))?;
+    let phone = resource
+        .get("telecom")
+        .and_then(Value::as_array)
+        .and_then(|t| t.iter().find(|c| str_at(c, "system") == Some("phone")))
+        .and_then(|c| str_at(c, "value"))
+        .map(str::to_string);
+    let address = resource
+        .get("address")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .map(|a| Address {
+            line: strings(a.get("line")),
+            city: str_at(a, "city").unwrap_or_default().to_string(),
+            state: str_at(a, "state").unwrap_or_default().to_string(),
+            postal_code: str_at(a, "postalCode").unwrap_or_default().to_string(),
+        });
+    let identifiers = resource
+        .get("identifier")
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|i| {
+                    Some(Identifier {
+                        system: str_at(i, "system")?.to_string(),
+                        value: str_at(i, "value")?.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Patient {
+        name: HumanName {
+            given: strings(name.get("given")),
+            family: str_at(name, "family").unwrap_or_default().to_string(),
+        },
+        birth_date: date_at(resource, "birthDate")?,
+        sex: Sex::from_code(str_at(resource, "gender").unwrap_or("unknown")),
+        address,
+        phone,
+        identifiers,
+        coverage: None,
+    })
+}
+
+// ---- Coverage ----
+
+pub fn coverage_to_fhir(coverage: &Coverage, patient_id: &str) -> Value {
+    json!({
+        "resourceType": "Coverage",
+        "status": "active",
+        "beneficiary": reference("Patient", patient_id),
+        "subscriberId": coverage.member_id,
+        "relationship": coding(SUBSCRIBER_RELATIONSHIP, coverage.relationship.as_str()),
+        "payor": [{ "display": coverage.payer }],
+    })
+}
+
+pub fn coverage_from_fhir(resource: &Value) -> Read<Coverage> {
+    Ok(Coverage {
+        payer: resource
+            .get("payor")
+            .and_then(|p| p.get(0))
+            .and_then(|p| str_at(p, "display"))
+            .ok_or_else(|| missing("Coverage.payor.display"))?
+            .to_string(),
+        member_id: str_at(resource, "subscriberId").ok_or_else(|| missing("Coverage.subscriberId"))?.to_string(),
+        relationship: Relationship::from_code(
+            resource.get("relationship").and_then(first_code).unwrap_or("self"),
+        ),
+    })
+}
+
+// ---- Appointment ----
+
+pub fn appointment_to_fhir(appointment: &Appointment, patient_id: &str) -> Value {
+    let end = appointment.start.0 + jiff::Span::new().minutes(i64::from(appointment.minutes));
+    json!({
+        "resourceType": "Appointment",
+        "status": "booked",
+        "start": format!("{}:00Z", appointment.start),
+        "end": format!("{}:00Z", DateTime(end)),
+        "minutesDuration": appointment.minutes,
+        "participant": [
+            { "actor": reference("Patient", patient_id), "status": "accepted" },
+            { "actor": npi_reference(&appointment.provider_npi), "status": "accepted" },
+        ],
+    })
+}
+
+pub fn appointment_patient(resource: &Value) -> Option<&str> {
+    resource
+        .get("participant")?
+        .as_array()?
+        .iter()
+        .find_map(|p| reference_id(p.get("actor")?, "Patient"))
+}
+
+pub fn appointment_from_fhir(resource: &Value) -> Read<Appointment> {
+    let start: DateTime = str_at(resource, "start").ok_or_else(|| missing("Appointment.start"))?.parse().map_err(Unreadable)?;
+    let minutes = match resource.get("minutesDuration").and_then(Value::as_u64) {
+        Some(m) => m,
+        None => {
+            let end: DateTime = str_at(resource, "end").ok_or_else(|| missing("Appointment.end"))?.parse().map_err(Unreadable)?;
+            let span = start.0.until(end.0).map_err(|e| Unreadable(e.to_string()))?;
+            span.total(jiff::Unit::Minute).map_err(|e| Unreadable(e.to_string()))? as u64
+        }
+    };
+    let provider_npi = resource
+        .get("participant")
+        .and_then(Value::as_array)
+        .and_then(|ps| ps.iter().find_map(|p| performer_npi(p.get("actor")?)))
+        .unwrap_or_default()
+        .to_string();
+    Ok(Appointment { start, minutes: u32::try_from(minutes).unwrap_or(u32::MAX), provider_npi })
+}
+
+// ---- Documentation: Condition, Encounter, Procedure, ChargeItem ----
+
+/// The visit as one FHIR transaction, so the encounter, its diagnoses and its charges arrive together or not at all.
+pub fn documentation_bundle(encounter: &Encounter, patient_id: &str) -> Value {
+    let subject = reference("Patient", patient_id);
+    let encounter_ref = json!({ "reference": "urn:uuid:encounter" });
+    let mut entries = Vec::new();
+    for (i, dx) in encounter.diagnoses.iter().enumerate() {
+        entries.push(entry(
+            &format!("urn:uuid:condition-{}", i + 1),
+            json!({
+                "resourceType": "Condition",
+                "clinicalStatus": coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
+                "verificationStatus": coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"),
+                "category": [coding("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis")],
+                "code": coding(ICD10CM, &dx.code),
+                "subject": subject,
+                "encounter": encounter_ref,
+            }),
+        ));
+    }
+    let diagnoses: Vec<Value> = (1..=encounter.diagnoses.len())
+        .map(|rank| {
+            json!({
+                "condition": { "reference": format!("urn:uuid:condition-{rank}") },
+                "use": coding("http://terminology.hl7.org/CodeSystem/diagnosis-role", "billing"),
+                "rank": rank,
+            })
+        })
+        .collect();
+    entries.push(entry(
+        "urn:uuid:encounter",
+        json!({
+            "resourceType": "Encounter",
+            "status": "finished",
+            "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB" },
+            "subject": subject,
+            "period": { "start": encounter.date_of_service.to_string(), "end": encounter.date_of_service.to_string() },
+            "participant": [{ "individual": npi_reference(&encounter.rendering_npi) }],
+            "diagnosis": diagnoses,
+        }),
+    ));
+    for (i, line) in encounter.service_lines.iter().enumerate() {
+        let procedure = format!("urn:uuid:procedure-{}", i + 1);
+        entries.push(entry(
+            &procedure,
+            json!({
+                "resourceType": "Procedure",
+                "status": "completed",
+                "code": coding(procedure_system(&line.code), &line.code),
+                "subject": subject,
+                "encounter": encounter_ref,
+                "performedDateTime": line.date_of_service.to_string(),
+                "performer": [{ "actor": npi_reference(&line.rendering_npi) }],
+            }),
+        ));
+        let charge = Charge {
+            code: line.code.clone(),
+            modifiers: line.modifiers.clone(),
+            units: line.units,
+            diagnoses: encounter.line_diagnoses(line),
+            place_of_service: line.place_of_service.clone(),
+            date_of_service: line.date_of_service,
+            rendering_npi: line.rendering_npi.clone(),
+        };
+        let mut charge_item = charge_to_fhir(&charge, &subject, &encounter_ref);
+        charge_item["service"] = json!([{ "reference": procedure }]);
+        entries.push(entry(&format!("urn:uuid:charge-{}", i + 1), charge_item));
+    }
+    json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
+}
+
+fn entry(full_url: &str, resource: Value) -> Value {
+    let resource_type = resource["resourceType"].as_str().unwrap_or_default().to_string();
+    json!({ "fullUrl": full_url, "resource": resource, "request": { "method": "POST", "url": resource_type } })
+}
+
+pub fn charge_to_fhir(charge: &Charge, subject: &Value, encounter: &Value) -> Value {
+    let mut extension: Vec<Value> = charge
+        .modifiers
+        .iter()
+        .map(|m| json!({ "url": MODIFIER_EXTENSION, "valueCoding": { "system": CPT, "code": m } }))
+        .collect();
+    extension.push(json!({ "url": POS_EXTENSION, "valueCoding": { "system": POS, "code": charge.place_of_service } }));
+    json!({
+        "resourceType": "ChargeItem",
+        "extension": extension,
+        "status": "billable",
+        "code": coding(procedure_system(&charge.code), &charge.code),
+        "subject": subject,
+        "context": encounter,
+        "occurrenceDateTime": charge.date_of_service.to_string(),
+        "performer": [{ "actor": npi_reference(&charge.rendering_npi) }],
+        "quantity": { "value": charge.units },
+        "reason": charge.diagnoses.iter().map(|d| coding(ICD10CM, d)).collect::<Vec<_>>(),
+    })
+}
+
+pub fn charge_from_fhir(resource: &Value) -> Read<Charge> {
+    let extensions = resource.get("extension").and_then(Value::as_array).cloned().unwrap_or_default();
+    let coded = |url: &str| -> Vec<String> {
+        extensions
+            .iter()
+            .filter(|e| str_at(e, "url") == Some(url))
+            .filter_map(|e| e.get("valueCoding")?.get("code")?.as_str().map(str::to_string))
+            .collect()
+    };
+    Ok(Charge {
+        code: resource.get("code").and_then(first_code).ok_or_else(|| missing("ChargeItem.code"))?.to_string(),
+        modifiers: coded(MODIFIER_EXTENSION),
+        units: resource.get("quantity").and_then(|q| q.get("value")).and_then(Value::as_f64).unwrap_or(1.0),
+        diagnoses: resource
+            .get("reason")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(first_code).map(str::to_string).collect())
+            .unwrap_or_default(),
+        place_of_service: coded(POS_EXTENSION).into_iter().next().unwrap_or_default(),
+        date_of_service: date_at(resource, "occurrenceDateTime")?,
+        rendering_npi: resource
+            .get("performer")
+            .and_then(|p| p.get(0))
+            .and_then(|p| performer_npi(p.get("actor")?))
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
+/// The encounter's diagnoses in rank order, given a way to read each referenced Condition's code.
+pub fn encounter_diagnoses(encounter: &Value, condition_code: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut ranked: Vec<(u64, String)> = encounter
+        .get("diagnosis")
+        .and_then(Value::as_array)
+        .map(|ds| {
+            ds.iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    let id = reference_id(d.get("condition")?, "Condition")?;
+                    let rank = d.get("rank").and_then(Value::as_u64).unwrap_or(i as u64 + 1);
+                    Some((rank, condition_code(id)?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked.into_iter().map(|(_, code)| code).collect()
+}
+
+/// The documented visit read back: diagnoses from the encounter, service lines from its charges.
+pub fn encounter_from_fhir(encounter: &Value, diagnoses: Vec<String>, charges: &[Charge]) -> Read<Encounter> {
+    let period = encounter.get("period").ok_or_else(|| missing("Encounter.period"))?;
+    let date_of_service = date_at(period, "start")?;
+    let rendering_npi = encounter
+        .get("participant")
+        .and_then(|p| p.get(0))
+        .and_then(|p| performer_npi(p.get("individual")?))
+        .unwrap_or_default()
+        .to_string();
+    let service_lines = charges
+        .iter()
+        .map(|c| ServiceLine {
+            code: c.code.clone(),
+            modifiers: c.modifiers.clone(),
+            units: c.units,
+            dx_pointers: pointers(&diagnoses, &c.diagnoses),
+            place_of_service: c.place_of_service.clone(),
+            date_of_service: c.date_of_service,
+            rendering_npi: c.rendering_npi.clone(),
+        })
+        .collect();
+    Ok(Encounter {
+        date_of_service,
+        place_of_service: charges.first().map(|c| c.place_of_service.clone()).unwrap_or_default(),
+        rendering_npi,
+        diagnoses: diagnoses.into_iter().map(|code| Diagnosis { code }).collect(),
+        service_lines,
+    })
+}
+
+/// 1-based positions of `codes` in `diagnoses`; a code not on the list has no pointer.
+pub fn pointers(diagnoses: &[String], codes: &[String]) -> Vec<u8> {
+    codes
+        .iter()
+        .filter_map(|c| diagnoses.iter().position(|d| d == c))
+        .filter_map(|p| u8::try_from(p + 1).ok())
+        .collect()
+}
+
+// ---- Claim ----
+
+/// A professional claim built from charges, as a PM would.
+pub fn claim_to_fhir(claim: &Claim, patient_id: &str, coverage_id: Option<&str>, created: &str) -> Value {
+    let mut care_team: Vec<String> = Vec::new();
+    let items: Vec<Value> = claim
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let team = match care_team.iter().position(|n| n == &line.rendering_npi) {
+                Some(p) => p + 1,
+                None => {
+                    care_team.push(line.rendering_npi.clone());
+                    care_team.len()
+                }
+            };
+            json!({
+                "sequence": i + 1,
+                "careTeamSequence": [team],
+                "diagnosisSequence": line.dx_pointers,
+                "productOrService": coding(procedure_system(&line.code), &line.code),
+                "modifier": line.modifiers.iter().map(|m| coding(CPT, m)).collect::<Vec<_>>(),
+                "servicedDate": line.date_of_service.to_string(),
+                "locationCodeableConcept": coding(POS, &line.place_of_service),
+                "quantity": { "value": line.units },
+                "unitPrice": { "value": round2(line.charge / line.units), "currency": "USD" },
+                "net": { "value": round2(line.charge), "currency": "USD" },
+            })
+        })
+        .collect();
+    let mut insurance = json!({ "sequence": 1, "focal": true, "coverage": { "display": claim.payer } });
+    if let Some(id) = coverage_id {
+        insurance["coverage"] = reference("Coverage", id);
+    }
+    json!({
+        "resourceType": "Claim",
+        "status": "active",
+        "type": coding("http://terminology.hl7.org/CodeSystem/claim-type", "professional"),
+        "use": "claim",
+        "patient": reference("Patient", patient_id),
+        "created": created,
+        "insurer": { "display": claim.payer },
+        "provider": npi_reference(claim.lines.first().map(|l| l.rendering_npi.as_str()).unwrap_or_default()),
+        "priority": coding("http://terminology.hl7.org/CodeSystem/processpriority", "normal"),
+        "careTeam": care_team.iter().enumerate().map(|(i, npi)| json!({
+            "sequence": i + 1,
+            "provider": npi_reference(npi),
+            "role": coding("http://terminology.hl7.org/CodeSystem/claimcareteamrole", "primary"),
+        })).collect::<Vec<_>>(),
+        "diagnosis": claim.diagnoses.iter().enumerate().map(|(i, code)| json!({
+            "sequence": i + 1,
+            "diagnosisCodeableConcept": coding(ICD10CM, code),
+        })).collect::<Vec<_>>(),
+        "insurance": [insurance],
+        "item": items,
+        "total": { "value": round2(claim.total_charge), "currency": "USD" },
+    })
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// The claim's coverage reference, which the caller resolves to read the member id.
+pub fn claim_coverage_id(resource: &Value) -> Option<&str> {
+    reference_id(resource.get("insurance")?.get(0)?.get("coverage")?, "Coverage")
+}
+
+pub fn claim_from_fhir(resource: &Value, id: &str, coverage: Option<&Coverage>) -> Read<Claim> {
+    let diagnoses: Vec<String> = resource
+        .get("diagnosis")
+        .and_then(Value::as_array)
+        .map(|ds| ds.iter().filter_map(|d| first_code(d.get("diagnosisCodeableConcept")?)).map(str::to_string).collect())
+        .unwrap_or_default();
+    let care_team: Vec<(u64, String)> = resource
+        .get("careTeam")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(|m| Some((m.get("sequence")?.as_u64()?, performer_npi(m.get("provider")?)?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut lines = Vec::new();
+    for item in resource.get("item").and_then(Value::as_array).into_iter().flatten() {
+        let team = item.get("careTeamSequence").and_then(|t| t.get(0)).and_then(Value::as_u64);
+        lines.push(ClaimLine {
+            code: item.get("productOrService").and_then(first_code).ok_or_else(|| missing("Claim.item.productOrService"))?.to_string(),
+            modifiers: item
+                .get("modifier")
+                .and_then(Value::as_array)
+                .map(|m| m.iter().filter_map(first_code).map(str::to_string).collect())
+                .unwrap_or_default(),
+            units: item.get("quantity").and_then(|q| q.get("value")).and_then(Value::as_f64).unwrap_or(1.0),
+            dx_pointers: item
+                .get("diagnosisSequence")
+                .and_then(Value::as_array)
+                .map(|s| s.iter().filter_map(Value::as_u64).filter_map(|p| u8::try_from(p).ok()).collect())
+                .unwrap_or_default(),
+            place_of_service: item.get("locationCodeableConcept").and_then(first_code).unwrap_or_default().to_string(),
+            date_of_service: date_at(item, "servicedDate")?,
+            rendering_npi: care_team.iter().find(|(s, _)| Some(*s) == team).map(|(_, n)| n.clone()).unwrap_or_default(),
+            charge: item.get("net").and_then(|n| n.get("value")).and_then(Value::as_f64).unwrap_or(0.0),
+        });
+    }
+    Ok(Claim {
+        id: id.to_string(),
+        payer: coverage
+            .map(|c| c.payer.clone())
+            .or_else(|| resource.get("insurer").and_then(|i| str_at(i, "display")).map(str::to_string))
+            .unwrap_or_default(),
+        member_id: coverage.map(|c| c.member_id.clone()).unwrap_or_default(),
+        diagnoses,
+        lines,
+        total_charge: resource.get("total").and_then(|t| t.get("value")).and_then(Value::as_f64).unwrap_or(0.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ana() -> Patient {
+        Patient {
+            name: HumanName { given: vec!["Ana".into(), "Maria".into()], family: "Lopez-Hernandez".into() },
+            birth_date: "1958-03-12".parse().unwrap(),
+            sex: Sex::Female,
+            address: Some(Address {
+                line: vec!["1200 Bayview Ave Apt 4B".into()],
+                city: "Tampa".into(),
+                state: "FL".into(),
+                postal_code: "33606".into(),
+            }),
+            phone: Some("(813) 555-0142".into()),
+            identifiers: vec![],
+            coverage: None,
+        }
+    }
+
+    #[test]
+    fn patient_survives_the_round_trip_with_its_tracking_identifier() {
+        let tracking = Identifier { system: "urn:handoff".into(), value: "t-1".into() };
+        let fhir = patient_to_fhir(&Patient { identifiers: vec![tracking.clone()], ..ana() });
+        assert_eq!(fhir["name"][0]["given"][1], "Maria");
+        let back = patient_from_fhir(&fhir).unwrap();
+        assert_eq!(back.identifiers, vec![tracking]);
+        assert_eq!(Patient { identifiers: vec![], ..back }, ana());
+    }
+
+    #[test]
+    fn appointment_duration_is_read_from_end_when_minutes_are_absent() {
+        let appt = Appointment { start: "2026-12-01T09:00".parse().unwrap(), minutes: 30, provider_npi: "1234567893".into() };
+        let mut fhir = appointment_to_fhir(&appt, "p1");
+        assert_eq!(fhir["end"], "2026-12-01T09:30:00Z");
+        fhir.as_object_mut().unwrap().remove("minutesDuration");
+        assert_eq!(appointment_from_fhir(&fhir).unwrap(), appt);
+        assert_eq!(appointment_patient(&fhir), Some("p1"));
+    }
+
+    #[test]
+    fn charge_keeps_modifiers_and_place_of_service_in_extensions() {
+        let charge = Charge {
+            code: "99204".into(),
+            modifiers: vec!["25".into(), "GC".into()],
+            units: 1.0,
+            diagnoses: vec!["M17.11".into(), "E11.65".into()],
+            place_of_service: "11".into(),
+            date_of_service: "2026-12-01".parse().unwrap(),
+            rendering_npi: "1234567893".into(),
+        };
+        let fhir = charge_to_fhir(&charge, &reference("Patient", "p"), &reference("Encounter", "e"));
+        assert_eq!(fhir["code"]["coding"][0]["system"], CPT);
+        assert_eq!(charge_from_fhir(&fhir).unwrap(), charge);
+    }
+
+    #[test]
+    fn pointers_skip_codes_the_claim_does_not_list() {
+        let dx = vec!["A".to_string(), "B".to_string()];
+        assert_eq!(pointers(&dx, &["B".into(), "C".into(), "A".into()]), vec![2, 1]);
+    }
+}

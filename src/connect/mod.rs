@@ -1,0 +1,8 @@
+//! Adapters: the one way the engine reaches a system, real or simulated. Each knows one wire format and nothing of scoring.
+
+mod adapter;
+mod error;
+pub mod fhir;
+
+pub use adapter::{Action, Adapter, Applied, Query, Records, Versioned};
+pub use error::AdapterError;

@@ -1,0 +1,156 @@
+//! Field-by-field comparison of one record as two systems hold it, each difference typed.
+
+use serde_json::{Value, json};
+
+use super::FindingKind;
+use super::normalise;
+use crate::model::{Appointment, Coverage, Patient};
+
+/// One field that did not agree exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDiff {
+    pub field: String,
+    pub expected: Value,
+    pub actual: Value,
+    pub kind: FindingKind,
+}
+
+/// How many fields were expected, and which of them differed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comparison {
+    pub fields: usize,
+    pub diffs: Vec<FieldDiff>,
+}
+
+impl Comparison {
+    /// Differences that count: a format-only difference is reported but agrees.
+    pub fn disagreements(&self) -> usize {
+        self.diffs.iter().filter(|d| d.kind != FindingKind::FormatOnly).count()
+    }
+
+    fn field(&mut self, name: impl Into<String>, expected: Option<&str>, actual: Option<&str>, norm: fn(&str) -> String) {
+        let Some(expected) = expected.filter(|e| !e.trim().is_empty()) else { return };
+        self.fields += 1;
+        let actual = actual.filter(|a| !a.trim().is_empty());
+        let kind = match actual {
+            Some(a) if a == expected => return,
+            None => FindingKind::MissingField,
+            Some(a) if norm(a) == norm(expected) => FindingKind::FormatOnly,
+            Some(a) if norm(expected).starts_with(&norm(a)) => FindingKind::Truncated,
+            Some(_) => FindingKind::Mismatch,
+        };
+        self.diffs.push(FieldDiff { field: name.into(), expected: json!(expected), actual: json!(actual), kind });
+    }
+}
+
+fn exact(value: &str) -> String {
+    value.to_string()
+}
+
+fn postal(value: &str) -> String {
+    value.chars().filter(char::is_ascii_digit).take(5).collect()
+}
+
+pub fn compare_patient(expected: &Patient, actual: &Patient) -> Comparison {
+    let mut c = Comparison::default();
+    for (i, given) in expected.name.given.iter().enumerate() {
+        c.field(format!("name.given[{}]", i + 1), Some(given), actual.name.given.get(i).map(String::as_str), normalise::text);
+    }
+    c.field("name.family", Some(&expected.name.family), Some(&actual.name.family), normalise::text);
+    c.field("birth_date", Some(&expected.birth_date.to_string()), Some(&actual.birth_date.to_string()), exact);
+    c.field("sex", Some(expected.sex.as_str()), Some(actual.sex.as_str()), exact);
+    if let Some(address) = &expected.address {
+        let other = actual.address.as_ref();
+        for (i, line) in address.line.iter().enumerate() {
+            let actual_line = other.and_then(|a| a.line.get(i)).map(String::as_str);
+            c.field(format!("address.line[{}]", i + 1), Some(line), actual_line, normalise::address_line);
+        }
+        c.field("address.city", Some(&address.city), other.map(|a| a.city.as_str()), normalise::text);
+        c.field("address.state", Some(&address.state), other.map(|a| a.state.as_str()), normalise::text);
+        c.field("address.postal_code", Some(&address.postal_code), other.map(|a| a.postal_code.as_str()), postal);
+    }
+    c.field("phone", expected.phone.as_deref(), actual.phone.as_deref(), normalise::phone);
+    c
+}
+
+/// How many fields a person keys to register this patient and their coverage.
+pub fn patient_fields(patient: &Patient) -> usize {
+    let coverage = patient.coverage.as_ref().map(|c| compare_coverage(c, c).fields).unwrap_or(0);
+    compare_patient(patient, patient).fields + coverage
+}
+
+pub fn compare_coverage(expected: &Coverage, actual: &Coverage) -> Comparison {
+    let mut c = Comparison::default();
+    c.field("payer", Some(&expected.payer), Some(&actual.payer), normalise::text);
+    c.field("member_id", Some(&expected.member_id), Some(&actual.member_id), normalise::text);
+    c.field("relationship", Some(expected.relationship.as_str()), Some(actual.relationship.as_str()), exact);
+    c
+}
+
+pub fn compare_appointment(expected: &Appointment, actual: &Appointment) -> Comparison {
+    let mut c = Comparison::default();
+    c.field("start", Some(&expected.start.to_string()), Some(&actual.start.to_string()), exact);
+    c.field("minutes", Some(&expected.minutes.to_string()), Some(&actual.minutes.to_string()), exact);
+    c.field("provider_npi", Some(&expected.provider_npi), Some(&actual.provider_npi), exact);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Address, HumanName, Sex};
+
+    fn ana() -> Patient {
+        Patient {
+            name: HumanName { given: vec!["Ana".into(), "Maria".into()], family: "Lopez-Hernandez".into() },
+            birth_date: "1958-03-12".parse().unwrap(),
+            sex: Sex::Female,
+            address: Some(Address {
+                line: vec!["1200 Bayview Ave Apt 4B".into()],
+                city: "Tampa".into(),
+                state: "FL".into(),
+                postal_code: "33606".into(),
+            }),
+            phone: Some("(813) 555-0142".into()),
+            identifiers: vec![],
+            coverage: None,
+        }
+    }
+
+    #[test]
+    fn the_same_patient_agrees_on_all_ten_fields() {
+        let c = compare_patient(&ana(), &ana());
+        assert_eq!((c.fields, c.diffs.len()), (10, 0));
+    }
+
+    #[test]
+    fn a_cut_family_name_is_truncated_not_mismatched() {
+        let mut held = ana();
+        held.name.family = "Lopez-Hern".into();
+        let c = compare_patient(&ana(), &held);
+        assert_eq!(c.diffs.len(), 1);
+        assert_eq!(c.diffs[0].field, "name.family");
+        assert_eq!(c.diffs[0].kind, FindingKind::Truncated);
+        assert_eq!(c.diffs[0].actual, json!("Lopez-Hern"));
+    }
+
+    #[test]
+    fn form_only_differences_are_reported_but_agree() {
+        let mut held = ana();
+        held.phone = Some("813-555-0142".into());
+        held.address.as_mut().unwrap().line[0] = "1200 BAYVIEW AVENUE APARTMENT 4B".into();
+        let c = compare_patient(&ana(), &held);
+        assert_eq!(c.diffs.len(), 2);
+        assert!(c.diffs.iter().all(|d| d.kind == FindingKind::FormatOnly));
+        assert_eq!(c.disagreements(), 0);
+    }
+
+    #[test]
+    fn a_dropped_middle_name_is_a_missing_field() {
+        let mut held = ana();
+        held.name.given.truncate(1);
+        let c = compare_patient(&ana(), &held);
+        assert_eq!(c.diffs[0].field, "name.given[2]");
+        assert_eq!(c.diffs[0].kind, FindingKind::MissingField);
+    }
+}

@@ -1,0 +1,109 @@
+//! A finding: one typed difference or failure, with the evidence a person needs to act on it.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// A record or field that did not arrive, or arrived different, in the other system.
+    Sync,
+    /// A documented billing element that did not reach the claim exactly.
+    Handoff,
+    /// Work done twice: fields keyed again, records duplicated, functions paid for twice.
+    Redundancy,
+    /// A claim that breaks a coding or billing rule.
+    Rule,
+    /// A system that failed to do what was asked.
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    MissingRecord,
+    MissingField,
+    Mismatch,
+    Truncated,
+    Late,
+    DuplicateRecord,
+    /// Differs only in form (case, spacing, punctuation, abbreviations): reported, but agrees.
+    FormatOnly,
+    Changed,
+    Dropped,
+    Added,
+    DuplicateEntry,
+    Unreachable,
+    Timeout,
+    HttpError,
+    MalformedResponse,
+    NotSupported,
+    Configuration,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::MissingRecord => "missing_record",
+            FindingKind::MissingField => "missing_field",
+            FindingKind::Mismatch => "mismatch",
+            FindingKind::Truncated => "truncated",
+            FindingKind::Late => "late",
+            FindingKind::DuplicateRecord => "duplicate_record",
+            FindingKind::FormatOnly => "format_only",
+            FindingKind::Changed => "changed",
+            FindingKind::Dropped => "dropped",
+            FindingKind::Added => "added",
+            FindingKind::DuplicateEntry => "duplicate_entry",
+            FindingKind::Unreachable => "unreachable",
+            FindingKind::Timeout => "timeout",
+            FindingKind::HttpError => "http_error",
+            FindingKind::MalformedResponse => "malformed_response",
+            FindingKind::NotSupported => "not_supported",
+            FindingKind::Configuration => "configuration",
+        }
+    }
+
+    pub fn from_adapter_kind(kind: &str) -> FindingKind {
+        match kind {
+            "unreachable" => FindingKind::Unreachable,
+            "timeout" => FindingKind::Timeout,
+            "http_error" => FindingKind::HttpError,
+            "malformed_response" => FindingKind::MalformedResponse,
+            "not_supported" => FindingKind::NotSupported,
+            _ => FindingKind::Configuration,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    pub category: Category,
+    pub kind: FindingKind,
+    pub scenario: String,
+    /// 1-based position of the step in the scenario.
+    pub step: usize,
+    /// The step's action (`expect_synced`, `expect_claim`, ...).
+    pub action: String,
+    /// The kind of record (`patient`, `appointment`, `charge`, `claim`, ...).
+    pub record: String,
+    /// The field within the record, as a path (`name.family`, `line[1].modifier[2]`).
+    pub field: String,
+    /// What should have been there.
+    pub expected: Value,
+    /// What the system held (null if nothing).
+    pub actual: Value,
+    /// The system the actual value was read from.
+    pub system: Role,
+    /// For billing elements: where on the way from chart to claim the value first changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// False for differences that are reported but do not count against a score.
+    pub counts: bool,
+    pub message: String,
+}

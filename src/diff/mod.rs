@@ -1,0 +1,11 @@
+//! Comparing what systems hold: normalisers, field-by-field record comparison, and the lineage of each billing element from chart to claim. No I/O.
+
+mod compare;
+mod finding;
+mod lineage;
+mod normalise;
+
+pub use compare::{FieldDiff, compare_appointment, compare_coverage, compare_patient, patient_fields};
+pub use finding::{Category, Finding, FindingKind};
+pub use lineage::{ElementTrace, Hop, HopRecords, Lineage, trace};
+pub use normalise::{address_line, phone, text};

@@ -1,0 +1,606 @@
+//! One scenario against one target, step by step: actions go out through the adapters, expectations read back and compare.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
+use super::poll;
+use crate::connect::{Action, Adapter, AdapterError, Query, Records, Versioned};
+use crate::diff::{self, Category, Finding, FindingKind, HopRecords, compare_appointment, compare_coverage, compare_patient};
+use crate::model::{Appointment, Charge, Coverage, Diagnosis, Encounter, Identifier, Patient, Role, ServiceLine};
+use crate::scenario::{Document, RecordKind, Scenario, Step, UpdatePatient};
+
+/// The identifier system the harness stamps on every patient it registers, to find them again in any system.
+pub const TRACKING_SYSTEM: &str = "urn:handoff:tracking";
+
+/// The adapters that play each role for one target.
+#[derive(Clone)]
+pub struct Systems {
+    pub emr: Arc<dyn Adapter>,
+    pub pm: Arc<dyn Adapter>,
+}
+
+impl Systems {
+    fn at(&self, role: Role) -> &dyn Adapter {
+        match role {
+            Role::Emr => self.emr.as_ref(),
+            Role::Pm => self.pm.as_ref(),
+        }
+    }
+}
+
+/// The steps after a stop cannot run: there is no patient, or no system, to run them on.
+struct Stop;
+
+/// What a record looks like in one system, for `expect_synced`.
+#[derive(Debug, Clone)]
+enum Held {
+    Patient(Patient),
+    Coverage(Coverage),
+    Appointment(Appointment),
+}
+
+#[derive(Debug, Clone)]
+struct Found {
+    id: String,
+    version: Option<String>,
+    held: Held,
+    /// Further records for the same patient: the system made duplicates.
+    duplicates: usize,
+}
+
+const CHARGES: &str = "charge";
+
+pub async fn run_flow(scenario: &Scenario, systems: &Systems, tracking_value: String) -> FlowOutcome {
+    let mut flow = Flow {
+        systems,
+        tracking: Identifier { system: TRACKING_SYSTEM.into(), value: tracking_value },
+        keyed: scenario.patient.clone(),
+        patient_ids: HashMap::new(),
+        origin: HashMap::new(),
+        changed_at: HashMap::new(),
+        seen_version: HashMap::new(),
+        appointment: None,
+        documented: None,
+        out: FlowOutcome { scenario: scenario.name.clone(), ..Default::default() },
+        step: 0,
+        action: "",
+    };
+    let mut stopped = false;
+    for (index, step) in scenario.steps.iter().enumerate() {
+        flow.step = index + 1;
+        flow.action = step.label();
+        if stopped {
+            flow.out.steps.push(StepResult {
+                step: flow.step,
+                action: flow.action.into(),
+                status: StepStatus::Skipped,
+                message: Some("an earlier step could not be done".into()),
+                elapsed_ms: 0,
+            });
+            continue;
+        }
+        let started = Instant::now();
+        let before = flow.out.findings.len();
+        let result = flow.run_step(&step.value).await;
+        let new = &flow.out.findings[before..];
+        let status = if new.iter().any(|f| f.category == Category::System) {
+            StepStatus::Error
+        } else if new.iter().any(|f| f.counts) {
+            StepStatus::Failed
+        } else {
+            StepStatus::Passed
+        };
+        let message = new.iter().find(|f| f.counts).map(|f| f.message.clone());
+        flow.out.steps.push(StepResult {
+            step: flow.step,
+            action: flow.action.into(),
+            status,
+            message,
+            elapsed_ms: millis(started.elapsed()),
+        });
+        stopped = result.is_err();
+    }
+    let mut identities: Vec<Identity> =
+        flow.patient_ids.iter().map(|(role, id)| Identity { role: *role, patient_id: id.clone() }).collect();
+    identities.sort_by_key(|i| i.role);
+    flow.out.identities = identities;
+    flow.out
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+struct Flow<'a> {
+    systems: &'a Systems,
+    tracking: Identifier,
+    /// The patient as staff last keyed them: the truth every system is held to.
+    keyed: Patient,
+    patient_ids: HashMap<Role, String>,
+    /// Where each kind of record was last keyed, and when.
+    origin: HashMap<&'static str, Role>,
+    changed_at: HashMap<&'static str, Instant>,
+    /// The version of each record last judged in each system, so an update is judged once it lands.
+    seen_version: HashMap<(Role, &'static str), String>,
+    appointment: Option<Appointment>,
+    documented: Option<Encounter>,
+    out: FlowOutcome,
+    step: usize,
+    action: &'static str,
+}
+
+impl Flow<'_> {
+    async fn run_step(&mut self, step: &Step) -> Result<(), Stop> {
+        match step {
+            Step::Register(r) => self.register(r.at).await,
+            Step::UpdatePatient(u) => self.update_patient(u).await,
+            Step::Schedule(s) => {
+                let patient_id = self.patient_at(s.at).await?;
+                let appointment = Appointment { start: s.start, minutes: s.minutes, provider_npi: s.provider_npi.clone() };
+                self.act(s.at, "appointment", Action::Schedule { patient_id: &patient_id, appointment: &appointment }).await?;
+                self.keyed(RecordKind::Appointment.as_str(), s.at, 3);
+                self.appointment = Some(appointment);
+                Ok(())
+            }
+            Step::Document(d) => self.document(d).await,
+            Step::BuildClaim(b) => {
+                let patient_id = self.patient_at(b.at).await?;
+                self.act(b.at, "claim", Action::BuildClaim { patient_id: &patient_id }).await?;
+                Ok(())
+            }
+            Step::ExpectSynced(e) => {
+                self.expect_synced(e.record, e.at, e.within.0).await;
+                Ok(())
+            }
+            Step::ExpectCharges(e) => {
+                self.expect_charges(e.at, e.within.0).await;
+                Ok(())
+            }
+            Step::ExpectClaim(e) => {
+                self.expect_claim(e.at).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn finding(&self, category: Category, kind: FindingKind, record: &str, field: &str, system: Role) -> Finding {
+        Finding {
+            category,
+            kind,
+            scenario: self.out.scenario.clone(),
+            step: self.step,
+            action: self.action.to_string(),
+            record: record.to_string(),
+            field: field.to_string(),
+            expected: Value::Null,
+            actual: Value::Null,
+            system,
+            hop: None,
+            latency_ms: None,
+            counts: kind != FindingKind::FormatOnly,
+            message: String::new(),
+        }
+    }
+
+    fn system_error(&mut self, role: Role, record: &str, error: &AdapterError) {
+        let mut f = self.finding(Category::System, FindingKind::from_adapter_kind(error.kind()), record, "", role);
+        f.message = format!("{} ({role}): {error}", self.action);
+        self.out.unreachable |= error.is_unreachable();
+        self.out.findings.push(f);
+    }
+
+    fn keyed(&mut self, record: &'static str, at: Role, fields: usize) {
+        self.origin.insert(record, at);
+        self.changed_at.insert(record, Instant::now());
+        self.out.tallies.keyed_fields += fields;
+    }
+
+    async fn act(&mut self, role: Role, record: &str, action: Action<'_>) -> Result<Option<String>, Stop> {
+        match self.systems.at(role).apply(action).await {
+            Ok(applied) => Ok(applied.id),
+            Err(error) => {
+                self.system_error(role, record, &error);
+                Err(Stop)
+            }
+        }
+    }
+
+    async fn register(&mut self, at: Role) -> Result<(), Stop> {
+        let (keyed, tracking) = (self.keyed.clone(), self.tracking.clone());
+        let id = self.act(at, "patient", Action::Register { patient: &keyed, tracking: &tracking }).await?;
+        match id {
+            Some(id) => {
+                self.patient_ids.insert(at, id);
+            }
+            None => {
+                self.lookup_patient(at).await?;
+            }
+        }
+        if keyed.coverage.is_some() {
+            self.origin.insert(RecordKind::Coverage.as_str(), at);
+            self.changed_at.insert(RecordKind::Coverage.as_str(), Instant::now());
+        }
+        self.keyed(RecordKind::Patient.as_str(), at, diff::patient_fields(&keyed));
+        Ok(())
+    }
+
+    async fn update_patient(&mut self, update: &UpdatePatient) -> Result<(), Stop> {
+        let id = self.patient_at(update.at).await?;
+        let mut fields = 0;
+        if let Some(name) = &update.name {
+            fields += name.given.len() + 1;
+            self.keyed.name = name.clone();
+        }
+        if let Some(address) = &update.address {
+            fields += address.line.len() + 3;
+            self.keyed.address = Some(address.clone());
+        }
+        if let Some(phone) = &update.phone {
+            fields += 1;
+            self.keyed.phone = Some(phone.clone());
+        }
+        let (keyed, tracking) = (self.keyed.clone(), self.tracking.clone());
+        self.act(update.at, "patient", Action::UpdatePatient { id: &id, patient: &keyed, tracking: &tracking }).await?;
+        self.keyed(RecordKind::Patient.as_str(), update.at, fields);
+        Ok(())
+    }
+
+    async fn document(&mut self, doc: &Document) -> Result<(), Stop> {
+        let patient_id = self.patient_at(doc.at).await?;
+        let scheduled = self.appointment.as_ref();
+        // Validation guarantees a schedule step when these are not written out.
+        let date_of_service = doc.date_of_service.or(scheduled.map(|a| a.start.date())).unwrap_or(crate::model::Date(jiff::civil::date(1970, 1, 1)));
+        let rendering_npi = doc.rendering_npi.clone().or(scheduled.map(|a| a.provider_npi.clone())).unwrap_or_default();
+        let encounter = Encounter {
+            date_of_service,
+            place_of_service: doc.place_of_service.clone(),
+            rendering_npi: rendering_npi.clone(),
+            diagnoses: doc.diagnoses.iter().map(|code| Diagnosis { code: code.clone() }).collect(),
+            service_lines: doc
+                .services
+                .iter()
+                .map(|s| ServiceLine {
+                    code: s.code.clone(),
+                    modifiers: s.modifiers.clone(),
+                    units: s.units,
+                    dx_pointers: s.dx.clone(),
+                    place_of_service: doc.place_of_service.clone(),
+                    date_of_service,
+                    rendering_npi: rendering_npi.clone(),
+                })
+                .collect(),
+        };
+        self.act(doc.at, "encounter", Action::Document { patient_id: &patient_id, encounter: &encounter }).await?;
+        let elements = encounter.diagnoses.len()
+            + encounter.service_lines.iter().map(|l| 5 + l.modifiers.len() + l.dx_pointers.len()).sum::<usize>();
+        self.keyed(CHARGES, doc.at, elements);
+        self.documented = Some(encounter);
+        Ok(())
+    }
+
+    /// The patient's id in a system; if staff cannot find them there, they key them in again, which is counted.
+    async fn patient_at(&mut self, role: Role) -> Result<String, Stop> {
+        if let Some(id) = self.lookup_patient(role).await? {
+            return Ok(id);
+        }
+        let (keyed, tracking) = (self.keyed.clone(), self.tracking.clone());
+        let fields = diff::patient_fields(&keyed);
+        let id = self.act(role, "patient", Action::Register { patient: &keyed, tracking: &tracking }).await?;
+        let id = match id {
+            Some(id) => id,
+            None => self.lookup_patient(role).await?.ok_or(Stop)?,
+        };
+        self.patient_ids.insert(role, id.clone());
+        self.out.tallies.keyed_fields += fields;
+        self.out.tallies.rekeyed_fields += fields;
+        let mut f = self.finding(Category::Redundancy, FindingKind::DuplicateEntry, "patient", "patient", role);
+        f.message = format!("the patient was not in the {role}, so staff registered them there again: {fields} fields keyed twice");
+        f.expected = json!(fields);
+        self.out.findings.push(f);
+        Ok(id)
+    }
+
+    async fn lookup_patient(&mut self, role: Role) -> Result<Option<String>, Stop> {
+        if let Some(id) = self.patient_ids.get(&role) {
+            return Ok(Some(id.clone()));
+        }
+        match self.systems.at(role).fetch(Query::PatientByIdentifier(&self.tracking)).await {
+            Ok(Records::Patients(found)) => {
+                let id = found.into_iter().next().map(|p| p.id);
+                if let Some(id) = &id {
+                    self.patient_ids.insert(role, id.clone());
+                }
+                Ok(id)
+            }
+            Ok(_) => Ok(None),
+            Err(error) => {
+                self.system_error(role, "patient", &error);
+                Err(Stop)
+            }
+        }
+    }
+
+    async fn read(&self, role: Role, record: RecordKind) -> Result<Option<Found>, AdapterError> {
+        read_record(self.systems.at(role), record, &self.tracking, self.patient_ids.get(&role).map(String::as_str), self.appointment.as_ref()).await
+    }
+
+    async fn expect_synced(&mut self, record: RecordKind, at: Role, within: std::time::Duration) {
+        let name = record.as_str();
+        let (Some(&source), Some(&changed)) = (self.origin.get(name), self.changed_at.get(name)) else {
+            let mut f = self.finding(Category::Sync, FindingKind::MissingRecord, name, "", at);
+            f.message = format!("no {name} was keyed before this step, so there is nothing to wait for");
+            self.out.findings.push(f);
+            return;
+        };
+        let reference = match self.read(source, record).await {
+            Ok(Some(found)) => found.held,
+            Ok(None) => {
+                let mut f = self.finding(Category::Sync, FindingKind::MissingRecord, name, "", source);
+                f.message = format!("the {name} keyed in the {source} is not there when read back");
+                self.out.findings.push(f);
+                return;
+            }
+            Err(error) => return self.system_error(source, name, &error),
+        };
+        let previous = self.seen_version.get(&(at, name)).cloned();
+        let deadline = changed + within;
+        let adapter = self.systems.at(at);
+        let tracking = self.tracking.clone();
+        let known_id = self.patient_ids.get(&at).cloned();
+        let appointment = self.appointment.clone();
+        let polled = poll::until(deadline, || {
+            let (tracking, known_id, appointment, previous) = (&tracking, known_id.clone(), appointment.clone(), previous.clone());
+            async move {
+                let found = read_record(adapter, record, tracking, known_id.as_deref(), appointment.as_ref()).await?;
+                // A record is judged when it first appears, or when a new version of it lands.
+                Ok::<_, AdapterError>(found.filter(|f| previous.is_none() || f.version != previous).map(|f| (f, Instant::now())))
+            }
+        })
+        .await;
+        let compared = match &reference {
+            Held::Patient(p) => compare_patient(p, p),
+            Held::Coverage(c) => compare_coverage(c, c),
+            Held::Appointment(a) => compare_appointment(a, a),
+        };
+        match polled {
+            Err(error) => self.system_error(at, name, &error),
+            Ok(None) => {
+                self.out.tallies.sync_expected += compared.fields;
+                self.out.tallies.sync_gaps += compared.fields;
+                let mut f = self.finding(Category::Sync, FindingKind::MissingRecord, name, "", at);
+                f.message = if previous.is_some() {
+                    format!("the change to the {name} in the {source} did not reach the {at} within {}", human(within))
+                } else {
+                    format!("the {name} keyed in the {source} did not reach the {at} within {}", human(within))
+                };
+                self.out.findings.push(f);
+            }
+            Ok(Some((found, arrived))) => {
+                let latency = millis(arrived.saturating_duration_since(changed));
+                self.out.latencies.push(Latency { record: name.into(), at, ms: latency });
+                self.seen_version.insert((at, name), found.version.clone().unwrap_or_default());
+                if record == RecordKind::Patient {
+                    self.patient_ids.insert(at, found.id.clone());
+                }
+                if found.duplicates > 0 {
+                    let mut f = self.finding(Category::Sync, FindingKind::DuplicateRecord, name, "", at);
+                    f.expected = json!(1);
+                    f.actual = json!(found.duplicates + 1);
+                    f.message = format!("the {at} holds {} records for this {name}", found.duplicates + 1);
+                    self.out.findings.push(f);
+                }
+                let comparison = match (&reference, &found.held) {
+                    (Held::Patient(e), Held::Patient(a)) => compare_patient(e, a),
+                    (Held::Coverage(e), Held::Coverage(a)) => compare_coverage(e, a),
+                    (Held::Appointment(e), Held::Appointment(a)) => compare_appointment(e, a),
+                    _ => compared.clone(),
+                };
+                self.out.tallies.sync_expected += comparison.fields;
+                self.out.tallies.sync_gaps += comparison.disagreements();
+                for d in &comparison.diffs {
+                    let mut f = self.finding(Category::Sync, d.kind, name, &d.field, at);
+                    f.expected = d.expected.clone();
+                    f.actual = d.actual.clone();
+                    f.latency_ms = Some(latency);
+                    f.message = format!(
+                        "{name}.{} in the {at} is {} where the {source} has {} ({})",
+                        d.field,
+                        shown(&d.actual),
+                        shown(&d.expected),
+                        d.kind.as_str().replace('_', " ")
+                    );
+                    self.out.findings.push(f);
+                }
+            }
+        }
+    }
+
+    async fn expect_charges(&mut self, at: Role, within: std::time::Duration) {
+        let Some(documented) = self.documented.clone() else { return };
+        let wanted = documented.service_lines.len();
+        let changed = self.changed_at.get(CHARGES).copied().unwrap_or_else(Instant::now);
+        let deadline = changed + within;
+        let adapter = self.systems.at(at);
+        let tracking = self.tracking.clone();
+        let known_id = RefCell::new(self.patient_ids.get(&at).cloned());
+        let dos = documented.date_of_service;
+        let last: RefCell<Vec<Charge>> = RefCell::new(Vec::new());
+        let polled = poll::until(deadline, || {
+            let (tracking, known_id, last) = (&tracking, &known_id, &last);
+            async move {
+                let id = known_id.borrow().clone();
+                let id = match id {
+                    Some(id) => id,
+                    None => match find_patient(adapter, tracking).await? {
+                        Some(found) => {
+                            *known_id.borrow_mut() = Some(found.id.clone());
+                            found.id
+                        }
+                        None => return Ok(None),
+                    },
+                };
+                let Records::Charges(charges) = adapter.fetch(Query::Charges { patient_id: &id }).await? else { return Ok(None) };
+                let held: Vec<Charge> = charges.into_iter().map(|c| c.value).filter(|c| c.date_of_service == dos).collect();
+                let complete = held.len() >= wanted;
+                *last.borrow_mut() = held;
+                Ok::<_, AdapterError>(complete.then(Instant::now))
+            }
+        })
+        .await;
+        let last = last.into_inner();
+        if let Some(id) = known_id.into_inner() {
+            self.patient_ids.insert(at, id);
+        }
+        self.out.tallies.sync_expected += wanted;
+        match polled {
+            Err(error) => {
+                self.out.tallies.sync_gaps += wanted;
+                self.system_error(at, CHARGES, &error);
+            }
+            Ok(Some(arrived)) => {
+                self.out.latencies.push(Latency { record: CHARGES.into(), at, ms: millis(arrived.saturating_duration_since(changed)) });
+            }
+            Ok(None) => {
+                let mut remaining: Vec<&str> = last.iter().map(|c| c.code.as_str()).collect();
+                for (i, line) in documented.service_lines.iter().enumerate() {
+                    if let Some(p) = remaining.iter().position(|c| *c == line.code) {
+                        remaining.remove(p);
+                        continue;
+                    }
+                    self.out.tallies.sync_gaps += 1;
+                    let mut f = self.finding(Category::Sync, FindingKind::MissingRecord, CHARGES, &format!("line[{}]", i + 1), at);
+                    f.expected = json!(line.code);
+                    f.message = format!("no charge for {} (line {}) reached the {at} within {}", line.code, i + 1, human(within));
+                    self.out.findings.push(f);
+                }
+            }
+        }
+    }
+
+    async fn expect_claim(&mut self, at: Role) {
+        let Some(documented) = self.documented.clone() else { return };
+        let Ok(Some(pm_patient)) = self.lookup_patient(at).await else { return };
+        let claim = match self.systems.at(at).fetch(Query::Claims { patient_id: &pm_patient }).await {
+            Ok(Records::Claims(claims)) => claims.into_iter().last().map(|c| c.value),
+            Ok(_) => None,
+            Err(error) => return self.system_error(at, "claim", &error),
+        };
+        let emr_documentation = self.documentation_at(Role::Emr).await;
+        let pm_encounter = self.documentation_at(at).await;
+        let charges = match self.systems.at(at).fetch(Query::Charges { patient_id: &pm_patient }).await {
+            Ok(Records::Charges(c)) => {
+                Some(c.into_iter().map(|c| c.value).filter(|c| c.date_of_service == documented.date_of_service).collect::<Vec<_>>())
+            }
+            _ => None,
+        };
+        let coverage = self.keyed.coverage.clone();
+        let hops = HopRecords {
+            emr: emr_documentation.as_ref(),
+            pm_encounter: pm_encounter.as_ref(),
+            charges: charges.as_deref(),
+            claim: claim.as_ref(),
+        };
+        let lineage = diff::trace(&documented, coverage.as_ref(), hops);
+        self.out.tallies.handoff_elements += lineage.elements.len();
+        self.out.tallies.handoff_exact += lineage.exact();
+        if claim.is_none() {
+            let mut f = self.finding(Category::Handoff, FindingKind::MissingRecord, "claim", "", at);
+            f.message = format!("the {at} holds no claim for this patient, so none of the {} documented elements reached one", lineage.elements.len());
+            self.out.findings.push(f);
+            return;
+        }
+        for element in lineage.elements.iter().filter(|e| !e.reached_claim) {
+            let Some((hop, value)) = &element.first_change else { continue };
+            let kind = if value.is_null() { FindingKind::Dropped } else { FindingKind::Changed };
+            let mut f = self.finding(Category::Handoff, kind, "claim", &element.field, hop.role());
+            f.expected = element.documented.clone();
+            f.actual = value.clone();
+            f.hop = Some(hop.as_str().into());
+            f.message = if value.is_null() {
+                format!("{} {} was documented but is missing from {}", element.field, shown(&element.documented), hop.as_str())
+            } else {
+                format!("{} was documented as {} but {} holds {}", element.field, shown(&element.documented), hop.as_str(), shown(value))
+            };
+            self.out.findings.push(f);
+        }
+        for (field, value) in &lineage.added {
+            let mut f = self.finding(Category::Handoff, FindingKind::Added, "claim", field, at);
+            f.actual = value.clone();
+            f.hop = Some(diff::Hop::Claim.as_str().into());
+            f.message = format!("the claim carries {} at {field}, which was not documented", shown(value));
+            self.out.findings.push(f);
+        }
+    }
+
+    async fn documentation_at(&mut self, role: Role) -> Option<Encounter> {
+        let patient = self.lookup_patient(role).await.ok()??;
+        match self.systems.at(role).fetch(Query::Documentation { patient_id: &patient }).await {
+            Ok(Records::Documentation(found)) => found.map(|v| v.value),
+            _ => None,
+        }
+    }
+}
+
+async fn find_patient(adapter: &dyn Adapter, tracking: &Identifier) -> Result<Option<Versioned<Patient>>, AdapterError> {
+    match adapter.fetch(Query::PatientByIdentifier(tracking)).await? {
+        Records::Patients(found) => Ok(found.into_iter().next()),
+        _ => Ok(None),
+    }
+}
+
+async fn read_record(
+    adapter: &dyn Adapter,
+    record: RecordKind,
+    tracking: &Identifier,
+    patient_id: Option<&str>,
+    appointment: Option<&Appointment>,
+) -> Result<Option<Found>, AdapterError> {
+    if record == RecordKind::Patient {
+        let Records::Patients(found) = adapter.fetch(Query::PatientByIdentifier(tracking)).await? else { return Ok(None) };
+        let duplicates = found.len().saturating_sub(1);
+        return Ok(found.into_iter().next().map(|p| Found { id: p.id, version: p.version, held: Held::Patient(p.value), duplicates }));
+    }
+    let patient_id = match patient_id {
+        Some(id) => id.to_string(),
+        None => match find_patient(adapter, tracking).await? {
+            Some(p) => p.id,
+            None => return Ok(None),
+        },
+    };
+    let found = match record {
+        RecordKind::Coverage => match adapter.fetch(Query::Coverage { patient_id: &patient_id }).await? {
+            Records::Coverages(c) => {
+                let duplicates = c.len().saturating_sub(1);
+                c.into_iter().last().map(|c| Found { id: c.id, version: c.version, held: Held::Coverage(c.value), duplicates })
+            }
+            _ => None,
+        },
+        _ => match adapter.fetch(Query::Appointments { patient_id: &patient_id }).await? {
+            Records::Appointments(a) => {
+                let duplicates = a.len().saturating_sub(1);
+                let wanted = appointment.map(|a| a.start);
+                let best = a.iter().position(|x| Some(x.value.start) == wanted).unwrap_or(a.len().saturating_sub(1));
+                a.into_iter().nth(best).map(|a| Found { id: a.id, version: a.version, held: Held::Appointment(a.value), duplicates })
+            }
+            _ => None,
+        },
+    };
+    Ok(found)
+}
+
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => "nothing".into(),
+        Value::String(s) => format!("`{s}`"),
+        other => format!("`{other}`"),
+    }
+}
+
+fn human(d: std::time::Duration) -> String {
+    crate::scenario::Within(d).to_string()
+}

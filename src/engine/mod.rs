@@ -1,0 +1,10 @@
+//! Running scenarios against targets: each step applied through the adapters, each expectation polled against a deadline, everything observed turned into findings and tallies.
+
+mod flow;
+mod outcome;
+mod poll;
+mod run;
+
+pub use flow::{Systems, run_flow};
+pub use outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus, Tallies};
+pub use run::{PlannedTarget, RunPlan, TargetOutcome, TargetSystems, execute};

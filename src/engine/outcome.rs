@@ -1,0 +1,87 @@
+//! What one scenario run against one target leaves behind: findings, the tallies scores are computed from, latencies and identities.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::diff::Finding;
+use crate::model::Role;
+
+/// The counts behind each score; scores are ratios of these, never typed in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Tallies {
+    /// Cross-system fields the scenario expected to agree.
+    pub sync_expected: usize,
+    /// Of those, the ones that did not agree within the window.
+    pub sync_gaps: usize,
+    /// Documented billing elements traced to the claim.
+    pub handoff_elements: usize,
+    /// Of those, the ones that reached the claim exactly.
+    pub handoff_exact: usize,
+    /// Fields a person keyed.
+    pub keyed_fields: usize,
+    /// Of those, fields keyed again because they did not flow.
+    pub rekeyed_fields: usize,
+}
+
+impl std::ops::AddAssign for Tallies {
+    fn add_assign(&mut self, o: Tallies) {
+        self.sync_expected += o.sync_expected;
+        self.sync_gaps += o.sync_gaps;
+        self.handoff_elements += o.handoff_elements;
+        self.handoff_exact += o.handoff_exact;
+        self.keyed_fields += o.keyed_fields;
+        self.rekeyed_fields += o.rekeyed_fields;
+    }
+}
+
+/// How long a record took to appear where it was expected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Latency {
+    pub record: String,
+    pub at: Role,
+    pub ms: u64,
+}
+
+/// The id each system gave the scenario's patient: equal ids in both roles are evidence of one shared record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Identity {
+    pub role: Role,
+    pub patient_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    Error,
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StepResult {
+    pub step: usize,
+    pub action: String,
+    pub status: StepStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlowOutcome {
+    pub scenario: String,
+    pub steps: Vec<StepResult>,
+    pub findings: Vec<crate::diff::Finding>,
+    pub tallies: Tallies,
+    pub latencies: Vec<Latency>,
+    pub identities: Vec<Identity>,
+    /// Set when a system could not be reached at all.
+    pub unreachable: bool,
+}
+
+impl FlowOutcome {
+    pub fn failed(&self) -> bool {
+        self.findings.iter().any(|f: &Finding| f.counts)
+    }
+}

@@ -1,0 +1,112 @@
+//! A whole run: every scenario against every target, simulators started on loopback for the targets that are simulators.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+
+use super::flow::{Systems, run_flow};
+use super::outcome::FlowOutcome;
+use crate::connect::AdapterError;
+use crate::connect::fhir::FhirAdapter;
+use crate::mock;
+use crate::scenario::{Scenario, SystemSpec, Target};
+
+/// How long one request to a real system may take when the target does not say.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Simulators are on loopback: anything slower than this is a fault.
+const SIMULATOR_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct RunPlan {
+    pub run_id: String,
+    pub scenarios: Vec<Scenario>,
+    pub targets: Vec<PlannedTarget>,
+}
+
+pub struct PlannedTarget {
+    /// The file the target was read from.
+    pub source: String,
+    pub target: Target,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetSystems {
+    Simulator,
+    Real,
+}
+
+pub struct TargetOutcome {
+    pub name: String,
+    pub source: String,
+    pub kind: TargetSystems,
+    pub emr_endpoint: Option<String>,
+    pub pm_endpoint: Option<String>,
+    pub flows: Vec<FlowOutcome>,
+    /// Why the target could not be set up at all (a port in use, a missing credential).
+    pub setup_error: Option<String>,
+}
+
+pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
+    join_all(plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id))).await
+}
+
+async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &str) -> TargetOutcome {
+    let target = &planned.target;
+    let mut outcome = TargetOutcome {
+        name: target.name.clone(),
+        source: planned.source.clone(),
+        kind: if target.simulator.is_some() { TargetSystems::Simulator } else { TargetSystems::Real },
+        emr_endpoint: None,
+        pm_endpoint: None,
+        flows: Vec::new(),
+        setup_error: None,
+    };
+    // Held until the flows finish: dropping it stops the simulator.
+    let mut _simulator = None;
+    let systems = match (&target.simulator, &target.systems) {
+        (Some(profile), _) => match mock::start(&target.name, profile, 0, 0).await {
+            Ok(running) => {
+                let systems = simulator_systems(&running.emr_url, &running.pm_url);
+                _simulator = Some(running);
+                systems
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        (None, Some(real)) => real_system(&real.emr).and_then(|emr| Ok(Systems { emr, pm: real_system(&real.pm)? })),
+        (None, None) => Err("the target names no systems".to_string()),
+    };
+    let systems = match systems {
+        Ok(s) => s,
+        Err(why) => {
+            outcome.setup_error = Some(why);
+            return outcome;
+        }
+    };
+    outcome.emr_endpoint = Some(systems.emr.endpoint());
+    outcome.pm_endpoint = Some(systems.pm.endpoint());
+    outcome.flows = join_all(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name)))).await;
+    outcome
+}
+
+fn simulator_systems(emr: &str, pm: &str) -> Result<Systems, String> {
+    let adapter = |url: &str| -> Result<Arc<dyn crate::connect::Adapter>, String> {
+        Ok(Arc::new(FhirAdapter::new(url, None, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?))
+    };
+    Ok(Systems { emr: adapter(emr)?, pm: adapter(pm)? })
+}
+
+fn real_system(spec: &SystemSpec) -> Result<Arc<dyn crate::connect::Adapter>, String> {
+    match spec {
+        SystemSpec::Fhir(fhir) => {
+            let bearer = match &fhir.bearer_token_env {
+                Some(var) => Some(std::env::var(var).map_err(|_| {
+                    format!("the environment variable {var} (named by bearer_token_env) is not set")
+                })?),
+                None => None,
+            };
+            let timeout = fhir.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT);
+            let adapter = FhirAdapter::new(&fhir.base_url, bearer, timeout).map_err(|e: AdapterError| e.to_string())?;
+            Ok(Arc::new(adapter))
+        }
+    }
+}

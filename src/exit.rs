@@ -1,0 +1,10 @@
+//! The exit codes `handoff` promises (README: exit codes).
+
+/// Every expectation held.
+pub const SUCCESS: u8 = 0;
+/// An expectation failed: a sync gap, a handoff error, a system error on a step.
+pub const FAILED: u8 = 1;
+/// Bad usage or input: a file that does not parse or check, with the line and column.
+pub const BAD_INPUT: u8 = 2;
+/// A system could not be reached (or a simulator could not be started).
+pub const UNREACHABLE: u8 = 3;

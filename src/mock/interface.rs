@@ -1,0 +1,168 @@
+//! The interface between two simulated stores: it carries registrations and appointments to the EMR and charges to the PM, late and imperfectly, as configured.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::defects::Defects;
+use super::store::{Change, Store};
+use crate::connect::fhir::resources as fhir;
+use crate::model::Identifier;
+
+/// The identifier the interface stamps on EMR patients so each points back at its PM record, as PID-3 would.
+pub const PM_PATIENT_ID: &str = "urn:handoff:simulator:pm-patient-id";
+
+pub struct Interface {
+    pub pm: Arc<Store>,
+    pub emr: Arc<Store>,
+    pub delay: Duration,
+    pub defects: Defects,
+    /// PM id → EMR id, per resource type the interface has carried.
+    crossref: HashMap<(&'static str, String), String>,
+}
+
+impl Interface {
+    pub fn new(pm: Arc<Store>, emr: Arc<Store>, delay: Duration, defects: Defects) -> Interface {
+        Interface { pm, emr, delay, defects, crossref: HashMap::new() }
+    }
+
+    /// Carries changes in the order they happened, each no sooner than `delay` after it, as a FIFO interface engine does.
+    pub async fn run(mut self, mut from_pm: UnboundedReceiver<Change>, mut from_emr: UnboundedReceiver<Change>) {
+        loop {
+            let (change, towards_emr) = tokio::select! {
+                biased;
+                Some(c) = from_pm.recv() => (c, true),
+                Some(c) = from_emr.recv() => (c, false),
+                else => return,
+            };
+            tokio::time::sleep_until(change.at + self.delay).await;
+            let outcome = if towards_emr { self.to_emr(&change) } else { self.to_pm(&change) };
+            if let Err(why) = outcome {
+                tracing::warn!(resource = %change.resource_type, id = %change.id, "interface could not carry a change: {why}");
+            }
+        }
+    }
+
+    fn to_emr(&mut self, change: &Change) -> Result<(), String> {
+        let Some(source) = self.pm.read(&change.resource_type, &change.id) else {
+            return Err("the record is gone".into());
+        };
+        let resource = match change.resource_type.as_str() {
+            "Patient" => {
+                let mut patient = fhir::patient_from_fhir(&source).map_err(|e| e.0)?;
+                self.defects.patient(&mut patient);
+                patient.identifiers.push(Identifier { system: PM_PATIENT_ID.into(), value: change.id.clone() });
+                fhir::patient_to_fhir(&patient)
+            }
+            "Coverage" => {
+                let coverage = fhir::coverage_from_fhir(&source).map_err(|e| e.0)?;
+                let patient = self.emr_patient(&source["beneficiary"])?;
+                fhir::coverage_to_fhir(&coverage, &patient)
+            }
+            "Appointment" => {
+                let appointment = fhir::appointment_from_fhir(&source).map_err(|e| e.0)?;
+                let pm_patient = fhir::appointment_patient(&source).ok_or("the appointment has no patient")?;
+                let patient = self.emr_patient(&fhir::reference("Patient", pm_patient))?;
+                fhir::appointment_to_fhir(&appointment, &patient)
+            }
+            // Claims and the PM's copies of charges stay in the PM.
+            _ => return Ok(()),
+        };
+        let kind = resource_kind(&change.resource_type);
+        match self.crossref.get(&(kind, change.id.clone())) {
+            Some(emr_id) => {
+                self.emr.update(&change.resource_type, emr_id, resource, None, false).map_err(|e| e.to_string())?;
+            }
+            None => {
+                let created = self.emr.create(resource, false);
+                let emr_id = created["id"].as_str().unwrap_or_default().to_string();
+                self.crossref.insert((kind, change.id.clone()), emr_id);
+            }
+        }
+        Ok(())
+    }
+
+    fn emr_patient(&self, reference: &Value) -> Result<String, String> {
+        let pm_id = fhir::reference_id(reference, "Patient").ok_or("no patient reference")?;
+        self.crossref
+            .get(&("Patient", pm_id.to_string()))
+            .cloned()
+            .ok_or_else(|| format!("Patient/{pm_id} never reached the EMR"))
+    }
+
+    fn pm_patient(&self, emr_id: &str) -> Option<String> {
+        self.crossref.iter().find(|((kind, _), e)| *kind == "Patient" && *e == emr_id).map(|((_, pm), _)| pm.clone())
+    }
+
+    /// A signed charge goes to the PM with the encounter's diagnoses, as a DFT^P03 carries FT1 and DG1 segments.
+    fn to_pm(&mut self, change: &Change) -> Result<(), String> {
+        if change.resource_type != "ChargeItem" {
+            return Ok(());
+        }
+        let source = self.emr.read("ChargeItem", &change.id).ok_or("the charge is gone")?;
+        let mut charge = fhir::charge_from_fhir(&source).map_err(|e| e.0)?;
+        self.defects.charge(&mut charge);
+        let emr_patient = fhir::reference_id(&source["subject"], "Patient").ok_or("the charge has no patient")?;
+        let pm_patient = self
+            .pm_patient(emr_patient)
+            .ok_or_else(|| format!("Patient/{emr_patient} was registered in the EMR, which the PM does not know"))?;
+        let emr_encounter = fhir::reference_id(&source["context"], "Encounter").ok_or("the charge has no encounter")?;
+        let pm_encounter = self.pm_encounter(emr_encounter, &pm_patient)?;
+        let resource =
+            fhir::charge_to_fhir(&charge, &fhir::reference("Patient", &pm_patient), &fhir::reference("Encounter", &pm_encounter));
+        self.pm.create(resource, false);
+        Ok(())
+    }
+
+    fn pm_encounter(&mut self, emr_id: &str, pm_patient: &str) -> Result<String, String> {
+        if let Some(id) = self.crossref.get(&("Encounter", emr_id.to_string())) {
+            return Ok(id.clone());
+        }
+        let encounter = self.emr.read("Encounter", emr_id).ok_or("the encounter is gone")?;
+        let mut diagnoses = fhir::encounter_diagnoses(&encounter, |cid| {
+            self.emr.read("Condition", cid)?["code"]["coding"][0]["code"].as_str().map(str::to_string)
+        });
+        self.defects.diagnoses(&mut diagnoses);
+        let subject = fhir::reference("Patient", pm_patient);
+        let ranked: Vec<Value> = diagnoses
+            .iter()
+            .enumerate()
+            .map(|(i, code)| {
+                let condition = self.pm.create(
+                    json!({
+                        "resourceType": "Condition",
+                        "code": fhir::coding(fhir::ICD10CM, code),
+                        "subject": subject,
+                    }),
+                    false,
+                );
+                json!({ "condition": fhir::reference("Condition", condition["id"].as_str().unwrap_or_default()), "rank": i + 1 })
+            })
+            .collect();
+        let copy = json!({
+            "resourceType": "Encounter",
+            "status": encounter["status"],
+            "class": encounter["class"],
+            "subject": subject,
+            "period": encounter["period"],
+            "participant": encounter["participant"],
+            "diagnosis": ranked,
+        });
+        let created = self.pm.create(copy, false);
+        let pm_id = created["id"].as_str().unwrap_or_default().to_string();
+        self.crossref.insert(("Encounter", emr_id.to_string()), pm_id.clone());
+        Ok(pm_id)
+    }
+}
+
+fn resource_kind(resource_type: &str) -> &'static str {
+    match resource_type {
+        "Patient" => "Patient",
+        "Coverage" => "Coverage",
+        "Appointment" => "Appointment",
+        _ => "Other",
+    }
+}

@@ -1,0 +1,88 @@
+//! The FHIR search parameters the simulators answer, and what each one matches.
+
+use serde_json::Value;
+
+/// Where a reference parameter looks in each resource type.
+fn reference_paths(resource_type: &str, param: &str) -> Option<&'static [&'static str]> {
+    Some(match (resource_type, param) {
+        ("Coverage", "beneficiary" | "patient") => &["beneficiary"],
+        ("Appointment", "patient" | "actor") => &["participant.actor"],
+        ("Encounter", "patient" | "subject") => &["subject"],
+        ("Condition" | "Procedure", "patient" | "subject") => &["subject"],
+        ("Condition" | "Procedure", "encounter") => &["encounter"],
+        ("ChargeItem", "patient" | "subject") => &["subject"],
+        ("ChargeItem", "context") => &["context"],
+        ("Claim", "patient") => &["patient"],
+        _ => return None,
+    })
+}
+
+/// Parameters that shape the result page rather than select resources.
+pub const PAGING: [&str; 3] = ["_count", "_offset", "_sort"];
+
+/// Whether `resource` matches `param=value`; `None` if this simulator does not know the parameter.
+pub fn matches(resource_type: &str, resource: &Value, param: &str, value: &str) -> Option<bool> {
+    match param {
+        "_id" => Some(resource["id"].as_str() == Some(value)),
+        "identifier" => Some(identifier_matches(resource, value)),
+        _ => {
+            let paths = reference_paths(resource_type, param)?;
+            // `Patient/123` and a bare `123` name the same record.
+            let wanted_id = value.rsplit('/').next().unwrap_or(value);
+            Some(paths.iter().any(|path| {
+                values_at(resource, path).iter().any(|r| {
+                    r["reference"].as_str().and_then(|s| s.rsplit('/').next()) == Some(wanted_id)
+                })
+            }))
+        }
+    }
+}
+
+fn identifier_matches(resource: &Value, token: &str) -> bool {
+    let (system, value) = match token.split_once('|') {
+        Some((s, v)) => (Some(s), v),
+        None => (None, token),
+    };
+    resource["identifier"].as_array().into_iter().flatten().any(|i| {
+        i["value"].as_str() == Some(value) && system.is_none_or(|s| s.is_empty() || i["system"].as_str() == Some(s))
+    })
+}
+
+/// Every value at a dotted path, stepping into arrays on the way.
+fn values_at<'a>(value: &'a Value, path: &str) -> Vec<&'a Value> {
+    let mut current = vec![value];
+    for key in path.split('.') {
+        current = current
+            .into_iter()
+            .flat_map(|v| match &v[key] {
+                Value::Array(items) => items.iter().collect::<Vec<_>>(),
+                Value::Null => vec![],
+                other => vec![other],
+            })
+            .collect();
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reference_parameters_take_typed_or_bare_ids() {
+        let appt = json!({"participant": [{"actor": {"reference": "Patient/p1"}}, {"actor": {"identifier": {}}}]});
+        assert_eq!(matches("Appointment", &appt, "patient", "Patient/p1"), Some(true));
+        assert_eq!(matches("Appointment", &appt, "patient", "p1"), Some(true));
+        assert_eq!(matches("Appointment", &appt, "patient", "p2"), Some(false));
+        assert_eq!(matches("Appointment", &appt, "colour", "red"), None);
+    }
+
+    #[test]
+    fn identifier_tokens_match_system_and_value() {
+        let p = json!({"identifier": [{"system": "urn:a", "value": "1"}]});
+        assert_eq!(matches("Patient", &p, "identifier", "urn:a|1"), Some(true));
+        assert_eq!(matches("Patient", &p, "identifier", "urn:b|1"), Some(false));
+        assert_eq!(matches("Patient", &p, "identifier", "1"), Some(true));
+    }
+}

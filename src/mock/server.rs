@@ -1,0 +1,279 @@
+//! One simulated system's FHIR R4 REST API over axum: read, search with paging, create, update with If-Match, transactions, and `$build-claim`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::billing::build_claim;
+use super::capability::{RESOURCES, capability_statement};
+use super::search::{self, PAGING};
+use super::store::{Store, StoreError};
+use crate::connect::fhir::FHIR_JSON;
+use crate::connect::fhir::resources as fhir;
+
+const DEFAULT_PAGE: usize = 20;
+const MAX_PAGE: usize = 200;
+
+pub struct ServerState {
+    pub store: Arc<Store>,
+    pub base: String,
+    pub profile: String,
+    pub role: &'static str,
+    /// Whether this system builds claims (the PM, or a shared system).
+    pub bills: bool,
+}
+
+pub fn router(state: Arc<ServerState>) -> Router {
+    Router::new()
+        .route("/metadata", get(metadata))
+        .route("/", post(transaction))
+        .route("/Patient/{id}/$build-claim", post(build_claim_operation))
+        .route("/{resource_type}", get(search_type).post(create))
+        .route("/{resource_type}/{id}", get(read).put(update))
+        .with_state(state)
+}
+
+fn fhir_json(status: StatusCode, body: &Value) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body.to_string()).into_response()
+}
+
+fn outcome(status: StatusCode, code: &str, text: &str) -> Response {
+    fhir_json(
+        status,
+        &json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{ "severity": "error", "code": code, "diagnostics": text }],
+        }),
+    )
+}
+
+fn known_type(resource_type: &str) -> Result<(), Response> {
+    if RESOURCES.contains(&resource_type) {
+        Ok(())
+    } else {
+        Err(outcome(StatusCode::NOT_FOUND, "not-supported", &format!("this system does not support {resource_type}")))
+    }
+}
+
+fn parse_body(body: &Bytes, resource_type: Option<&str>) -> Result<Value, Response> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| outcome(StatusCode::BAD_REQUEST, "structure", &format!("the body is not JSON: {e}")))?;
+    let actual = value["resourceType"].as_str().unwrap_or_default();
+    if let Some(expected) = resource_type
+        && actual != expected
+    {
+        return Err(outcome(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            &format!("resourceType is `{actual}` but the request is for {expected}"),
+        ));
+    }
+    Ok(value)
+}
+
+fn store_error(error: StoreError) -> Response {
+    match error {
+        StoreError::NotFound(what) => outcome(StatusCode::NOT_FOUND, "not-found", &format!("{what} is not known")),
+        e @ StoreError::Conflict { .. } => outcome(StatusCode::PRECONDITION_FAILED, "conflict", &e.to_string()),
+        StoreError::Invalid(text) => outcome(StatusCode::BAD_REQUEST, "invalid", &text),
+    }
+}
+
+fn created(resource: &Value) -> Response {
+    let location = format!(
+        "{}/{}/_history/{}",
+        resource["resourceType"].as_str().unwrap_or_default(),
+        resource["id"].as_str().unwrap_or_default(),
+        resource["meta"]["versionId"].as_str().unwrap_or("1")
+    );
+    let mut response = fhir_json(StatusCode::CREATED, resource);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+async fn metadata(State(state): State<Arc<ServerState>>) -> Response {
+    fhir_json(StatusCode::OK, &capability_statement(&state.profile, state.role, &state.base, state.bills))
+}
+
+async fn transaction(State(state): State<Arc<ServerState>>, body: Bytes) -> Response {
+    let bundle = match parse_body(&body, Some("Bundle")) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if bundle["type"] != "transaction" {
+        return outcome(StatusCode::BAD_REQUEST, "invalid", "a Bundle posted to the base must be of type transaction");
+    }
+    for entry in bundle["entry"].as_array().into_iter().flatten() {
+        if let Err(r) = known_type(entry["resource"]["resourceType"].as_str().unwrap_or_default()) {
+            return r;
+        }
+    }
+    match state.store.transaction(&bundle) {
+        Ok(response) => fhir_json(StatusCode::OK, &response),
+        Err(e) => store_error(e),
+    }
+}
+
+async fn create(State(state): State<Arc<ServerState>>, Path(resource_type): Path<String>, body: Bytes) -> Response {
+    if let Err(r) = known_type(&resource_type) {
+        return r;
+    }
+    match parse_body(&body, Some(&resource_type)) {
+        Ok(resource) => created(&state.store.create(resource, true)),
+        Err(r) => r,
+    }
+}
+
+async fn read(State(state): State<Arc<ServerState>>, Path((resource_type, id)): Path<(String, String)>) -> Response {
+    if let Err(r) = known_type(&resource_type) {
+        return r;
+    }
+    match state.store.read(&resource_type, &id) {
+        Some(resource) => fhir_json(StatusCode::OK, &resource),
+        None => outcome(StatusCode::NOT_FOUND, "not-found", &format!("{resource_type}/{id} is not known")),
+    }
+}
+
+async fn update(
+    State(state): State<Arc<ServerState>>,
+    Path((resource_type, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = known_type(&resource_type) {
+        return r;
+    }
+    let resource = match parse_body(&body, Some(&resource_type)) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if resource["id"].as_str().is_some_and(|body_id| body_id != id) {
+        return outcome(StatusCode::BAD_REQUEST, "invalid", "the id in the body differs from the id in the URL");
+    }
+    // `If-Match: W/"3"` names the version the client last read.
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim_start_matches("W/").trim_matches('"').to_string());
+    match state.store.update(&resource_type, &id, resource, if_match.as_deref(), true) {
+        Ok(updated) => fhir_json(StatusCode::OK, &updated),
+        Err(e) => store_error(e),
+    }
+}
+
+async fn search_type(
+    State(state): State<Arc<ServerState>>,
+    Path(resource_type): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    if let Err(r) = known_type(&resource_type) {
+        return r;
+    }
+    let mut hits = state.store.all(&resource_type);
+    for (param, value) in params.iter().filter(|(p, _)| !PAGING.contains(&p.as_str())) {
+        let mut unknown = false;
+        hits.retain(|r| match search::matches(&resource_type, r, param, value) {
+            Some(m) => m,
+            None => {
+                unknown = true;
+                false
+            }
+        });
+        if unknown {
+            return outcome(
+                StatusCode::BAD_REQUEST,
+                "not-supported",
+                &format!("this system does not support the search parameter `{param}` on {resource_type}"),
+            );
+        }
+    }
+    let number = |name: &str, default: usize| {
+        params.iter().find(|(p, _)| p == name).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(default)
+    };
+    let count = number("_count", DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let offset = number("_offset", 0);
+    let total = hits.len();
+    let page: Vec<Value> = hits
+        .into_iter()
+        .skip(offset)
+        .take(count)
+        .map(|r| {
+            let url = format!("{}/{}/{}", state.base, resource_type, r["id"].as_str().unwrap_or_default());
+            json!({ "fullUrl": url, "resource": r, "search": { "mode": "match" } })
+        })
+        .collect();
+    let selection: Vec<String> = params
+        .iter()
+        .filter(|(p, _)| p != "_offset")
+        .map(|(p, v)| format!("{p}={}", v.replace('|', "%7C")))
+        .collect();
+    let link = |offset: usize| format!("{}/{}?{}&_offset={offset}", state.base, resource_type, selection.join("&"));
+    let mut links = vec![json!({ "relation": "self", "url": link(offset) })];
+    if offset + count < total {
+        links.push(json!({ "relation": "next", "url": link(offset + count) }));
+    }
+    fhir_json(
+        StatusCode::OK,
+        &json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": page }),
+    )
+}
+
+async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patient_id): Path<String>) -> Response {
+    if !state.bills {
+        return outcome(StatusCode::NOT_FOUND, "not-supported", "this system does not build claims");
+    }
+    let store = &state.store;
+    if store.read("Patient", &patient_id).is_none() {
+        return outcome(StatusCode::NOT_FOUND, "not-found", &format!("Patient/{patient_id} is not known"));
+    }
+    let is_patients = |r: &Value, key: &str| fhir::reference_id(&r[key], "Patient") == Some(patient_id.as_str());
+    let charge_items: Vec<Value> = store
+        .all("ChargeItem")
+        .into_iter()
+        .filter(|c| is_patients(c, "subject") && c["status"] == "billable")
+        .collect();
+    if charge_items.is_empty() {
+        return outcome(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "business-rule",
+            &format!("Patient/{patient_id} has no billable charges"),
+        );
+    }
+    let mut charges = Vec::new();
+    for item in &charge_items {
+        match fhir::charge_from_fhir(item) {
+            Ok(c) => charges.push(c),
+            Err(fhir::Unreadable(why)) => return outcome(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &why),
+        }
+    }
+    let diagnoses = charge_items
+        .iter()
+        .find_map(|c| fhir::reference_id(&c["context"], "Encounter"))
+        .and_then(|id| store.read("Encounter", id))
+        .map(|encounter| {
+            fhir::encounter_diagnoses(&encounter, |cid| {
+                store.read("Condition", cid)?["code"]["coding"][0]["code"].as_str().map(str::to_string)
+            })
+        })
+        .unwrap_or_default();
+    let coverage_resource = store.all("Coverage").into_iter().rev().find(|c| is_patients(c, "beneficiary"));
+    let coverage = coverage_resource.as_ref().and_then(|c| fhir::coverage_from_fhir(c).ok());
+    let claim = build_claim("", &diagnoses, &charges, coverage.as_ref());
+    let now = jiff::Timestamp::now().to_string();
+    let resource = fhir::claim_to_fhir(&claim, &patient_id, coverage_resource.as_ref().and_then(|c| c["id"].as_str()), &now);
+    let stored = store.create(resource, true);
+    for mut item in charge_items {
+        let id = item["id"].as_str().unwrap_or_default().to_string();
+        item["status"] = json!("billed");
+        let _ = store.update("ChargeItem", &id, item, None, false);
+    }
+    created(&stored)
+}

@@ -1,0 +1,220 @@
+//! A simulated system's database: FHIR resources by type and id, versioned, announcing each change to whoever listens (the interface).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+
+/// A change a store made, for the interface to carry across.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub resource_type: String,
+    pub id: String,
+    pub at: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} is not known")]
+    NotFound(String),
+    #[error("version conflict on {resource}: the client had version {expected}, the store has {actual}")]
+    Conflict { resource: String, expected: String, actual: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub struct Store {
+    /// Ids carry the store's prefix, so two stores never hand out the same id (which would look like a shared record).
+    prefix: &'static str,
+    inner: Mutex<Inner>,
+    listener: Mutex<Option<UnboundedSender<Change>>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    resources: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl Store {
+    pub fn new(prefix: &'static str) -> Store {
+        Store { prefix, inner: Mutex::new(Inner::default()), listener: Mutex::new(None) }
+    }
+
+    pub fn listen(&self, sender: UnboundedSender<Change>) {
+        *self.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender);
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic elsewhere cannot leave a map half-written, so a poisoned lock is still safe to use.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn announce(&self, resource_type: &str, id: &str) {
+        if let Some(sender) = self.listener.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = sender.send(Change { resource_type: resource_type.to_string(), id: id.to_string(), at: Instant::now() });
+        }
+    }
+
+    /// Store a new resource; `announce` is false for writes the interface itself makes, so nothing echoes back.
+    pub fn create(&self, mut resource: Value, announce: bool) -> Value {
+        let resource_type = resource["resourceType"].as_str().unwrap_or_default().to_string();
+        let id = {
+            let mut inner = self.inner();
+            inner.next_id += 1;
+            let id = format!("{}{:06}", self.prefix, inner.next_id);
+            stamp(&mut resource, &id, 1);
+            inner.resources.entry(resource_type.clone()).or_default().insert(id.clone(), resource.clone());
+            id
+        };
+        if announce {
+            self.announce(&resource_type, &id);
+        }
+        resource
+    }
+
+    pub fn update(
+        &self,
+        resource_type: &str,
+        id: &str,
+        mut resource: Value,
+        if_match: Option<&str>,
+        announce: bool,
+    ) -> Result<Value, StoreError> {
+        {
+            let mut inner = self.inner();
+            let stored = inner
+                .resources
+                .get_mut(resource_type)
+                .and_then(|m| m.get_mut(id))
+                .ok_or_else(|| StoreError::NotFound(format!("{resource_type}/{id}")))?;
+            let version: u64 = stored["meta"]["versionId"].as_str().and_then(|v| v.parse().ok()).unwrap_or(1);
+            if let Some(expected) = if_match
+                && expected != version.to_string()
+            {
+                return Err(StoreError::Conflict {
+                    resource: format!("{resource_type}/{id}"),
+                    expected: expected.to_string(),
+                    actual: version.to_string(),
+                });
+            }
+            stamp(&mut resource, id, version + 1);
+            *stored = resource.clone();
+        }
+        if announce {
+            self.announce(resource_type, id);
+        }
+        Ok(resource)
+    }
+
+    pub fn read(&self, resource_type: &str, id: &str) -> Option<Value> {
+        self.inner().resources.get(resource_type)?.get(id).cloned()
+    }
+
+    pub fn all(&self, resource_type: &str) -> Vec<Value> {
+        self.inner().resources.get(resource_type).map(|m| m.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// A FHIR transaction: every entry is created, `urn:uuid:` references between them are rewritten to the new ids.
+    pub fn transaction(&self, bundle: &Value) -> Result<Value, StoreError> {
+        let entries = bundle["entry"].as_array().ok_or_else(|| StoreError::Invalid("the Bundle has no entry".into()))?;
+        for (i, entry) in entries.iter().enumerate() {
+            if entry["request"]["method"] != "POST" {
+                return Err(StoreError::Invalid(format!(
+                    "Bundle.entry[{i}].request.method is {}; this simulator takes POST entries only",
+                    entry["request"]["method"]
+                )));
+            }
+            if !entry["resource"].is_object() {
+                return Err(StoreError::Invalid(format!("Bundle.entry[{i}].resource is missing")));
+            }
+        }
+        // Ids are known before anything is stored, so every reference can point forward or back.
+        let planned: Vec<(String, String, String)> = {
+            let mut inner = self.inner();
+            entries
+                .iter()
+                .map(|e| {
+                    inner.next_id += 1;
+                    let id = format!("{}{:06}", self.prefix, inner.next_id);
+                    let resource_type = e["resource"]["resourceType"].as_str().unwrap_or_default().to_string();
+                    (e["fullUrl"].as_str().unwrap_or_default().to_string(), resource_type, id)
+                })
+                .collect()
+        };
+        let mut responses = Vec::new();
+        let mut created = Vec::new();
+        for (entry, (_, resource_type, id)) in entries.iter().zip(&planned) {
+            let mut resource = entry["resource"].clone();
+            rewrite_references(&mut resource, &planned);
+            stamp(&mut resource, id, 1);
+            created.push((resource_type.clone(), id.clone(), resource));
+            responses.push(json!({ "response": { "status": "201 Created", "location": format!("{resource_type}/{id}/_history/1") } }));
+        }
+        {
+            let mut inner = self.inner();
+            for (resource_type, id, resource) in &created {
+                inner.resources.entry(resource_type.clone()).or_default().insert(id.clone(), resource.clone());
+            }
+        }
+        for (resource_type, id, _) in &created {
+            self.announce(resource_type, id);
+        }
+        Ok(json!({ "resourceType": "Bundle", "type": "transaction-response", "entry": responses }))
+    }
+}
+
+fn stamp(resource: &mut Value, id: &str, version: u64) {
+    resource["id"] = json!(id);
+    resource["meta"] = json!({
+        "versionId": version.to_string(),
+        "lastUpdated": jiff::Timestamp::now().round(jiff::Unit::Millisecond).unwrap_or_else(|_| jiff::Timestamp::now()).to_string(),
+    });
+}
+
+fn rewrite_references(value: &mut Value, planned: &[(String, String, String)]) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get_mut("reference")
+                && let Some((_, resource_type, id)) = planned.iter().find(|(url, _, _)| url == reference)
+            {
+                *reference = format!("{resource_type}/{id}");
+            }
+            map.values_mut().for_each(|v| rewrite_references(v, planned));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_references(v, planned)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_checks_the_version_the_client_read() {
+        let store = Store::new("t");
+        let created = store.create(json!({"resourceType": "Patient"}), false);
+        let id = created["id"].as_str().unwrap();
+        let v2 = store.update("Patient", id, json!({"resourceType": "Patient", "gender": "female"}), Some("1"), false).unwrap();
+        assert_eq!(v2["meta"]["versionId"], "2");
+        let stale = store.update("Patient", id, json!({"resourceType": "Patient"}), Some("1"), false);
+        assert!(matches!(stale, Err(StoreError::Conflict { .. })));
+    }
+
+    #[test]
+    fn transaction_links_entries_by_their_new_ids() {
+        let store = Store::new("t");
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"fullUrl": "urn:uuid:c", "resource": {"resourceType": "Condition", "encounter": {"reference": "urn:uuid:e"}}, "request": {"method": "POST", "url": "Condition"}},
+            {"fullUrl": "urn:uuid:e", "resource": {"resourceType": "Encounter", "diagnosis": [{"condition": {"reference": "urn:uuid:c"}}]}, "request": {"method": "POST", "url": "Encounter"}}
+        ]});
+        store.transaction(&bundle).unwrap();
+        let encounter = &store.all("Encounter")[0];
+        let condition = &store.all("Condition")[0];
+        assert_eq!(encounter["diagnosis"][0]["condition"]["reference"], format!("Condition/{}", condition["id"].as_str().unwrap()));
+        assert_eq!(condition["encounter"]["reference"], format!("Encounter/{}", encounter["id"].as_str().unwrap()));
+    }
+}

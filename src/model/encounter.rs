@@ -1,0 +1,48 @@
+//! A visit as the clinician documents it: ordered diagnoses and the services rendered.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Date;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Encounter {
+    pub date_of_service: Date,
+    /// CMS place-of-service code, two digits (`11` office).
+    pub place_of_service: String,
+    pub rendering_npi: String,
+    /// ICD-10-CM codes in the order the clinician ranked them; the first is principal.
+    pub diagnoses: Vec<Diagnosis>,
+    pub service_lines: Vec<ServiceLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Diagnosis {
+    /// ICD-10-CM code with its dot (`E11.65`).
+    pub code: String,
+}
+
+/// One billable service: what a claim line must carry unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServiceLine {
+    /// CPT or HCPCS Level II code.
+    pub code: String,
+    pub modifiers: Vec<String>,
+    pub units: f64,
+    /// 1-based pointers into the encounter's diagnoses, most important first.
+    pub dx_pointers: Vec<u8>,
+    pub place_of_service: String,
+    pub date_of_service: Date,
+    pub rendering_npi: String,
+}
+
+impl Encounter {
+    /// The diagnosis codes a line points at, in pointer order; pointers past the list are skipped.
+    pub fn line_diagnoses(&self, line: &ServiceLine) -> Vec<String> {
+        line.dx_pointers
+            .iter()
+            .filter_map(|p| self.diagnoses.get(usize::from(*p).checked_sub(1)?))
+            .map(|d| d.code.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,7 @@
+//! Reports: one run model built from the engine's outcomes, and one module per format. Reporters read a finished run; they never call a system.
+
+pub mod json;
+mod run_report;
+pub mod table;
+
+pub use run_report::{Endpoints, FlowReport, RunReport, TargetKind, TargetReport, REPORT_VERSION};

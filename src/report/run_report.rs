@@ -1,0 +1,144 @@
+//! The run as reports see it: the stable JSON contract (version 1) other tools read.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::diff::Finding;
+use crate::engine::{Identity, StepResult, StepStatus, Tallies, TargetOutcome, TargetSystems};
+use crate::score::{LatencyStats, Scores, Topology, infer_topology, latency_stats, scores};
+
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "handoff report", description = "What one `handoff run` found, per target.")]
+pub struct RunReport {
+    /// The version of this format; fields are only ever added within a version.
+    pub version: u32,
+    pub run_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    /// The scenarios run, by name.
+    pub scenarios: Vec<String>,
+    pub targets: Vec<TargetReport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Simulator,
+    Systems,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Endpoints {
+    pub emr: Option<String>,
+    pub pm: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetReport {
+    pub name: String,
+    /// The target file.
+    pub source: String,
+    pub kind: TargetKind,
+    pub endpoints: Endpoints,
+    pub scores: Scores,
+    /// The counts each score is computed from.
+    pub tallies: Tallies,
+    /// Latency per record kind (`patient`, `appointment`, `charge`, ...).
+    pub latency: BTreeMap<String, LatencyStats>,
+    pub topology: Topology,
+    pub flows: Vec<FlowReport>,
+    pub findings: Vec<Finding>,
+    /// Set when the target could not be set up, so nothing ran against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FlowReport {
+    pub scenario: String,
+    pub passed: bool,
+    pub steps: Vec<StepResult>,
+    /// The patient's id in each system.
+    pub identities: Vec<Identity>,
+}
+
+impl RunReport {
+    pub fn new(
+        run_id: &str,
+        started_at: jiff::Timestamp,
+        finished_at: jiff::Timestamp,
+        scenarios: Vec<String>,
+        outcomes: Vec<TargetOutcome>,
+    ) -> RunReport {
+        let duration_ms = u64::try_from((finished_at - started_at).as_millis()).unwrap_or(0);
+        RunReport {
+            version: REPORT_VERSION,
+            run_id: run_id.to_string(),
+            started_at: started_at.to_string(),
+            finished_at: finished_at.to_string(),
+            duration_ms,
+            scenarios,
+            targets: outcomes.into_iter().map(TargetReport::from_outcome).collect(),
+        }
+    }
+
+    /// 3 if a system could not be reached, 1 if an expectation failed, else 0 (README: exit codes).
+    pub fn exit_code(&self) -> u8 {
+        if self.targets.iter().any(TargetReport::unreachable) {
+            3
+        } else if self.targets.iter().any(|t| t.findings.iter().any(|f| f.counts) || t.flows.iter().any(|f| !f.passed)) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+impl TargetReport {
+    fn from_outcome(outcome: TargetOutcome) -> TargetReport {
+        let mut tallies = Tallies::default();
+        let mut by_record: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut findings = Vec::new();
+        let mut flows = Vec::new();
+        let mut identities = Vec::new();
+        for flow in outcome.flows {
+            tallies += flow.tallies;
+            for l in &flow.latencies {
+                by_record.entry(l.record.clone()).or_default().push(l.ms);
+            }
+            let passed = !flow.failed() && flow.steps.iter().all(|s| s.status == StepStatus::Passed);
+            identities.push(flow.identities.clone());
+            flows.push(FlowReport { scenario: flow.scenario, passed, steps: flow.steps, identities: flow.identities });
+            findings.extend(flow.findings);
+        }
+        let patient_latencies = by_record.get("patient").cloned().unwrap_or_default();
+        TargetReport {
+            name: outcome.name,
+            source: outcome.source,
+            kind: match outcome.kind {
+                TargetSystems::Simulator => TargetKind::Simulator,
+                TargetSystems::Real => TargetKind::Systems,
+            },
+            endpoints: Endpoints { emr: outcome.emr_endpoint, pm: outcome.pm_endpoint },
+            scores: scores(&tallies),
+            tallies,
+            latency: by_record.iter().filter_map(|(k, v)| Some((k.clone(), latency_stats(v)?))).collect(),
+            topology: infer_topology(&identities, &patient_latencies),
+            flows,
+            findings,
+            setup_error: outcome.setup_error,
+        }
+    }
+
+    fn unreachable(&self) -> bool {
+        self.setup_error.is_some()
+            || self.findings.iter().any(|f| {
+                matches!(f.kind, crate::diff::FindingKind::Unreachable | crate::diff::FindingKind::Timeout)
+            })
+    }
+}

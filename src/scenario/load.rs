@@ -1,0 +1,256 @@
+//! Reading scenario and target files: YAML parsing with source positions, then the checks YAML alone cannot make.
+
+use std::path::Path;
+
+use super::{Defect, Document, InputError, Located, Scenario, Step, Target, Topology};
+
+/// Scenario and target files are small; anything larger is a mistake, not a scenario.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+pub fn load_scenario(path: &Path) -> Result<Scenario, InputError> {
+    let (name, text) = read(path)?;
+    parse_scenario(&name, &text)
+}
+
+pub fn load_target(path: &Path) -> Result<Target, InputError> {
+    let (name, text) = read(path)?;
+    parse_target(&name, &text)
+}
+
+pub fn parse_scenario(path: &str, text: &str) -> Result<Scenario, InputError> {
+    let scenario: Scenario = parse(path, text)?;
+    let errors = check_scenario(&scenario)
+        .into_iter()
+        .map(|(line, column, message, hint)| InputError::at(path, text, line, column, message, Some(hint)))
+        .collect();
+    match InputError::gather(errors) {
+        Some(error) => Err(error),
+        None => Ok(scenario),
+    }
+}
+
+pub fn parse_target(path: &str, text: &str) -> Result<Target, InputError> {
+    let target: Target = parse(path, text)?;
+    let errors = check_target(&target)
+        .into_iter()
+        .map(|(line, column, message, hint)| InputError::at(path, text, line, column, message, Some(hint)))
+        .collect();
+    match InputError::gather(errors) {
+        Some(error) => Err(error),
+        None => Ok(target),
+    }
+}
+
+fn read(path: &Path) -> Result<(String, String), InputError> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        InputError::whole_file(&name, format!("cannot read the file: {e}"), Some("check the path".into()))
+    })?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(InputError::whole_file(
+            &name,
+            format!("the file is {} bytes; scenario and target files are at most {MAX_FILE_BYTES}", meta.len()),
+            Some("split the file, or check that it is the file you meant".into()),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::whole_file(&name, format!("cannot read the file: {e}"), Some("check the path".into()))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InputError::whole_file(
+            &name,
+            format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            Some("save the file as UTF-8".into()),
+        )
+    })?;
+    Ok((name, text))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, InputError> {
+    serde_saphyr::from_str(text).map_err(|error| {
+        let message = plain_message(&error);
+        let hint = hint_for(&message);
+        match error.location() {
+            Some(loc) if loc.line() > 0 => InputError::at(path, text, loc.line(), loc.column(), message, hint),
+            _ => InputError::whole_file(path, message, hint),
+        }
+    })
+}
+
+/// serde-saphyr's Display draws its own snippet; we draw ours, so keep only the sentence.
+fn plain_message(error: &serde_saphyr::Error) -> String {
+    if let serde_saphyr::Error::Message { msg, .. } = error {
+        return msg.clone();
+    }
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    match first.split_once(": ") {
+        Some((position, rest)) if position.starts_with("line ") => rest.to_string(),
+        _ => first.to_string(),
+    }
+}
+
+/// A did-you-mean for unknown keys and variants, from the list serde says it expected.
+fn hint_for(message: &str) -> Option<String> {
+    let unknown = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|prefix| message.split_once(prefix).map(|(_, rest)| rest))?;
+    let (word, rest) = unknown.split_once('`')?;
+    let expected = rest.split_once("expected ").map(|(_, e)| e).unwrap_or_default();
+    let choices: Vec<&str> = expected
+        .trim_start_matches("one of ")
+        .split(", ")
+        .flat_map(|c| c.split(" or "))
+        .map(|c| c.trim().trim_matches('`'))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let best = choices
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, choice)) if score > 0.8 => Some(format!("did you mean `{choice}`?")),
+        _ if choices.is_empty() => Some(format!("remove `{word}`; see `handoff schema` for the format")),
+        _ => Some(format!("expected one of: {}", choices.join(", "))),
+    }
+}
+
+type Problem = (u64, u64, String, String);
+
+fn check_scenario(scenario: &Scenario) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut registered = false;
+    let mut scheduled = false;
+    let mut documented = false;
+    let mut claim_built = false;
+    for step in &scenario.steps {
+        let mut problem = |message: String, hint: &str| {
+            problems.push((step.line, step.column, message, hint.to_string()));
+        };
+        let needs_patient = !matches!(step.value, Step::Register(_));
+        if needs_patient && !registered {
+            problem(
+                format!("`{}` comes before the patient is registered", step.label()),
+                "put a `register` step first",
+            );
+        }
+        match &step.value {
+            Step::Register(_) => registered = true,
+            Step::Schedule(_) => scheduled = true,
+            Step::Document(doc) => {
+                documented = true;
+                if (doc.date_of_service.is_none() || doc.rendering_npi.is_none()) && !scheduled {
+                    problem(
+                        "`document` has no date of service or rendering NPI, and no visit was scheduled before it".into(),
+                        "add `date_of_service` and `rendering_npi`, or a `schedule` step before it",
+                    );
+                }
+                problems.extend(check_document(doc, step.line, step.column));
+            }
+            Step::BuildClaim(_) if !documented => problem(
+                "`build_claim` comes before any visit is documented".into(),
+                "put a `document` step before it",
+            ),
+            Step::BuildClaim(_) => claim_built = true,
+            Step::ExpectSynced(e) if e.record == super::RecordKind::Appointment && !scheduled => problem(
+                "`expect_synced` waits for an appointment, but none was scheduled before it".into(),
+                "put a `schedule` step before it",
+            ),
+            Step::ExpectCharges(_) if !documented => problem(
+                "`expect_charges` comes before any visit is documented".into(),
+                "put a `document` step before it",
+            ),
+            Step::ExpectClaim(_) if !claim_built => problem(
+                "`expect_claim` comes before a claim is built".into(),
+                "put a `build_claim` step before it",
+            ),
+            _ => {}
+        }
+    }
+    if scenario.steps.is_empty() {
+        problems.push((1, 1, "the scenario has no steps".into(), "add `steps:` with at least `register`".into()));
+    }
+    problems
+}
+
+fn check_document(doc: &Document, line: u64, column: u64) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let dx_count = doc.diagnoses.len();
+    if dx_count == 0 {
+        problems.push((line, column, "`document` has no diagnoses".into(), "list ICD-10-CM codes under `diagnoses`".into()));
+    }
+    for service in &doc.services {
+        let at = |message: String, hint: &str| (service.line, service.column, message, hint.to_string());
+        if service.modifiers.len() > 4 {
+            problems.push(at(
+                format!("service {} has {} modifiers; a claim line holds at most 4", service.code, service.modifiers.len()),
+                "keep the four that change payment first",
+            ));
+        }
+        if service.dx.is_empty() || service.dx.len() > 4 {
+            problems.push(at(
+                format!("service {} has {} diagnosis pointers; a claim line needs 1 to 4", service.code, service.dx.len()),
+                "point `dx` at the diagnoses that justify the service, most important first",
+            ));
+        }
+        for pointer in service.dx.iter().filter(|p| **p == 0 || usize::from(**p) > dx_count) {
+            problems.push(at(
+                format!("service {} points at diagnosis {pointer}, but the visit lists {dx_count}", service.code),
+                "pointers count from 1 in the order of `diagnoses`",
+            ));
+        }
+        if !(service.units > 0.0 && service.units.is_finite()) {
+            problems.push(at(format!("service {} has {} units", service.code, service.units), "units must be above 0"));
+        }
+    }
+    problems
+}
+
+fn check_target(target: &Target) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match (&target.systems, &target.simulator) {
+        (Some(_), Some(_)) => problems.push((
+            1,
+            1,
+            "the target has both `systems` and `simulator`".into(),
+            "a target is either real systems or a simulator; keep one".into(),
+        )),
+        (None, None) => problems.push((
+            1,
+            1,
+            "the target has neither `systems` nor `simulator`".into(),
+            "add `systems:` with `emr` and `pm` endpoints, or a `simulator:` profile".into(),
+        )),
+        _ => {}
+    }
+    if let Some(sim) = &target.simulator
+        && sim.topology == Topology::Shared
+    {
+        if sim.interface.is_some() {
+            problems.push((sim.line, sim.column, "a `shared` simulator has no interface to configure".into(), "remove `interface`, or use `topology: interfaced`".into()));
+        }
+        if let Some(defect) = sim.defects.first() {
+            problems.push((defect.line, defect.column, "defects are planted in an interface, and a `shared` simulator has none".into(), "remove `defects`, or use `topology: interfaced`".into()));
+        }
+    }
+    if let Some(sim) = &target.simulator {
+        for defect in &sim.defects {
+            let zero = match &defect.value {
+                Defect::TruncateFamilyName { max_chars } => *max_chars == 0,
+                Defect::CarryFirstDiagnoses { count } => *count == 0,
+                Defect::DropModifiersAfter { .. } => false,
+            };
+            if zero {
+                problems.push((defect.line, defect.column, format!("defect `{}` would remove everything", defect.name()), "use a number above 0".into()));
+            }
+        }
+    }
+    problems
+}
+
+impl Located<Step> {
+    pub fn label(&self) -> &'static str {
+        self.value.label()
+    }
+}

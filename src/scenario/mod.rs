@@ -1,0 +1,22 @@
+//! The files users write: scenarios (what to do) and targets (whom to do it to), their JSON Schemas, and loading them with errors that point at the line.
+
+mod diagnostic;
+mod document;
+mod load;
+mod located;
+mod scenario_file;
+mod step;
+mod target_file;
+mod within;
+
+pub use diagnostic::InputError;
+pub use document::{DocumentKind, detect_kind};
+pub use load::{load_scenario, load_target, parse_scenario, parse_target};
+pub use located::Located;
+pub use scenario_file::Scenario;
+pub use step::{
+    BuildClaim, Document, ExpectCharges, ExpectClaim, ExpectSynced, Register, RecordKind, Schedule,
+    ServiceSpec, Step, UpdatePatient,
+};
+pub use target_file::{Defect, FhirSystem, Interface, Simulator, SystemSpec, Systems, Target, Topology};
+pub use within::Within;

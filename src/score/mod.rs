@@ -1,0 +1,61 @@
+//! Scores from tallies and observations (DESIGN §6; formulas in docs/scoring.md): sync gap, handoff accuracy, duplicate entry, latency, and the topology verdict. No I/O.
+
+mod latency;
+mod topology;
+
+pub use latency::{LatencyStats, latency_stats};
+pub use topology::{Topology, TopologyVerdict, infer_topology};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Tallies;
+
+/// Each score is a percentage, or null when the run measured nothing it could be computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Scores {
+    /// Expected cross-system fields that did not agree within the window, of all expected. Lower is better.
+    pub sync_gap_pct: Option<f64>,
+    /// Documented billing elements that reached the claim exactly, of all documented. Higher is better.
+    pub handoff_accuracy_pct: Option<f64>,
+    /// Fields keyed again because they did not flow, of all fields keyed. Lower is better.
+    pub duplicate_entry_pct: Option<f64>,
+}
+
+fn pct(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 10_000.0 / whole as f64).round() / 100.0)
+}
+
+pub fn scores(t: &Tallies) -> Scores {
+    Scores {
+        sync_gap_pct: pct(t.sync_gaps, t.sync_expected),
+        handoff_accuracy_pct: pct(t.handoff_exact, t.handoff_elements),
+        duplicate_entry_pct: pct(t.rekeyed_fields, t.keyed_fields),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_are_ratios_of_tallies_to_two_decimals() {
+        let t = Tallies {
+            sync_expected: 30,
+            sync_gaps: 2,
+            handoff_elements: 44,
+            handoff_exact: 42,
+            keyed_fields: 80,
+            rekeyed_fields: 0,
+        };
+        let s = scores(&t);
+        assert_eq!(s.sync_gap_pct, Some(6.67));
+        assert_eq!(s.handoff_accuracy_pct, Some(95.45));
+        assert_eq!(s.duplicate_entry_pct, Some(0.0));
+    }
+
+    #[test]
+    fn nothing_measured_is_null_not_perfect() {
+        assert_eq!(scores(&Tallies::default()).handoff_accuracy_pct, None);
+    }
+}

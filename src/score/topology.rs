@@ -1,0 +1,79 @@
+//! Telling from the outside whether two roles share one record, are joined by an interface, or sync in batches.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Identity;
+use crate::model::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TopologyVerdict {
+    /// One record: the same patient id in both roles, visible at once.
+    SharedRecord,
+    /// Two records joined by an interface: different ids, arriving in seconds.
+    Interfaced,
+    /// Two records synced in batches: different ids, arriving after a minute or more.
+    BatchSynced,
+    /// Not enough was observed to say.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Topology {
+    pub verdict: TopologyVerdict,
+    pub evidence: String,
+}
+
+/// Latency at or past which sync looks like a batch job rather than an interface.
+const BATCH_MS: u64 = 60_000;
+
+pub fn infer_topology(flows: &[Vec<Identity>], patient_latencies_ms: &[u64]) -> Topology {
+    let pairs: Vec<(String, String)> = flows
+        .iter()
+        .filter_map(|ids| {
+            let id = |role| ids.iter().find(|i| i.role == role).map(|i| i.patient_id.clone());
+            Some((id(Role::Emr)?, id(Role::Pm)?))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return Topology { verdict: TopologyVerdict::Unknown, evidence: "no patient was found in both roles".into() };
+    }
+    let same = pairs.iter().filter(|(e, p)| e == p).count();
+    let slowest = patient_latencies_ms.iter().copied().max().unwrap_or(0);
+    let ids = format!("the same patient id in both roles in {same} of {} flows", pairs.len());
+    let verdict = if same == pairs.len() {
+        TopologyVerdict::SharedRecord
+    } else if slowest >= BATCH_MS {
+        TopologyVerdict::BatchSynced
+    } else {
+        TopologyVerdict::Interfaced
+    };
+    Topology { verdict, evidence: format!("{ids}; slowest patient sync {slowest} ms") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(emr: &str, pm: &str) -> Vec<Identity> {
+        vec![
+            Identity { role: Role::Emr, patient_id: emr.into() },
+            Identity { role: Role::Pm, patient_id: pm.into() },
+        ]
+    }
+
+    #[test]
+    fn one_id_in_both_roles_is_a_shared_record() {
+        let t = infer_topology(&[flow("s1", "s1"), flow("s2", "s2")], &[0, 1]);
+        assert_eq!(t.verdict, TopologyVerdict::SharedRecord);
+        assert_eq!(t.evidence, "the same patient id in both roles in 2 of 2 flows; slowest patient sync 1 ms");
+    }
+
+    #[test]
+    fn different_ids_are_interfaced_or_batch_by_latency() {
+        assert_eq!(infer_topology(&[flow("e1", "p1")], &[500]).verdict, TopologyVerdict::Interfaced);
+        assert_eq!(infer_topology(&[flow("e1", "p1")], &[90_000]).verdict, TopologyVerdict::BatchSynced);
+        assert_eq!(infer_topology(&[], &[]).verdict, TopologyVerdict::Unknown);
+    }
+}
