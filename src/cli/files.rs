@@ -14,11 +14,8 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
             let entries = std::fs::read_dir(path).map_err(|e| {
                 InputError::whole_file(&path.display().to_string(), format!("cannot list the folder: {e}"), None)
             })?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_file() && is_yaml(p))
-                .collect();
+            let mut found: Vec<PathBuf> =
+                entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file() && is_yaml(p)).collect();
             found.sort();
             files.extend(found);
         } else if path.exists() {

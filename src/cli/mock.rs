@@ -15,7 +15,10 @@ pub fn serve(profile: &Path, emr_port: u16, pm_port: u16) -> u8 {
         }
     };
     let Some(simulator) = &target.simulator else {
-        eprintln!("{}: is a target of real systems, not a simulator profile; `mock serve` needs a file from mocks/", profile.display());
+        eprintln!(
+            "{}: is a target of real systems, not a simulator profile; `mock serve` needs a file from mocks/",
+            profile.display()
+        );
         return exit::BAD_INPUT;
     };
     let runtime = match super::runtime() {

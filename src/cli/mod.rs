@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub use files::render_input_error;
 
 #[derive(Debug, Parser)]
-#[command(name = "handoff", version, about = "Tests whether an EMR and a practice-management system really work together.")]
+#[command(
+    name = "handoff",
+    version,
+    about = "Tests whether an EMR and a practice-management system really work together."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -10,7 +10,8 @@ use crate::report::{RunReport, json, table};
 use crate::scenario::{InputError, Scenario, Target, load_scenario, load_target};
 
 pub fn run(args: RunArgs) -> u8 {
-    let scenario_paths = if args.scenarios.is_empty() { vec![PathBuf::from("scenarios")] } else { args.scenarios.clone() };
+    let scenario_paths =
+        if args.scenarios.is_empty() { vec![PathBuf::from("scenarios")] } else { args.scenarios.clone() };
     let target_paths = if args.targets.is_empty() { vec![PathBuf::from("mocks")] } else { args.targets.clone() };
     let loaded = load_all(&scenario_paths, &target_paths);
     let (scenarios, targets) = match loaded {
@@ -50,7 +51,8 @@ pub fn run(args: RunArgs) -> u8 {
         Format::Table => println!("{}", table::render(&report)),
         Format::Json => println!("{rendered_json}"),
     }
-    let written = std::fs::create_dir_all(&out_dir).and_then(|_| std::fs::write(out_dir.join("report.json"), &rendered_json));
+    let written =
+        std::fs::create_dir_all(&out_dir).and_then(|_| std::fs::write(out_dir.join("report.json"), &rendered_json));
     match written {
         Ok(()) => eprintln!("report: {}", out_dir.join("report.json").display()),
         Err(e) => {

@@ -22,8 +22,9 @@ pub fn validate(files: &[PathBuf]) -> u8 {
 
 fn check(path: &PathBuf) -> Result<String, InputError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::whole_file(&name, format!("cannot read the file: {e}"), Some("check the path".into())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError::whole_file(&name, format!("cannot read the file: {e}"), Some("check the path".into()))
+    })?;
     match detect_kind(&text) {
         Some(DocumentKind::Scenario) => {
             let s = parse_scenario(&name, &text)?;

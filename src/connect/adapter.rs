@@ -9,12 +9,27 @@ use crate::model::{Appointment, Charge, Claim, Coverage, Encounter, Identifier, 
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
     /// Register a patient (with their coverage); `tracking` lets the harness find the record again anywhere.
-    Register { patient: &'a Patient, tracking: &'a Identifier },
-    UpdatePatient { id: &'a str, patient: &'a Patient, tracking: &'a Identifier },
-    Schedule { patient_id: &'a str, appointment: &'a Appointment },
+    Register {
+        patient: &'a Patient,
+        tracking: &'a Identifier,
+    },
+    UpdatePatient {
+        id: &'a str,
+        patient: &'a Patient,
+        tracking: &'a Identifier,
+    },
+    Schedule {
+        patient_id: &'a str,
+        appointment: &'a Appointment,
+    },
     /// Document and sign a visit: diagnoses, services, and the charges they produce.
-    Document { patient_id: &'a str, encounter: &'a Encounter },
-    BuildClaim { patient_id: &'a str },
+    Document {
+        patient_id: &'a str,
+        encounter: &'a Encounter,
+    },
+    BuildClaim {
+        patient_id: &'a str,
+    },
 }
 
 impl Action<'_> {
@@ -39,12 +54,22 @@ pub struct Applied {
 #[derive(Debug, Clone, Copy)]
 pub enum Query<'a> {
     PatientByIdentifier(&'a Identifier),
-    Coverage { patient_id: &'a str },
-    Appointments { patient_id: &'a str },
+    Coverage {
+        patient_id: &'a str,
+    },
+    Appointments {
+        patient_id: &'a str,
+    },
     /// The last visit documented for the patient, with its diagnoses and services.
-    Documentation { patient_id: &'a str },
-    Charges { patient_id: &'a str },
-    Claims { patient_id: &'a str },
+    Documentation {
+        patient_id: &'a str,
+    },
+    Charges {
+        patient_id: &'a str,
+    },
+    Claims {
+        patient_id: &'a str,
+    },
 }
 
 /// A record with the identity and version the system gave it.

@@ -28,7 +28,13 @@ impl Comparison {
         self.diffs.iter().filter(|d| d.kind != FindingKind::FormatOnly).count()
     }
 
-    fn field(&mut self, name: impl Into<String>, expected: Option<&str>, actual: Option<&str>, norm: fn(&str) -> String) {
+    fn field(
+        &mut self,
+        name: impl Into<String>,
+        expected: Option<&str>,
+        actual: Option<&str>,
+        norm: fn(&str) -> String,
+    ) {
         let Some(expected) = expected.filter(|e| !e.trim().is_empty()) else { return };
         self.fields += 1;
         let actual = actual.filter(|a| !a.trim().is_empty());
@@ -54,7 +60,12 @@ fn postal(value: &str) -> String {
 pub fn compare_patient(expected: &Patient, actual: &Patient) -> Comparison {
     let mut c = Comparison::default();
     for (i, given) in expected.name.given.iter().enumerate() {
-        c.field(format!("name.given[{}]", i + 1), Some(given), actual.name.given.get(i).map(String::as_str), normalise::text);
+        c.field(
+            format!("name.given[{}]", i + 1),
+            Some(given),
+            actual.name.given.get(i).map(String::as_str),
+            normalise::text,
+        );
     }
     c.field("name.family", Some(&expected.name.family), Some(&actual.name.family), normalise::text);
     c.field("birth_date", Some(&expected.birth_date.to_string()), Some(&actual.birth_date.to_string()), exact);

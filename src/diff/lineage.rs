@@ -128,6 +128,9 @@ fn claim_lines(claim: &Claim) -> Vec<LineView> {
         .collect()
 }
 
+/// A hop's lines, and for each documented line the index of the line that carries it.
+type MatchedHop<'a> = (Hop, &'a Vec<LineView>, Vec<Option<usize>>);
+
 /// For each documented line, the index of the line at a hop that carries it: same code first, then by position.
 fn match_lines(documented: &[LineView], held: &[LineView]) -> Vec<Option<usize>> {
     let mut used = vec![false; held.len()];
@@ -159,7 +162,7 @@ pub fn trace(documented: &Encounter, coverage: Option<&Coverage>, hops: HopRecor
     .into_iter()
     .flatten()
     .collect();
-    let matches: Vec<(Hop, &Vec<LineView>, Vec<Option<usize>>)> =
+    let matches: Vec<MatchedHop<'_>> =
         line_hops.iter().map(|(hop, lines)| (*hop, lines, match_lines(&doc_lines, lines))).collect();
 
     let mut lineage = Lineage::default();
@@ -173,10 +176,7 @@ pub fn trace(documented: &Encounter, coverage: Option<&Coverage>, hops: HopRecor
     for (i, doc) in doc_lines.iter().enumerate() {
         let n = i + 1;
         let at = |pick: &dyn Fn(&LineView) -> Value| -> Vec<(Hop, Value)> {
-            matches
-                .iter()
-                .map(|(hop, lines, m)| (*hop, m[i].map(|j| pick(&lines[j])).unwrap_or(Value::Null)))
-                .collect()
+            matches.iter().map(|(hop, lines, m)| (*hop, m[i].map(|j| pick(&lines[j])).unwrap_or(Value::Null))).collect()
         };
         push(format!("line[{n}].code"), json!(doc.code), at(&|l| json!(l.code)), has_claim);
         for (k, modifier) in doc.modifiers.iter().enumerate() {
@@ -188,8 +188,18 @@ pub fn trace(documented: &Encounter, coverage: Option<&Coverage>, hops: HopRecor
             let values = at(&|l| l.diagnoses.get(k).map(|d| json!(d)).unwrap_or(Value::Null));
             push(format!("line[{n}].dx[{}]", k + 1), json!(dx), values, has_claim);
         }
-        push(format!("line[{n}].place_of_service"), json!(doc.place_of_service), at(&|l| json!(l.place_of_service)), has_claim);
-        push(format!("line[{n}].date_of_service"), json!(doc.date_of_service), at(&|l| json!(l.date_of_service)), has_claim);
+        push(
+            format!("line[{n}].place_of_service"),
+            json!(doc.place_of_service),
+            at(&|l| json!(l.place_of_service)),
+            has_claim,
+        );
+        push(
+            format!("line[{n}].date_of_service"),
+            json!(doc.date_of_service),
+            at(&|l| json!(l.date_of_service)),
+            has_claim,
+        );
         push(format!("line[{n}].rendering_npi"), json!(doc.rendering_npi), at(&|l| json!(l.rendering_npi)), has_claim);
     }
 
@@ -202,7 +212,8 @@ pub fn trace(documented: &Encounter, coverage: Option<&Coverage>, hops: HopRecor
     .flatten()
     .collect();
     for (k, dx) in documented.diagnoses.iter().enumerate() {
-        let values = dx_hops.iter().map(|(hop, list)| (*hop, list.get(k).map(|d| json!(d)).unwrap_or(Value::Null))).collect();
+        let values =
+            dx_hops.iter().map(|(hop, list)| (*hop, list.get(k).map(|d| json!(d)).unwrap_or(Value::Null))).collect();
         push(format!("diagnosis[{}]", k + 1), json!(dx.code), values, has_claim);
     }
     if let Some(coverage) = coverage {
@@ -282,17 +293,22 @@ mod tests {
     }
 
     fn coverage() -> Coverage {
-        Coverage { payer: "medicare".into(), member_id: "1EG4TE5MK72".into(), relationship: crate::model::Relationship::Self_ }
+        Coverage {
+            payer: "medicare".into(),
+            member_id: "1EG4TE5MK72".into(),
+            relationship: crate::model::Relationship::Self_,
+        }
     }
 
     #[test]
     fn a_faithful_claim_carries_every_element() {
         let doc = visit();
         let claim = claim_of(&doc);
-        let lineage = trace(&doc, Some(&coverage()), HopRecords { emr: Some(&doc), claim: Some(&claim), ..Default::default() });
-        // line 1: code, 2 modifiers, units, 3 dx, pos, dos, npi = 10; line 2: 8; 3 claim dx; member id; payer.
-        assert_eq!(lineage.elements.len(), 23);
-        assert_eq!(lineage.exact(), 23);
+        let lineage =
+            trace(&doc, Some(&coverage()), HopRecords { emr: Some(&doc), claim: Some(&claim), ..Default::default() });
+        // line 1: code, 2 modifiers, units, 3 dx, pos, dos, npi = 10; line 2: 7; 3 claim dx; member id; payer.
+        assert_eq!(lineage.elements.len(), 22);
+        assert_eq!(lineage.exact(), 22);
         assert!(lineage.added.is_empty());
     }
 
@@ -310,7 +326,12 @@ mod tests {
             date_of_service: "2026-12-01".parse().unwrap(),
             rendering_npi: "1234567893".into(),
         }];
-        charges.push(Charge { code: "20610".into(), modifiers: vec!["RT".into()], diagnoses: vec!["M17.11".into()], ..charges[0].clone() });
+        charges.push(Charge {
+            code: "20610".into(),
+            modifiers: vec!["RT".into()],
+            diagnoses: vec!["M17.11".into()],
+            ..charges[0].clone()
+        });
         let lineage = trace(
             &doc,
             Some(&coverage()),

@@ -44,7 +44,8 @@ const USPS: [(&str, &str); 24] = [
 
 /// An address line in USPS form: upper case, no punctuation, standard abbreviations.
 pub fn address_line(value: &str) -> String {
-    let cleaned: String = value.chars().map(|c| if c.is_alphanumeric() || c.is_whitespace() { c } else { ' ' }).collect();
+    let cleaned: String =
+        value.chars().map(|c| if c.is_alphanumeric() || c.is_whitespace() { c } else { ' ' }).collect();
     text(&cleaned)
         .split(' ')
         .map(|word| USPS.iter().find(|(long, _)| *long == word).map(|(_, short)| *short).unwrap_or(word))

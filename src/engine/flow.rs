@@ -10,7 +10,9 @@ use tokio::time::Instant;
 use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
 use super::poll;
 use crate::connect::{Action, Adapter, AdapterError, Query, Records, Versioned};
-use crate::diff::{self, Category, Finding, FindingKind, HopRecords, compare_appointment, compare_coverage, compare_patient};
+use crate::diff::{
+    self, Category, Finding, FindingKind, HopRecords, compare_appointment, compare_coverage, compare_patient,
+};
 use crate::model::{Appointment, Charge, Coverage, Diagnosis, Encounter, Identifier, Patient, Role, ServiceLine};
 use crate::scenario::{Document, RecordKind, Scenario, Step, UpdatePatient};
 
@@ -141,8 +143,10 @@ impl Flow<'_> {
             Step::UpdatePatient(u) => self.update_patient(u).await,
             Step::Schedule(s) => {
                 let patient_id = self.patient_at(s.at).await?;
-                let appointment = Appointment { start: s.start, minutes: s.minutes, provider_npi: s.provider_npi.clone() };
-                self.act(s.at, "appointment", Action::Schedule { patient_id: &patient_id, appointment: &appointment }).await?;
+                let appointment =
+                    Appointment { start: s.start, minutes: s.minutes, provider_npi: s.provider_npi.clone() };
+                self.act(s.at, "appointment", Action::Schedule { patient_id: &patient_id, appointment: &appointment })
+                    .await?;
                 self.keyed(RecordKind::Appointment.as_str(), s.at, 3);
                 self.appointment = Some(appointment);
                 Ok(())
@@ -254,7 +258,10 @@ impl Flow<'_> {
         let patient_id = self.patient_at(doc.at).await?;
         let scheduled = self.appointment.as_ref();
         // Validation guarantees a schedule step when these are not written out.
-        let date_of_service = doc.date_of_service.or(scheduled.map(|a| a.start.date())).unwrap_or(crate::model::Date(jiff::civil::date(1970, 1, 1)));
+        let date_of_service = doc
+            .date_of_service
+            .or(scheduled.map(|a| a.start.date()))
+            .unwrap_or(crate::model::Date(jiff::civil::date(1970, 1, 1)));
         let rendering_npi = doc.rendering_npi.clone().or(scheduled.map(|a| a.provider_npi.clone())).unwrap_or_default();
         let encounter = Encounter {
             date_of_service,
@@ -299,7 +306,9 @@ impl Flow<'_> {
         self.out.tallies.keyed_fields += fields;
         self.out.tallies.rekeyed_fields += fields;
         let mut f = self.finding(Category::Redundancy, FindingKind::DuplicateEntry, "patient", "patient", role);
-        f.message = format!("the patient was not in the {role}, so staff registered them there again: {fields} fields keyed twice");
+        f.message = format!(
+            "the patient was not in the {role}, so staff registered them there again: {fields} fields keyed twice"
+        );
         f.expected = json!(fields);
         self.out.findings.push(f);
         Ok(id)
@@ -326,7 +335,14 @@ impl Flow<'_> {
     }
 
     async fn read(&self, role: Role, record: RecordKind) -> Result<Option<Found>, AdapterError> {
-        read_record(self.systems.at(role), record, &self.tracking, self.patient_ids.get(&role).map(String::as_str), self.appointment.as_ref()).await
+        read_record(
+            self.systems.at(role),
+            record,
+            &self.tracking,
+            self.patient_ids.get(&role).map(String::as_str),
+            self.appointment.as_ref(),
+        )
+        .await
     }
 
     async fn expect_synced(&mut self, record: RecordKind, at: Role, within: std::time::Duration) {
@@ -354,11 +370,14 @@ impl Flow<'_> {
         let known_id = self.patient_ids.get(&at).cloned();
         let appointment = self.appointment.clone();
         let polled = poll::until(deadline, || {
-            let (tracking, known_id, appointment, previous) = (&tracking, known_id.clone(), appointment.clone(), previous.clone());
+            let (tracking, known_id, appointment, previous) =
+                (&tracking, known_id.clone(), appointment.clone(), previous.clone());
             async move {
                 let found = read_record(adapter, record, tracking, known_id.as_deref(), appointment.as_ref()).await?;
                 // A record is judged when it first appears, or when a new version of it lands.
-                Ok::<_, AdapterError>(found.filter(|f| previous.is_none() || f.version != previous).map(|f| (f, Instant::now())))
+                Ok::<_, AdapterError>(
+                    found.filter(|f| previous.is_none() || f.version != previous).map(|f| (f, Instant::now())),
+                )
             }
         })
         .await;
@@ -444,8 +463,11 @@ impl Flow<'_> {
                         None => return Ok(None),
                     },
                 };
-                let Records::Charges(charges) = adapter.fetch(Query::Charges { patient_id: &id }).await? else { return Ok(None) };
-                let held: Vec<Charge> = charges.into_iter().map(|c| c.value).filter(|c| c.date_of_service == dos).collect();
+                let Records::Charges(charges) = adapter.fetch(Query::Charges { patient_id: &id }).await? else {
+                    return Ok(None);
+                };
+                let held: Vec<Charge> =
+                    charges.into_iter().map(|c| c.value).filter(|c| c.date_of_service == dos).collect();
                 let complete = held.len() >= wanted;
                 *last.borrow_mut() = held;
                 Ok::<_, AdapterError>(complete.then(Instant::now))
@@ -463,7 +485,11 @@ impl Flow<'_> {
                 self.system_error(at, CHARGES, &error);
             }
             Ok(Some(arrived)) => {
-                self.out.latencies.push(Latency { record: CHARGES.into(), at, ms: millis(arrived.saturating_duration_since(changed)) });
+                self.out.latencies.push(Latency {
+                    record: CHARGES.into(),
+                    at,
+                    ms: millis(arrived.saturating_duration_since(changed)),
+                });
             }
             Ok(None) => {
                 let mut remaining: Vec<&str> = last.iter().map(|c| c.code.as_str()).collect();
@@ -473,9 +499,20 @@ impl Flow<'_> {
                         continue;
                     }
                     self.out.tallies.sync_gaps += 1;
-                    let mut f = self.finding(Category::Sync, FindingKind::MissingRecord, CHARGES, &format!("line[{}]", i + 1), at);
+                    let mut f = self.finding(
+                        Category::Sync,
+                        FindingKind::MissingRecord,
+                        CHARGES,
+                        &format!("line[{}]", i + 1),
+                        at,
+                    );
                     f.expected = json!(line.code);
-                    f.message = format!("no charge for {} (line {}) reached the {at} within {}", line.code, i + 1, human(within));
+                    f.message = format!(
+                        "no charge for {} (line {}) reached the {at} within {}",
+                        line.code,
+                        i + 1,
+                        human(within)
+                    );
                     self.out.findings.push(f);
                 }
             }
@@ -493,9 +530,12 @@ impl Flow<'_> {
         let emr_documentation = self.documentation_at(Role::Emr).await;
         let pm_encounter = self.documentation_at(at).await;
         let charges = match self.systems.at(at).fetch(Query::Charges { patient_id: &pm_patient }).await {
-            Ok(Records::Charges(c)) => {
-                Some(c.into_iter().map(|c| c.value).filter(|c| c.date_of_service == documented.date_of_service).collect::<Vec<_>>())
-            }
+            Ok(Records::Charges(c)) => Some(
+                c.into_iter()
+                    .map(|c| c.value)
+                    .filter(|c| c.date_of_service == documented.date_of_service)
+                    .collect::<Vec<_>>(),
+            ),
             _ => None,
         };
         let coverage = self.keyed.coverage.clone();
@@ -510,7 +550,10 @@ impl Flow<'_> {
         self.out.tallies.handoff_exact += lineage.exact();
         if claim.is_none() {
             let mut f = self.finding(Category::Handoff, FindingKind::MissingRecord, "claim", "", at);
-            f.message = format!("the {at} holds no claim for this patient, so none of the {} documented elements reached one", lineage.elements.len());
+            f.message = format!(
+                "the {at} holds no claim for this patient, so none of the {} documented elements reached one",
+                lineage.elements.len()
+            );
             self.out.findings.push(f);
             return;
         }
@@ -522,9 +565,20 @@ impl Flow<'_> {
             f.actual = value.clone();
             f.hop = Some(hop.as_str().into());
             f.message = if value.is_null() {
-                format!("{} {} was documented but is missing from {}", element.field, shown(&element.documented), hop.as_str())
+                format!(
+                    "{} {} was documented but is missing from {}",
+                    element.field,
+                    shown(&element.documented),
+                    hop.as_str()
+                )
             } else {
-                format!("{} was documented as {} but {} holds {}", element.field, shown(&element.documented), hop.as_str(), shown(value))
+                format!(
+                    "{} was documented as {} but {} holds {}",
+                    element.field,
+                    shown(&element.documented),
+                    hop.as_str(),
+                    shown(value)
+                )
             };
             self.out.findings.push(f);
         }
@@ -546,7 +600,10 @@ impl Flow<'_> {
     }
 }
 
-async fn find_patient(adapter: &dyn Adapter, tracking: &Identifier) -> Result<Option<Versioned<Patient>>, AdapterError> {
+async fn find_patient(
+    adapter: &dyn Adapter,
+    tracking: &Identifier,
+) -> Result<Option<Versioned<Patient>>, AdapterError> {
     match adapter.fetch(Query::PatientByIdentifier(tracking)).await? {
         Records::Patients(found) => Ok(found.into_iter().next()),
         _ => Ok(None),
@@ -561,9 +618,16 @@ async fn read_record(
     appointment: Option<&Appointment>,
 ) -> Result<Option<Found>, AdapterError> {
     if record == RecordKind::Patient {
-        let Records::Patients(found) = adapter.fetch(Query::PatientByIdentifier(tracking)).await? else { return Ok(None) };
+        let Records::Patients(found) = adapter.fetch(Query::PatientByIdentifier(tracking)).await? else {
+            return Ok(None);
+        };
         let duplicates = found.len().saturating_sub(1);
-        return Ok(found.into_iter().next().map(|p| Found { id: p.id, version: p.version, held: Held::Patient(p.value), duplicates }));
+        return Ok(found.into_iter().next().map(|p| Found {
+            id: p.id,
+            version: p.version,
+            held: Held::Patient(p.value),
+            duplicates,
+        }));
     }
     let patient_id = match patient_id {
         Some(id) => id.to_string(),
@@ -576,7 +640,12 @@ async fn read_record(
         RecordKind::Coverage => match adapter.fetch(Query::Coverage { patient_id: &patient_id }).await? {
             Records::Coverages(c) => {
                 let duplicates = c.len().saturating_sub(1);
-                c.into_iter().last().map(|c| Found { id: c.id, version: c.version, held: Held::Coverage(c.value), duplicates })
+                c.into_iter().last().map(|c| Found {
+                    id: c.id,
+                    version: c.version,
+                    held: Held::Coverage(c.value),
+                    duplicates,
+                })
             }
             _ => None,
         },
@@ -585,7 +654,12 @@ async fn read_record(
                 let duplicates = a.len().saturating_sub(1);
                 let wanted = appointment.map(|a| a.start);
                 let best = a.iter().position(|x| Some(x.value.start) == wanted).unwrap_or(a.len().saturating_sub(1));
-                a.into_iter().nth(best).map(|a| Found { id: a.id, version: a.version, held: Held::Appointment(a.value), duplicates })
+                a.into_iter().nth(best).map(|a| Found {
+                    id: a.id,
+                    version: a.version,
+                    held: Held::Appointment(a.value),
+                    duplicates,
+                })
             }
             _ => None,
         },

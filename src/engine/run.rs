@@ -98,12 +98,13 @@ fn simulator_systems(emr: &str, pm: &str) -> Result<Systems, String> {
 fn real_system(spec: &SystemSpec) -> Result<Arc<dyn crate::connect::Adapter>, String> {
     match spec {
         SystemSpec::Fhir(fhir) => {
-            let bearer = match &fhir.bearer_token_env {
-                Some(var) => Some(std::env::var(var).map_err(|_| {
-                    format!("the environment variable {var} (named by bearer_token_env) is not set")
-                })?),
-                None => None,
-            };
+            let bearer =
+                match &fhir.bearer_token_env {
+                    Some(var) => Some(std::env::var(var).map_err(|_| {
+                        format!("the environment variable {var} (named by bearer_token_env) is not set")
+                    })?),
+                    None => None,
+                };
             let timeout = fhir.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT);
             let adapter = FhirAdapter::new(&fhir.base_url, bearer, timeout).map_err(|e: AdapterError| e.to_string())?;
             Ok(Arc::new(adapter))

@@ -39,14 +39,14 @@ impl Interface {
                 else => return,
             };
             tokio::time::sleep_until(change.at + self.delay).await;
-            let outcome = if towards_emr { self.to_emr(&change) } else { self.to_pm(&change) };
+            let outcome = if towards_emr { self.carry_to_emr(&change) } else { self.carry_to_pm(&change) };
             if let Err(why) = outcome {
                 tracing::warn!(resource = %change.resource_type, id = %change.id, "interface could not carry a change: {why}");
             }
         }
     }
 
-    fn to_emr(&mut self, change: &Change) -> Result<(), String> {
+    fn carry_to_emr(&mut self, change: &Change) -> Result<(), String> {
         let Some(source) = self.pm.read(&change.resource_type, &change.id) else {
             return Err("the record is gone".into());
         };
@@ -98,7 +98,7 @@ impl Interface {
     }
 
     /// A signed charge goes to the PM with the encounter's diagnoses, as a DFT^P03 carries FT1 and DG1 segments.
-    fn to_pm(&mut self, change: &Change) -> Result<(), String> {
+    fn carry_to_pm(&mut self, change: &Change) -> Result<(), String> {
         if change.resource_type != "ChargeItem" {
             return Ok(());
         }
@@ -111,8 +111,11 @@ impl Interface {
             .ok_or_else(|| format!("Patient/{emr_patient} was registered in the EMR, which the PM does not know"))?;
         let emr_encounter = fhir::reference_id(&source["context"], "Encounter").ok_or("the charge has no encounter")?;
         let pm_encounter = self.pm_encounter(emr_encounter, &pm_patient)?;
-        let resource =
-            fhir::charge_to_fhir(&charge, &fhir::reference("Patient", &pm_patient), &fhir::reference("Encounter", &pm_encounter));
+        let resource = fhir::charge_to_fhir(
+            &charge,
+            &fhir::reference("Patient", &pm_patient),
+            &fhir::reference("Encounter", &pm_encounter),
+        );
         self.pm.create(resource, false);
         Ok(())
     }

@@ -20,6 +20,11 @@ fn reference_paths(resource_type: &str, param: &str) -> Option<&'static [&'stati
 /// Parameters that shape the result page rather than select resources.
 pub const PAGING: [&str; 3] = ["_count", "_offset", "_sort"];
 
+/// Whether this simulator answers `param` on `resource_type`.
+pub fn supports(resource_type: &str, param: &str) -> bool {
+    matches!(param, "_id" | "identifier") || reference_paths(resource_type, param).is_some()
+}
+
 /// Whether `resource` matches `param=value`; `None` if this simulator does not know the parameter.
 pub fn matches(resource_type: &str, resource: &Value, param: &str, value: &str) -> Option<bool> {
     match param {
@@ -30,9 +35,9 @@ pub fn matches(resource_type: &str, resource: &Value, param: &str, value: &str) 
             // `Patient/123` and a bare `123` name the same record.
             let wanted_id = value.rsplit('/').next().unwrap_or(value);
             Some(paths.iter().any(|path| {
-                values_at(resource, path).iter().any(|r| {
-                    r["reference"].as_str().and_then(|s| s.rsplit('/').next()) == Some(wanted_id)
-                })
+                values_at(resource, path)
+                    .iter()
+                    .any(|r| r["reference"].as_str().and_then(|s| s.rsplit('/').next()) == Some(wanted_id))
             }))
         }
     }

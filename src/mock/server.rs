@@ -179,21 +179,14 @@ async fn search_type(
     }
     let mut hits = state.store.all(&resource_type);
     for (param, value) in params.iter().filter(|(p, _)| !PAGING.contains(&p.as_str())) {
-        let mut unknown = false;
-        hits.retain(|r| match search::matches(&resource_type, r, param, value) {
-            Some(m) => m,
-            None => {
-                unknown = true;
-                false
-            }
-        });
-        if unknown {
+        if !search::supports(&resource_type, param) {
             return outcome(
                 StatusCode::BAD_REQUEST,
                 "not-supported",
                 &format!("this system does not support the search parameter `{param}` on {resource_type}"),
             );
         }
+        hits.retain(|r| search::matches(&resource_type, r, param, value).unwrap_or(false));
     }
     let number = |name: &str, default: usize| {
         params.iter().find(|(p, _)| p == name).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(default)
@@ -210,11 +203,8 @@ async fn search_type(
             json!({ "fullUrl": url, "resource": r, "search": { "mode": "match" } })
         })
         .collect();
-    let selection: Vec<String> = params
-        .iter()
-        .filter(|(p, _)| p != "_offset")
-        .map(|(p, v)| format!("{p}={}", v.replace('|', "%7C")))
-        .collect();
+    let selection: Vec<String> =
+        params.iter().filter(|(p, _)| p != "_offset").map(|(p, v)| format!("{p}={}", v.replace('|', "%7C"))).collect();
     let link = |offset: usize| format!("{}/{}?{}&_offset={offset}", state.base, resource_type, selection.join("&"));
     let mut links = vec![json!({ "relation": "self", "url": link(offset) })];
     if offset + count < total {
@@ -268,7 +258,8 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
     let coverage = coverage_resource.as_ref().and_then(|c| fhir::coverage_from_fhir(c).ok());
     let claim = build_claim("", &diagnoses, &charges, coverage.as_ref());
     let now = jiff::Timestamp::now().to_string();
-    let resource = fhir::claim_to_fhir(&claim, &patient_id, coverage_resource.as_ref().and_then(|c| c["id"].as_str()), &now);
+    let resource =
+        fhir::claim_to_fhir(&claim, &patient_id, coverage_resource.as_ref().and_then(|c| c["id"].as_str()), &now);
     let stored = store.create(resource, true);
     for mut item in charge_items {
         let id = item["id"].as_str().unwrap_or_default().to_string();

@@ -54,7 +54,12 @@ async fn serve(
 }
 
 /// Port 0 picks a free port.
-pub async fn start(name: &str, profile: &Simulator, emr_port: u16, pm_port: u16) -> Result<RunningSimulator, SimulatorError> {
+pub async fn start(
+    name: &str,
+    profile: &Simulator,
+    emr_port: u16,
+    pm_port: u16,
+) -> Result<RunningSimulator, SimulatorError> {
     let mut tasks = Vec::new();
     match profile.topology {
         Topology::Shared => {

@@ -54,7 +54,11 @@ impl Store {
 
     fn announce(&self, resource_type: &str, id: &str) {
         if let Some(sender) = self.listener.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            let _ = sender.send(Change { resource_type: resource_type.to_string(), id: id.to_string(), at: Instant::now() });
+            let _ = sender.send(Change {
+                resource_type: resource_type.to_string(),
+                id: id.to_string(),
+                at: Instant::now(),
+            });
         }
     }
 
@@ -119,7 +123,8 @@ impl Store {
 
     /// A FHIR transaction: every entry is created, `urn:uuid:` references between them are rewritten to the new ids.
     pub fn transaction(&self, bundle: &Value) -> Result<Value, StoreError> {
-        let entries = bundle["entry"].as_array().ok_or_else(|| StoreError::Invalid("the Bundle has no entry".into()))?;
+        let entries =
+            bundle["entry"].as_array().ok_or_else(|| StoreError::Invalid("the Bundle has no entry".into()))?;
         for (i, entry) in entries.iter().enumerate() {
             if entry["request"]["method"] != "POST" {
                 return Err(StoreError::Invalid(format!(
@@ -198,7 +203,9 @@ mod tests {
         let store = Store::new("t");
         let created = store.create(json!({"resourceType": "Patient"}), false);
         let id = created["id"].as_str().unwrap();
-        let v2 = store.update("Patient", id, json!({"resourceType": "Patient", "gender": "female"}), Some("1"), false).unwrap();
+        let v2 = store
+            .update("Patient", id, json!({"resourceType": "Patient", "gender": "female"}), Some("1"), false)
+            .unwrap();
         assert_eq!(v2["meta"]["versionId"], "2");
         let stale = store.update("Patient", id, json!({"resourceType": "Patient"}), Some("1"), false);
         assert!(matches!(stale, Err(StoreError::Conflict { .. })));
@@ -214,7 +221,10 @@ mod tests {
         store.transaction(&bundle).unwrap();
         let encounter = &store.all("Encounter")[0];
         let condition = &store.all("Condition")[0];
-        assert_eq!(encounter["diagnosis"][0]["condition"]["reference"], format!("Condition/{}", condition["id"].as_str().unwrap()));
+        assert_eq!(
+            encounter["diagnosis"][0]["condition"]["reference"],
+            format!("Condition/{}", condition["id"].as_str().unwrap())
+        );
         assert_eq!(condition["encounter"]["reference"], format!("Encounter/{}", encounter["id"].as_str().unwrap()));
     }
 }

@@ -31,10 +31,6 @@ pub struct ClaimLine {
 
 impl Claim {
     pub fn line_diagnoses(&self, line: &ClaimLine) -> Vec<String> {
-        line.dx_pointers
-            .iter()
-            .filter_map(|p| self.diagnoses.get(usize::from(*p).checked_sub(1)?))
-            .cloned()
-            .collect()
+        line.dx_pointers.iter().filter_map(|p| self.diagnoses.get(usize::from(*p).checked_sub(1)?)).cloned().collect()
     }
 }

@@ -48,9 +48,7 @@ impl FromStr for DateTime {
         if let Ok(zoned) = s.parse::<jiff::Timestamp>() {
             return Ok(DateTime(zoned.to_zoned_datetime(jiff::tz::TimeZone::UTC).datetime()));
         }
-        Err(format!(
-            "`{s}` is not a date and time; write it as YYYY-MM-DDTHH:MM, for example 2026-12-01T09:00"
-        ))
+        Err(format!("`{s}` is not a date and time; write it as YYYY-MM-DDTHH:MM, for example 2026-12-01T09:00"))
     }
 }
 

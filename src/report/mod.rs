@@ -4,4 +4,4 @@ pub mod json;
 mod run_report;
 pub mod table;
 
-pub use run_report::{Endpoints, FlowReport, RunReport, TargetKind, TargetReport, REPORT_VERSION};
+pub use run_report::{Endpoints, FlowReport, REPORT_VERSION, RunReport, TargetKind, TargetReport};

@@ -91,7 +91,8 @@ impl RunReport {
     pub fn exit_code(&self) -> u8 {
         if self.targets.iter().any(TargetReport::unreachable) {
             3
-        } else if self.targets.iter().any(|t| t.findings.iter().any(|f| f.counts) || t.flows.iter().any(|f| !f.passed)) {
+        } else if self.targets.iter().any(|t| t.findings.iter().any(|f| f.counts) || t.flows.iter().any(|f| !f.passed))
+        {
             1
         } else {
             0
@@ -137,8 +138,9 @@ impl TargetReport {
 
     fn unreachable(&self) -> bool {
         self.setup_error.is_some()
-            || self.findings.iter().any(|f| {
-                matches!(f.kind, crate::diff::FindingKind::Unreachable | crate::diff::FindingKind::Timeout)
-            })
+            || self
+                .findings
+                .iter()
+                .any(|f| matches!(f.kind, crate::diff::FindingKind::Unreachable | crate::diff::FindingKind::Timeout))
     }
 }

@@ -95,7 +95,11 @@ fn findings(target: &TargetReport) -> String {
             None if f.field.is_empty() => f.record.clone(),
             None => format!("{}.{}", f.record, f.field),
         };
-        let what = format!("{} {}", serde_json::to_value(f.category).ok().as_ref().map(shown).unwrap_or_default(), f.kind.as_str());
+        let what = format!(
+            "{} {}",
+            serde_json::to_value(f.category).ok().as_ref().map(shown).unwrap_or_default(),
+            f.kind.as_str()
+        );
         let actual = if f.expected.is_null() && f.actual.is_null() { f.message.clone() } else { shown(&f.actual) };
         table.add_row(vec![
             f.scenario.clone(),

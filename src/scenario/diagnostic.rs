@@ -81,9 +81,7 @@ impl InputError {
 
     /// Every problem, first included, as `file:line:col: message` lines.
     pub fn headlines(&self) -> Vec<String> {
-        std::iter::once(self.headline())
-            .chain(self.others.iter().map(InputError::headline))
-            .collect()
+        std::iter::once(self.headline()).chain(self.others.iter().map(InputError::headline)).collect()
     }
 }
 

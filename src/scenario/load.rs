@@ -68,13 +68,31 @@ fn read(path: &Path) -> Result<(String, String), InputError> {
 
 fn parse<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, InputError> {
     serde_saphyr::from_str(text).map_err(|error| {
-        let message = plain_message(&error);
-        let hint = hint_for(&message);
+        let (message, hint) = explain(&plain_message(&error));
         match error.location() {
             Some(loc) if loc.line() > 0 => InputError::at(path, text, loc.line(), loc.column(), message, hint),
             _ => InputError::whole_file(path, message, hint),
         }
     })
+}
+
+/// The message, and a hint: a did-you-mean, the fix our own parsers wrote after `; `, or what the type wants.
+fn explain(message: &str) -> (String, Option<String>) {
+    if let Some(hint) = hint_for(message) {
+        return (message.to_string(), Some(hint));
+    }
+    if let Some((what, fix)) = message.split_once("; ") {
+        return (what.to_string(), Some(fix.to_string()));
+    }
+    let wanted = match message {
+        m if m.starts_with("invalid u") || m.starts_with("invalid i") => "expected a whole number here",
+        m if m.starts_with("invalid f") => "expected a number here",
+        "expected string scalar" => {
+            "expected a single value here; a `[` or `{` before it may be unclosed, or the value needs quotes"
+        }
+        _ => "see `handoff schema` for the format",
+    };
+    (message.to_string(), Some(wanted.to_string()))
 }
 
 /// serde-saphyr's Display draws its own snippet; we draw ours, so keep only the sentence.
@@ -105,10 +123,7 @@ fn hint_for(message: &str) -> Option<String> {
         .map(|c| c.trim().trim_matches('`'))
         .filter(|c| !c.is_empty())
         .collect();
-    let best = choices
-        .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let best = choices.iter().map(|c| (strsim::jaro_winkler(word, c), *c)).max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
         Some((score, choice)) if score > 0.8 => Some(format!("did you mean `{choice}`?")),
         _ if choices.is_empty() => Some(format!("remove `{word}`; see `handoff schema` for the format")),
@@ -142,16 +157,16 @@ fn check_scenario(scenario: &Scenario) -> Vec<Problem> {
                 documented = true;
                 if (doc.date_of_service.is_none() || doc.rendering_npi.is_none()) && !scheduled {
                     problem(
-                        "`document` has no date of service or rendering NPI, and no visit was scheduled before it".into(),
+                        "`document` has no date of service or rendering NPI, and no visit was scheduled before it"
+                            .into(),
                         "add `date_of_service` and `rendering_npi`, or a `schedule` step before it",
                     );
                 }
                 problems.extend(check_document(doc, step.line, step.column));
             }
-            Step::BuildClaim(_) if !documented => problem(
-                "`build_claim` comes before any visit is documented".into(),
-                "put a `document` step before it",
-            ),
+            Step::BuildClaim(_) if !documented => {
+                problem("`build_claim` comes before any visit is documented".into(), "put a `document` step before it")
+            }
             Step::BuildClaim(_) => claim_built = true,
             Step::ExpectSynced(e) if e.record == super::RecordKind::Appointment && !scheduled => problem(
                 "`expect_synced` waits for an appointment, but none was scheduled before it".into(),
@@ -161,10 +176,9 @@ fn check_scenario(scenario: &Scenario) -> Vec<Problem> {
                 "`expect_charges` comes before any visit is documented".into(),
                 "put a `document` step before it",
             ),
-            Step::ExpectClaim(_) if !claim_built => problem(
-                "`expect_claim` comes before a claim is built".into(),
-                "put a `build_claim` step before it",
-            ),
+            Step::ExpectClaim(_) if !claim_built => {
+                problem("`expect_claim` comes before a claim is built".into(), "put a `build_claim` step before it")
+            }
             _ => {}
         }
     }
@@ -178,19 +192,32 @@ fn check_document(doc: &Document, line: u64, column: u64) -> Vec<Problem> {
     let mut problems = Vec::new();
     let dx_count = doc.diagnoses.len();
     if dx_count == 0 {
-        problems.push((line, column, "`document` has no diagnoses".into(), "list ICD-10-CM codes under `diagnoses`".into()));
+        problems.push((
+            line,
+            column,
+            "`document` has no diagnoses".into(),
+            "list ICD-10-CM codes under `diagnoses`".into(),
+        ));
     }
     for service in &doc.services {
         let at = |message: String, hint: &str| (service.line, service.column, message, hint.to_string());
         if service.modifiers.len() > 4 {
             problems.push(at(
-                format!("service {} has {} modifiers; a claim line holds at most 4", service.code, service.modifiers.len()),
+                format!(
+                    "service {} has {} modifiers; a claim line holds at most 4",
+                    service.code,
+                    service.modifiers.len()
+                ),
                 "keep the four that change payment first",
             ));
         }
         if service.dx.is_empty() || service.dx.len() > 4 {
             problems.push(at(
-                format!("service {} has {} diagnosis pointers; a claim line needs 1 to 4", service.code, service.dx.len()),
+                format!(
+                    "service {} has {} diagnosis pointers; a claim line needs 1 to 4",
+                    service.code,
+                    service.dx.len()
+                ),
                 "point `dx` at the diagnoses that justify the service, most important first",
             ));
         }
@@ -228,10 +255,20 @@ fn check_target(target: &Target) -> Vec<Problem> {
         && sim.topology == Topology::Shared
     {
         if sim.interface.is_some() {
-            problems.push((sim.line, sim.column, "a `shared` simulator has no interface to configure".into(), "remove `interface`, or use `topology: interfaced`".into()));
+            problems.push((
+                sim.line,
+                sim.column,
+                "a `shared` simulator has no interface to configure".into(),
+                "remove `interface`, or use `topology: interfaced`".into(),
+            ));
         }
         if let Some(defect) = sim.defects.first() {
-            problems.push((defect.line, defect.column, "defects are planted in an interface, and a `shared` simulator has none".into(), "remove `defects`, or use `topology: interfaced`".into()));
+            problems.push((
+                defect.line,
+                defect.column,
+                "defects are planted in an interface, and a `shared` simulator has none".into(),
+                "remove `defects`, or use `topology: interfaced`".into(),
+            ));
         }
     }
     if let Some(sim) = &target.simulator {
@@ -242,7 +279,12 @@ fn check_target(target: &Target) -> Vec<Problem> {
                 Defect::DropModifiersAfter { .. } => false,
             };
             if zero {
-                problems.push((defect.line, defect.column, format!("defect `{}` would remove everything", defect.name()), "use a number above 0".into()));
+                problems.push((
+                    defect.line,
+                    defect.column,
+                    format!("defect `{}` would remove everything", defect.name()),
+                    "use a number above 0".into(),
+                ));
             }
         }
     }

@@ -29,11 +29,7 @@ impl<T> Deref for Located<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let spanned = serde_saphyr::Spanned::<T>::deserialize(d)?;
-        Ok(Located {
-            value: spanned.value,
-            line: spanned.referenced.line(),
-            column: spanned.referenced.column(),
-        })
+        Ok(Located { value: spanned.value, line: spanned.referenced.line(), column: spanned.referenced.column() })
     }
 }
 

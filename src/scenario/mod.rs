@@ -15,8 +15,8 @@ pub use load::{load_scenario, load_target, parse_scenario, parse_target};
 pub use located::Located;
 pub use scenario_file::Scenario;
 pub use step::{
-    BuildClaim, Document, ExpectCharges, ExpectClaim, ExpectSynced, Register, RecordKind, Schedule,
-    ServiceSpec, Step, UpdatePatient,
+    BuildClaim, Document, ExpectCharges, ExpectClaim, ExpectSynced, RecordKind, Register, Schedule, ServiceSpec, Step,
+    UpdatePatient,
 };
 pub use target_file::{Defect, FhirSystem, Interface, Simulator, SystemSpec, Systems, Target, Topology};
 pub use within::Within;

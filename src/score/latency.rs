@@ -13,6 +13,9 @@ pub struct LatencyStats {
 
 /// Nearest-rank percentiles, so every reported value is one that was observed.
 pub fn latency_stats(samples: &[u64]) -> Option<LatencyStats> {
+    if samples.is_empty() {
+        return None;
+    }
     let mut sorted = samples.to_vec();
     sorted.sort_unstable();
     let rank = |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];

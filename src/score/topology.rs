@@ -57,10 +57,7 @@ mod tests {
     use super::*;
 
     fn flow(emr: &str, pm: &str) -> Vec<Identity> {
-        vec![
-            Identity { role: Role::Emr, patient_id: emr.into() },
-            Identity { role: Role::Pm, patient_id: pm.into() },
-        ]
+        vec![Identity { role: Role::Emr, patient_id: emr.into() }, Identity { role: Role::Pm, patient_id: pm.into() }]
     }
 
     #[test]

@@ -43,7 +43,13 @@ impl FhirAdapter {
         }
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>, if_match: Option<&str>) -> Result<Value, AdapterError> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<Value, AdapterError> {
         let url = self.url(path);
         let mut request = self.http.request(method, &url).header("Accept", FHIR_JSON);
         if let Some(token) = &self.bearer {
@@ -146,7 +152,11 @@ impl FhirAdapter {
     }
 
     fn readable<T>(&self, what: &str, result: Result<T, Unreadable>) -> Result<T, AdapterError> {
-        result.map_err(|Unreadable(detail)| AdapterError::Malformed { url: self.url(what), expected: "FHIR R4 resource", detail })
+        result.map_err(|Unreadable(detail)| AdapterError::Malformed {
+            url: self.url(what),
+            expected: "FHIR R4 resource",
+            detail,
+        })
     }
 
     async fn coverage_of(&self, patient_id: &str) -> Result<Vec<Versioned<Coverage>>, AdapterError> {
@@ -156,7 +166,9 @@ impl FhirAdapter {
 
     async fn documentation(&self, patient_id: &str) -> Result<Records, AdapterError> {
         let encounters = self.search("Encounter", &[("patient", &format!("Patient/{patient_id}"))]).await?;
-        let Some(encounter) = encounters.iter().max_by_key(|e| e["meta"]["lastUpdated"].as_str().unwrap_or_default().to_string()) else {
+        let Some(encounter) =
+            encounters.iter().max_by_key(|e| e["meta"]["lastUpdated"].as_str().unwrap_or_default().to_string())
+        else {
             return Ok(Records::Documentation(None));
         };
         let encounter_id = encounter["id"].as_str().unwrap_or_default();
@@ -182,7 +194,9 @@ impl FhirAdapter {
         let mut claims = Vec::new();
         for resource in &found {
             let coverage = match fhir::claim_coverage_id(resource) {
-                Some(id) => Some(self.readable("Coverage", fhir::coverage_from_fhir(&self.read("Coverage", id).await?))?),
+                Some(id) => {
+                    Some(self.readable("Coverage", fhir::coverage_from_fhir(&self.read("Coverage", id).await?))?)
+                }
                 None => None,
             };
             let id = resource["id"].as_str().unwrap_or_default();
@@ -192,7 +206,12 @@ impl FhirAdapter {
         Ok(Records::Claims(claims))
     }
 
-    async fn update_patient(&self, id: &str, patient: &Patient, tracking: &crate::model::Identifier) -> Result<Applied, AdapterError> {
+    async fn update_patient(
+        &self,
+        id: &str,
+        patient: &Patient,
+        tracking: &crate::model::Identifier,
+    ) -> Result<Applied, AdapterError> {
         let current = self.read("Patient", id).await?;
         let version = current["meta"]["versionId"].as_str().map(str::to_string);
         // Start from what the system holds, so fields it keeps that the model does not are not wiped.
@@ -235,7 +254,10 @@ impl Adapter for FhirAdapter {
             }
             Action::Document { patient_id, encounter } => {
                 let bundle = fhir::documentation_bundle(encounter, patient_id);
-                let response = self.send(Method::POST, "", Some(&bundle), None).await.map_err(|e| not_supported_on(e, "FHIR transactions (documenting a visit)"))?;
+                let response = self
+                    .send(Method::POST, "", Some(&bundle), None)
+                    .await
+                    .map_err(|e| not_supported_on(e, "FHIR transactions (documenting a visit)"))?;
                 let encounter_id = response["entry"]
                     .as_array()
                     .into_iter()
@@ -291,7 +313,10 @@ impl Adapter for FhirAdapter {
     }
 }
 
-async fn read_limited(mut response: reqwest::Response, url: &str) -> Result<Result<Vec<u8>, AdapterError>, reqwest::Error> {
+async fn read_limited(
+    mut response: reqwest::Response,
+    url: &str,
+) -> Result<Result<Vec<u8>, AdapterError>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         body.extend_from_slice(&chunk);

@@ -49,7 +49,7 @@ pub fn reference_id<'a>(value: &'a Value, resource_type: &str) -> Option<&'a str
     value.get("reference")?.as_str()?.strip_prefix(resource_type)?.strip_prefix('/')
 }
 
-fn first_code<'a>(concept: &'a Value) -> Option<&'a str> {
+fn first_code(concept: &Value) -> Option<&str> {
     concept.get("coding")?.as_array()?.first()?.get("code")?.as_str()
 }
 
@@ -99,12 +99,7 @@ pub fn patient_from_fhir(resource: &Value) -> Read<Patient> {
     let name = resource
         .get("name")
         .and_then(Value::as_array)
-        .and_then(|names| {
-            names
-                .iter()
-                .find(|n| str_at(n, "use") == Some("official"))
-                .or_else(|| names.first())
-        })
+        .and_then(|names| names.iter().find(|n| str_at(n, "use") == Some("official")).or_else(|| names.first()))
         .ok_or_else(|| missing("Patient.name"))?;
     let phone = resource
         .get("telecom")
@@ -112,16 +107,12 @@ pub fn patient_from_fhir(resource: &Value) -> Read<Patient> {
         .and_then(|t| t.iter().find(|c| str_at(c, "system") == Some("phone")))
         .and_then(|c| str_at(c, "value"))
         .map(str::to_string);
-    let address = resource
-        .get("address")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-        .map(|a| Address {
-            line: strings(a.get("line")),
-            city: str_at(a, "city").unwrap_or_default().to_string(),
-            state: str_at(a, "state").unwrap_or_default().to_string(),
-            postal_code: str_at(a, "postalCode").unwrap_or_default().to_string(),
-        });
+    let address = resource.get("address").and_then(Value::as_array).and_then(|a| a.first()).map(|a| Address {
+        line: strings(a.get("line")),
+        city: str_at(a, "city").unwrap_or_default().to_string(),
+        state: str_at(a, "state").unwrap_or_default().to_string(),
+        postal_code: str_at(a, "postalCode").unwrap_or_default().to_string(),
+    });
     let identifiers = resource
         .get("identifier")
         .and_then(Value::as_array)
@@ -172,9 +163,7 @@ pub fn coverage_from_fhir(resource: &Value) -> Read<Coverage> {
             .ok_or_else(|| missing("Coverage.payor.display"))?
             .to_string(),
         member_id: str_at(resource, "subscriberId").ok_or_else(|| missing("Coverage.subscriberId"))?.to_string(),
-        relationship: Relationship::from_code(
-            resource.get("relationship").and_then(first_code).unwrap_or("self"),
-        ),
+        relationship: Relationship::from_code(resource.get("relationship").and_then(first_code).unwrap_or("self")),
     })
 }
 
@@ -196,19 +185,17 @@ pub fn appointment_to_fhir(appointment: &Appointment, patient_id: &str) -> Value
 }
 
 pub fn appointment_patient(resource: &Value) -> Option<&str> {
-    resource
-        .get("participant")?
-        .as_array()?
-        .iter()
-        .find_map(|p| reference_id(p.get("actor")?, "Patient"))
+    resource.get("participant")?.as_array()?.iter().find_map(|p| reference_id(p.get("actor")?, "Patient"))
 }
 
 pub fn appointment_from_fhir(resource: &Value) -> Read<Appointment> {
-    let start: DateTime = str_at(resource, "start").ok_or_else(|| missing("Appointment.start"))?.parse().map_err(Unreadable)?;
+    let start: DateTime =
+        str_at(resource, "start").ok_or_else(|| missing("Appointment.start"))?.parse().map_err(Unreadable)?;
     let minutes = match resource.get("minutesDuration").and_then(Value::as_u64) {
         Some(m) => m,
         None => {
-            let end: DateTime = str_at(resource, "end").ok_or_else(|| missing("Appointment.end"))?.parse().map_err(Unreadable)?;
+            let end: DateTime =
+                str_at(resource, "end").ok_or_else(|| missing("Appointment.end"))?.parse().map_err(Unreadable)?;
             let span = start.0.until(end.0).map_err(|e| Unreadable(e.to_string()))?;
             span.total(jiff::Unit::Minute).map_err(|e| Unreadable(e.to_string()))? as u64
         }
@@ -482,7 +469,9 @@ pub fn claim_from_fhir(resource: &Value, id: &str, coverage: Option<&Coverage>) 
     let diagnoses: Vec<String> = resource
         .get("diagnosis")
         .and_then(Value::as_array)
-        .map(|ds| ds.iter().filter_map(|d| first_code(d.get("diagnosisCodeableConcept")?)).map(str::to_string).collect())
+        .map(|ds| {
+            ds.iter().filter_map(|d| first_code(d.get("diagnosisCodeableConcept")?)).map(str::to_string).collect()
+        })
         .unwrap_or_default();
     let care_team: Vec<(u64, String)> = resource
         .get("careTeam")
@@ -497,7 +486,11 @@ pub fn claim_from_fhir(resource: &Value, id: &str, coverage: Option<&Coverage>) 
     for item in resource.get("item").and_then(Value::as_array).into_iter().flatten() {
         let team = item.get("careTeamSequence").and_then(|t| t.get(0)).and_then(Value::as_u64);
         lines.push(ClaimLine {
-            code: item.get("productOrService").and_then(first_code).ok_or_else(|| missing("Claim.item.productOrService"))?.to_string(),
+            code: item
+                .get("productOrService")
+                .and_then(first_code)
+                .ok_or_else(|| missing("Claim.item.productOrService"))?
+                .to_string(),
             modifiers: item
                 .get("modifier")
                 .and_then(Value::as_array)
@@ -561,7 +554,8 @@ mod tests {
 
     #[test]
     fn appointment_duration_is_read_from_end_when_minutes_are_absent() {
-        let appt = Appointment { start: "2026-12-01T09:00".parse().unwrap(), minutes: 30, provider_npi: "1234567893".into() };
+        let appt =
+            Appointment { start: "2026-12-01T09:00".parse().unwrap(), minutes: 30, provider_npi: "1234567893".into() };
         let mut fhir = appointment_to_fhir(&appt, "p1");
         assert_eq!(fhir["end"], "2026-12-01T09:30:00Z");
         fhir.as_object_mut().unwrap().remove("minutesDuration");

@@ -1,0 +1,193 @@
+//! The binary as a user runs it: exit codes, what lands on stdout and stderr, and the files it writes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn handoff(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_handoff")).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_invalid_input_names_file_line_and_column_and_exits_2() {
+    let dir = repo().join("tests/inputs/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 9);
+    for file in files {
+        let name = file.file_name().unwrap().to_str().unwrap().to_string();
+        let out = handoff(&["validate", &format!("tests/inputs/invalid/{name}")], repo());
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let text = stderr(&out);
+        let located = format!("tests/inputs/invalid/{name}:");
+        let position =
+            text.split(&located).nth(1).map(|rest| rest.split(':').take(2).all(|n| n.parse::<u32>().is_ok()));
+        assert_eq!(position, Some(true), "{name} does not say file:line:col:\n{text}");
+        insta::assert_snapshot!(name.trim_end_matches(".yaml"), text);
+    }
+}
+
+#[test]
+fn a_misspelled_key_gets_a_did_you_mean() {
+    let out = handoff(&["validate", "tests/inputs/invalid/misspelled-top-level-key.yaml"], repo());
+    let text = stderr(&out);
+    assert!(text.contains("tests/inputs/invalid/misspelled-top-level-key.yaml:6:1: unknown field `stpes`"), "{text}");
+    assert!(text.contains("did you mean `steps`?"), "{text}");
+}
+
+#[test]
+fn the_shipped_files_validate() {
+    let out = handoff(
+        &[
+            "validate",
+            "scenarios/new-medicare-patient-em-25-with-procedure.yaml",
+            "scenarios/established-patient-in-office-lab.yaml",
+            "scenarios/address-and-phone-change.yaml",
+            "mocks/integrated-suite.yaml",
+            "mocks/interfaced-pair.yaml",
+        ],
+        repo(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok  scenarios/new-medicare-patient-em-25-with-procedure.yaml: scenario `new-medicare-patient-em-25-with-procedure`, 9 steps"), "{stdout}");
+    assert!(stdout.contains("ok  mocks/interfaced-pair.yaml: simulator profile `interfaced-pair`"), "{stdout}");
+}
+
+#[test]
+fn run_with_no_arguments_scores_the_shipped_library_and_writes_report_json() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out_arg = out_dir.path().to_str().unwrap();
+    let out = handoff(&["run", "--format", "json", "--out", out_arg], repo());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(printed, written);
+    let names: Vec<&str> = written["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["integrated-suite", "interfaced-pair"]);
+    assert_eq!(written["targets"][0]["scores"]["sync_gap_pct"], 0.0);
+    assert_eq!(written["targets"][0]["scores"]["handoff_accuracy_pct"], 100.0);
+    assert_eq!(written["targets"][1]["findings"].as_array().unwrap().len(), 5);
+    for key in ["category", "kind", "scenario", "field", "expected", "actual", "system"] {
+        assert!(written["targets"][1]["findings"][0].get(key).is_some(), "finding lacks {key}");
+    }
+}
+
+#[test]
+fn the_table_puts_targets_side_by_side() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = handoff(&["run", "--out", out_dir.path().to_str().unwrap()], repo());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let header = stdout.lines().find(|l| l.contains("integrated-suite")).unwrap();
+    assert!(header.find("integrated-suite") < header.find("interfaced-pair"), "{header}");
+    let gap = stdout.lines().find(|l| l.contains("Sync gap %")).unwrap();
+    assert!(gap.contains("0.0") && gap.contains("5.5"), "{gap}");
+    let accuracy = stdout.lines().find(|l| l.contains("Handoff accuracy %")).unwrap();
+    assert!(accuracy.contains("100.0") && accuracy.contains("96.3"), "{accuracy}");
+    assert!(stdout.contains("Lopez-Hern"), "{stdout}");
+}
+
+#[test]
+fn an_unreachable_target_exits_3_and_still_writes_its_report() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = out_dir.path().join("down.yaml");
+    std::fs::write(
+        &target,
+        "name: down\nsystems:\n  emr: { fhir: { base_url: \"http://127.0.0.1:9\" } }\n  pm: { fhir: { base_url: \"http://127.0.0.1:9\" } }\n",
+    )
+    .unwrap();
+    let report_dir = out_dir.path().join("out");
+    let out = handoff(
+        &[
+            "run",
+            "scenarios/address-and-phone-change.yaml",
+            "--target",
+            target.to_str().unwrap(),
+            "--out",
+            report_dir.to_str().unwrap(),
+        ],
+        repo(),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["targets"][0]["findings"][0]["kind"], "unreachable");
+}
+
+#[test]
+fn run_outside_a_project_says_where_it_looked() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = handoff(&["run"], empty.path());
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(text.contains("scenarios: no such file or folder"), "{text}");
+    assert!(text.contains("mocks: no such file or folder"), "{text}");
+}
+
+#[test]
+fn schema_prints_each_format() {
+    for (which, title) in [("scenario", "handoff scenario"), ("target", "handoff target"), ("report", "handoff report")]
+    {
+        let out = handoff(&["schema", which], repo());
+        assert_eq!(out.status.code(), Some(0));
+        let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(schema["title"], title);
+    }
+    let out = handoff(&["schema", "scenario"], repo());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = schema["$defs"]["Step"]["oneOf"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["required"][0].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "register",
+            "update_patient",
+            "schedule",
+            "document",
+            "build_claim",
+            "expect_synced",
+            "expect_charges",
+            "expect_claim"
+        ]
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out = handoff(&["run", "--format", "xml"], repo());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn mock_serve_answers_fhir_on_loopback_until_stopped() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["mock", "serve", "mocks/interfaced-pair.yaml"])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut urls = Vec::new();
+    while urls.len() < 2 {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")) {
+            urls.push(url.to_string());
+        }
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let statement: serde_json::Value =
+        runtime.block_on(async { reqwest::get(format!("{}/metadata", urls[0])).await.unwrap().json().await.unwrap() });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(statement["resourceType"], "CapabilityStatement");
+    assert_eq!(statement["implementation"]["description"], "interfaced-pair (emr)");
+}

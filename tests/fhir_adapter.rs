@@ -1,0 +1,91 @@
+//! The FHIR adapter against a simulator on loopback: paging, versions, and what a server cannot do.
+
+use std::time::Duration;
+
+use handoff::connect::fhir::FhirAdapter;
+use handoff::connect::{Action, Adapter, AdapterError, Query, Records};
+use handoff::model::{HumanName, Identifier, Patient, Sex};
+use handoff::scenario::parse_target;
+
+fn patient(family: &str) -> Patient {
+    Patient {
+        name: HumanName { given: vec!["Test".into()], family: family.into() },
+        birth_date: "2000-01-01".parse().unwrap(),
+        sex: Sex::Unknown,
+        address: None,
+        phone: None,
+        identifiers: vec![],
+        coverage: None,
+    }
+}
+
+async fn simulator(topology: &str) -> handoff::mock::RunningSimulator {
+    let target = parse_target("t.yaml", &format!("name: t\nsimulator: {{ topology: {topology} }}\n")).unwrap();
+    handoff::mock::start("t", target.simulator.as_ref().unwrap(), 0, 0).await.unwrap()
+}
+
+#[tokio::test]
+async fn search_follows_next_links_across_pages() {
+    let sim = simulator("shared").await;
+    let fhir = FhirAdapter::new(&sim.pm_url, None, Duration::from_secs(5)).unwrap();
+    let tracking = Identifier { system: "urn:test".into(), value: "many".into() };
+    // The simulator pages at 20, so 45 records take three pages.
+    for i in 0..45 {
+        fhir.apply(Action::Register { patient: &patient(&format!("P{i:02}")), tracking: &tracking }).await.unwrap();
+    }
+    let Records::Patients(found) = fhir.fetch(Query::PatientByIdentifier(&tracking)).await.unwrap() else { panic!() };
+    assert_eq!(found.len(), 45);
+    assert_eq!(found[44].value.name.family, "P44");
+}
+
+#[tokio::test]
+async fn an_update_sends_the_version_it_read_and_bumps_it() {
+    let sim = simulator("shared").await;
+    let fhir = FhirAdapter::new(&sim.emr_url, None, Duration::from_secs(5)).unwrap();
+    let tracking = Identifier { system: "urn:test".into(), value: "one".into() };
+    let id =
+        fhir.apply(Action::Register { patient: &patient("Before"), tracking: &tracking }).await.unwrap().id.unwrap();
+    fhir.apply(Action::UpdatePatient { id: &id, patient: &patient("After"), tracking: &tracking }).await.unwrap();
+    let Records::Patients(found) = fhir.fetch(Query::PatientByIdentifier(&tracking)).await.unwrap() else { panic!() };
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].version.as_deref(), Some("2"));
+    assert_eq!(found[0].value.name.family, "After");
+}
+
+#[tokio::test]
+async fn an_emr_that_does_not_bill_says_so_instead_of_failing() {
+    let sim = simulator("interfaced").await;
+    let emr = FhirAdapter::new(&sim.emr_url, None, Duration::from_secs(5)).unwrap();
+    let tracking = Identifier { system: "urn:test".into(), value: "emr".into() };
+    let id = emr.apply(Action::Register { patient: &patient("X"), tracking: &tracking }).await.unwrap().id.unwrap();
+    let err = emr.apply(Action::BuildClaim { patient_id: &id }).await.unwrap_err();
+    assert_eq!(err, AdapterError::NotSupported { what: "building a claim (operation $build-claim)".into() });
+}
+
+#[tokio::test]
+async fn metadata_is_a_capability_statement_listing_the_resources() {
+    let sim = simulator("interfaced").await;
+    let body: serde_json::Value = reqwest::get(format!("{}/metadata", sim.pm_url)).await.unwrap().json().await.unwrap();
+    assert_eq!(body["resourceType"], "CapabilityStatement");
+    assert_eq!(body["fhirVersion"], "4.0.1");
+    let types: Vec<&str> =
+        body["rest"][0]["resource"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "Procedure", "ChargeItem", "Claim"]
+    );
+    assert_eq!(body["rest"][0]["operation"][0]["name"], "build-claim");
+}
+
+#[tokio::test]
+async fn a_bad_search_parameter_is_an_operation_outcome_the_adapter_reports() {
+    let sim = simulator("shared").await;
+    let response = reqwest::get(format!("{}/Patient?colour=red", sim.pm_url)).await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "application/fhir+json");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["issue"][0]["diagnostics"],
+        "this system does not support the search parameter `colour` on Patient"
+    );
+}
