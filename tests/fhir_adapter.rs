@@ -16,6 +16,7 @@ fn patient(family: &str) -> Patient {
         phone: None,
         identifiers: vec![],
         coverage: None,
+        secondary_coverage: None,
     }
 }
 

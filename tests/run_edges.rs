@@ -32,8 +32,8 @@ steps:
     let t = target(&report, "slow-interface");
     assert_eq!(findings(t), ["impatient#2 sync/missing_record emr patient.: null -> null"]);
     assert_eq!(t.findings[0].message, "the patient keyed in the pm did not reach the emr within 200ms");
-    // given, family, birth date, sex, phone: all five expected, none agreed in time.
-    assert_eq!((t.tallies.sync_expected, t.tallies.sync_gaps), (5, 5));
+    // given, family, birth date, sex, phone and the tracking identifier: all six expected, none agreed in time.
+    assert_eq!((t.tallies.sync_expected, t.tallies.sync_gaps), (6, 6));
     assert_eq!(t.scores.sync_gap_pct, Some(100.0));
     assert_eq!(report.exit_code(), 1);
 }

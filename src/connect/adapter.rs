@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::AdapterError;
-use crate::model::{Appointment, Charge, Claim, Coverage, Encounter, Identifier, Patient};
+use crate::model::{Appointment, Charge, Claim, Coverage, Date, Encounter, Identifier, Patient};
 
 /// Something staff or a clinician does in a system.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +30,11 @@ pub enum Action<'a> {
     BuildClaim {
         patient_id: &'a str,
     },
+    /// Key charges into the PM by hand, because they did not arrive from the EMR.
+    PostCharges {
+        patient_id: &'a str,
+        charges: &'a [Charge],
+    },
 }
 
 impl Action<'_> {
@@ -40,6 +45,7 @@ impl Action<'_> {
             Action::Schedule { .. } => "schedule",
             Action::Document { .. } => "document",
             Action::BuildClaim { .. } => "build_claim",
+            Action::PostCharges { .. } => "post_charges",
         }
     }
 }
@@ -54,6 +60,8 @@ pub struct Applied {
 #[derive(Debug, Clone, Copy)]
 pub enum Query<'a> {
     PatientByIdentifier(&'a Identifier),
+    /// Everyone born on a day: where identifiers were not carried, staff match on demographics.
+    PatientsBornOn(Date),
     Coverage {
         patient_id: &'a str,
     },
@@ -77,6 +85,8 @@ pub enum Query<'a> {
 pub struct Versioned<T> {
     pub id: String,
     pub version: Option<String>,
+    /// When the system last changed the record, as it reports it (FHIR `meta.lastUpdated`).
+    pub last_updated: Option<String>,
     pub value: T,
 }
 

@@ -20,12 +20,15 @@ pub struct FieldDiff {
 pub struct Comparison {
     pub fields: usize,
     pub diffs: Vec<FieldDiff>,
+    /// Fields inside sub-records that are missing whole (one diff, several fields).
+    missing_fields: usize,
 }
 
 impl Comparison {
-    /// Differences that count: a format-only difference is reported but agrees.
+    /// Fields that did not agree: a format-only difference is reported but agrees.
     pub fn disagreements(&self) -> usize {
-        self.diffs.iter().filter(|d| d.kind != FindingKind::FormatOnly).count()
+        let whole = self.diffs.iter().filter(|d| d.kind == FindingKind::MissingRecord).count();
+        self.diffs.iter().filter(|d| d.kind != FindingKind::FormatOnly).count() - whole + self.missing_fields
     }
 
     fn field(
@@ -81,13 +84,45 @@ pub fn compare_patient(expected: &Patient, actual: &Patient) -> Comparison {
         c.field("address.postal_code", Some(&address.postal_code), other.map(|a| a.postal_code.as_str()), postal);
     }
     c.field("phone", expected.phone.as_deref(), actual.phone.as_deref(), normalise::phone);
+    // The identifiers the source gave the patient must travel with them: they are how records are tied together.
+    for (i, id) in expected.identifiers.iter().enumerate() {
+        let token = format!("{}|{}", id.system, id.value);
+        let held =
+            actual.identifiers.iter().find(|a| a.system == id.system).map(|a| format!("{}|{}", a.system, a.value));
+        c.field(format!("identifier[{}]", i + 1), Some(&token), held.as_deref(), exact);
+    }
     c
 }
 
-/// How many fields a person keys to register this patient and their coverage.
+/// How many fields a person keys to register this patient and their coverage (identifiers are not keyed).
 pub fn patient_fields(patient: &Patient) -> usize {
-    let coverage = patient.coverage.as_ref().map(|c| compare_coverage(c, c).fields).unwrap_or(0);
-    compare_patient(patient, patient).fields + coverage
+    let keyed = Patient { identifiers: Vec::new(), ..patient.clone() };
+    let coverages = patient.coverages();
+    compare_patient(&keyed, &keyed).fields + compare_coverages(&coverages, &coverages).fields
+}
+
+/// Primary, then secondary coverage; one that did not arrive counts all its fields.
+pub fn compare_coverages(expected: &[Coverage], actual: &[Coverage]) -> Comparison {
+    let mut all = Comparison::default();
+    for (i, coverage) in expected.iter().enumerate() {
+        let prefix = if i == 0 { String::new() } else { "secondary.".to_string() };
+        let Some(held) = actual.get(i) else {
+            let fields = compare_coverage(coverage, coverage).fields;
+            all.fields += fields;
+            all.diffs.push(FieldDiff {
+                field: if i == 0 { "primary".into() } else { "secondary".into() },
+                expected: json!(coverage.member_id),
+                actual: Value::Null,
+                kind: FindingKind::MissingRecord,
+            });
+            all.missing_fields += fields;
+            continue;
+        };
+        let c = compare_coverage(coverage, held);
+        all.fields += c.fields;
+        all.diffs.extend(c.diffs.into_iter().map(|d| FieldDiff { field: format!("{prefix}{}", d.field), ..d }));
+    }
+    all
 }
 
 pub fn compare_coverage(expected: &Coverage, actual: &Coverage) -> Comparison {
@@ -125,6 +160,7 @@ mod tests {
             phone: Some("(813) 555-0142".into()),
             identifiers: vec![],
             coverage: None,
+            secondary_coverage: None,
         }
     }
 
@@ -154,6 +190,29 @@ mod tests {
         assert_eq!(c.diffs.len(), 2);
         assert!(c.diffs.iter().all(|d| d.kind == FindingKind::FormatOnly));
         assert_eq!(c.disagreements(), 0);
+    }
+
+    #[test]
+    fn a_lost_secondary_coverage_counts_all_its_fields() {
+        let primary = Coverage {
+            payer: "medicare".into(),
+            member_id: "1EG4TE5MK72".into(),
+            relationship: crate::model::Relationship::Self_,
+        };
+        let secondary = Coverage { payer: "aarp".into(), member_id: "AB1".into(), ..primary.clone() };
+        let c = compare_coverages(&[primary.clone(), secondary], &[primary]);
+        assert_eq!((c.fields, c.disagreements()), (6, 3));
+        assert_eq!(c.diffs[0].field, "secondary");
+        assert_eq!(c.diffs[0].kind, FindingKind::MissingRecord);
+    }
+
+    #[test]
+    fn an_identifier_that_did_not_travel_is_a_missing_field() {
+        let tracking = crate::model::Identifier { system: "urn:t".into(), value: "1".into() };
+        let source = Patient { identifiers: vec![tracking], ..ana() };
+        let c = compare_patient(&source, &ana());
+        assert_eq!(c.diffs.len(), 1);
+        assert_eq!((c.diffs[0].field.as_str(), c.diffs[0].kind), ("identifier[1]", FindingKind::MissingField));
     }
 
     #[test]

@@ -5,7 +5,9 @@ mod finding;
 mod lineage;
 mod normalise;
 
-pub use compare::{FieldDiff, compare_appointment, compare_coverage, compare_patient, patient_fields};
+pub use compare::{
+    Comparison, FieldDiff, compare_appointment, compare_coverage, compare_coverages, compare_patient, patient_fields,
+};
 pub use finding::{Category, Finding, FindingKind};
 pub use lineage::{ElementTrace, Hop, HopRecords, Lineage, trace};
 pub use normalise::{address_line, phone, text};

@@ -11,7 +11,7 @@ use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
 use super::poll;
 use crate::connect::{Action, Adapter, AdapterError, Query, Records, Versioned};
 use crate::diff::{
-    self, Category, Finding, FindingKind, HopRecords, compare_appointment, compare_coverage, compare_patient,
+    self, Category, Finding, FindingKind, HopRecords, compare_appointment, compare_coverages, compare_patient,
 };
 use crate::model::{Appointment, Charge, Coverage, Diagnosis, Encounter, Identifier, Patient, Role, ServiceLine};
 use crate::scenario::{Document, RecordKind, Scenario, Step, UpdatePatient};
@@ -41,8 +41,8 @@ struct Stop;
 /// What a record looks like in one system, for `expect_synced`.
 #[derive(Debug, Clone)]
 enum Held {
-    Patient(Patient),
-    Coverage(Coverage),
+    Patient(Box<Patient>),
+    Coverage(Vec<Coverage>),
     Appointment(Appointment),
 }
 
@@ -127,8 +127,8 @@ struct Flow<'a> {
     /// Where each kind of record was last keyed, and when.
     origin: HashMap<&'static str, Role>,
     changed_at: HashMap<&'static str, Instant>,
-    /// The version of each record last judged in each system, so an update is judged once it lands.
-    seen_version: HashMap<(Role, &'static str), String>,
+    /// The id and version of each record last judged in each system, so an update is judged once it lands.
+    seen_version: HashMap<(Role, &'static str), (String, String)>,
     appointment: Option<Appointment>,
     documented: Option<Encounter>,
     out: FlowOutcome,
@@ -154,6 +154,7 @@ impl Flow<'_> {
             Step::Document(d) => self.document(d).await,
             Step::BuildClaim(b) => {
                 let patient_id = self.patient_at(b.at).await?;
+                self.rekey_missing_charges(b.at, &patient_id).await?;
                 self.act(b.at, "claim", Action::BuildClaim { patient_id: &patient_id }).await?;
                 Ok(())
             }
@@ -318,15 +319,14 @@ impl Flow<'_> {
         if let Some(id) = self.patient_ids.get(&role) {
             return Ok(Some(id.clone()));
         }
-        match self.systems.at(role).fetch(Query::PatientByIdentifier(&self.tracking)).await {
-            Ok(Records::Patients(found)) => {
-                let id = found.into_iter().next().map(|p| p.id);
+        match find_patient(self.systems.at(role), &self.tracking, &self.keyed).await {
+            Ok(found) => {
+                let id = found.map(|(p, _)| p.id);
                 if let Some(id) = &id {
                     self.patient_ids.insert(role, id.clone());
                 }
                 Ok(id)
             }
-            Ok(_) => Ok(None),
             Err(error) => {
                 self.system_error(role, "patient", &error);
                 Err(Stop)
@@ -335,14 +335,66 @@ impl Flow<'_> {
     }
 
     async fn read(&self, role: Role, record: RecordKind) -> Result<Option<Found>, AdapterError> {
-        read_record(
-            self.systems.at(role),
-            record,
-            &self.tracking,
-            self.patient_ids.get(&role).map(String::as_str),
-            self.appointment.as_ref(),
-        )
-        .await
+        let known = self.patient_ids.get(&role).map(String::as_str);
+        read_record(self.systems.at(role), record, &self.tracking, &self.keyed, known, self.appointment.as_ref()).await
+    }
+
+    /// Charges the PM never received are keyed there by hand before billing, and counted as keyed twice.
+    async fn rekey_missing_charges(&mut self, at: Role, patient_id: &str) -> Result<(), Stop> {
+        let Some(documented) = self.documented.clone() else { return Ok(()) };
+        let held = match self.systems.at(at).fetch(Query::Charges { patient_id }).await {
+            Ok(Records::Charges(c)) => c.into_iter().map(|c| c.value.code).collect::<Vec<_>>(),
+            Ok(_) => Vec::new(),
+            Err(error) => {
+                self.system_error(at, CHARGES, &error);
+                return Err(Stop);
+            }
+        };
+        let mut unmatched = held;
+        let mut missing = Vec::new();
+        for (i, line) in documented.service_lines.iter().enumerate() {
+            match unmatched.iter().position(|c| *c == line.code) {
+                Some(p) => {
+                    unmatched.remove(p);
+                }
+                None => missing.push((i, line)),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let charges: Vec<Charge> = missing
+            .iter()
+            .map(|(_, line)| Charge {
+                code: line.code.clone(),
+                modifiers: line.modifiers.clone(),
+                units: line.units,
+                diagnoses: documented.line_diagnoses(line),
+                place_of_service: line.place_of_service.clone(),
+                date_of_service: line.date_of_service,
+                rendering_npi: line.rendering_npi.clone(),
+            })
+            .collect();
+        self.act(at, CHARGES, Action::PostCharges { patient_id, charges: &charges }).await?;
+        for (i, line) in &missing {
+            let fields = 5 + line.modifiers.len() + line.dx_pointers.len();
+            self.out.tallies.keyed_fields += fields;
+            self.out.tallies.rekeyed_fields += fields;
+            let mut f = self.finding(
+                Category::Redundancy,
+                FindingKind::DuplicateEntry,
+                CHARGES,
+                &format!("line[{}]", i + 1),
+                at,
+            );
+            f.expected = json!(fields);
+            f.message = format!(
+                "the charge for {} never reached the {at}, so staff keyed it there: {fields} fields keyed twice",
+                line.code
+            );
+            self.out.findings.push(f);
+        }
+        Ok(())
     }
 
     async fn expect_synced(&mut self, record: RecordKind, at: Role, within: std::time::Duration) {
@@ -366,26 +418,30 @@ impl Flow<'_> {
         let previous = self.seen_version.get(&(at, name)).cloned();
         let deadline = changed + within;
         let adapter = self.systems.at(at);
-        let tracking = self.tracking.clone();
+        let (tracking, keyed) = (self.tracking.clone(), self.keyed.clone());
         let known_id = self.patient_ids.get(&at).cloned();
         let appointment = self.appointment.clone();
-        let polled = poll::until(deadline, || {
-            let (tracking, known_id, appointment, previous) =
-                (&tracking, known_id.clone(), appointment.clone(), previous.clone());
+        let polled = poll::until(deadline + late_grace(within), || {
+            let (tracking, keyed, known_id, appointment, previous) =
+                (&tracking, &keyed, known_id.clone(), appointment.clone(), previous.clone());
             async move {
-                let found = read_record(adapter, record, tracking, known_id.as_deref(), appointment.as_ref()).await?;
+                let found =
+                    read_record(adapter, record, tracking, keyed, known_id.as_deref(), appointment.as_ref()).await?;
                 // A record is judged when it first appears, or when a new version of it lands.
                 Ok::<_, AdapterError>(
-                    found.filter(|f| previous.is_none() || f.version != previous).map(|f| (f, Instant::now())),
+                    found
+                        .filter(|f| {
+                            // A new version, or another record altogether (a duplicate made on update).
+                            previous.as_ref().is_none_or(|(id, version)| {
+                                f.id != *id || f.version.as_deref().unwrap_or_default() != version
+                            })
+                        })
+                        .map(|f| (f, Instant::now())),
                 )
             }
         })
         .await;
-        let compared = match &reference {
-            Held::Patient(p) => compare_patient(p, p),
-            Held::Coverage(c) => compare_coverage(c, c),
-            Held::Appointment(a) => compare_appointment(a, a),
-        };
+        let compared = compare_held(&reference, &reference);
         match polled {
             Err(error) => self.system_error(at, name, &error),
             Ok(None) => {
@@ -402,7 +458,7 @@ impl Flow<'_> {
             Ok(Some((found, arrived))) => {
                 let latency = millis(arrived.saturating_duration_since(changed));
                 self.out.latencies.push(Latency { record: name.into(), at, ms: latency });
-                self.seen_version.insert((at, name), found.version.clone().unwrap_or_default());
+                self.seen_version.insert((at, name), (found.id.clone(), found.version.clone().unwrap_or_default()));
                 if record == RecordKind::Patient {
                     self.patient_ids.insert(at, found.id.clone());
                 }
@@ -413,14 +469,20 @@ impl Flow<'_> {
                     f.message = format!("the {at} holds {} records for this {name}", found.duplicates + 1);
                     self.out.findings.push(f);
                 }
-                let comparison = match (&reference, &found.held) {
-                    (Held::Patient(e), Held::Patient(a)) => compare_patient(e, a),
-                    (Held::Coverage(e), Held::Coverage(a)) => compare_coverage(e, a),
-                    (Held::Appointment(e), Held::Appointment(a)) => compare_appointment(e, a),
-                    _ => compared.clone(),
-                };
+                let comparison = compare_held(&reference, &found.held);
+                let late = arrived > deadline;
                 self.out.tallies.sync_expected += comparison.fields;
-                self.out.tallies.sync_gaps += comparison.disagreements();
+                // A late record agreed with nothing within the window.
+                self.out.tallies.sync_gaps += if late { comparison.fields } else { comparison.disagreements() };
+                if late {
+                    let mut f = self.finding(Category::Sync, FindingKind::Late, name, "", at);
+                    f.latency_ms = Some(latency);
+                    f.expected = json!(format!("within {}", human(within)));
+                    f.actual = json!(format!("{latency}ms"));
+                    f.message =
+                        format!("the {name} reached the {at} after {latency} ms, past its {} window", human(within));
+                    self.out.findings.push(f);
+                }
                 for d in &comparison.diffs {
                     let mut f = self.finding(Category::Sync, d.kind, name, &d.field, at);
                     f.expected = d.expected.clone();
@@ -447,16 +509,16 @@ impl Flow<'_> {
         let adapter = self.systems.at(at);
         let tracking = self.tracking.clone();
         let known_id = RefCell::new(self.patient_ids.get(&at).cloned());
-        let dos = documented.date_of_service;
+        let keyed = self.keyed.clone();
         let last: RefCell<Vec<Charge>> = RefCell::new(Vec::new());
-        let polled = poll::until(deadline, || {
-            let (tracking, known_id, last) = (&tracking, &known_id, &last);
+        let polled = poll::until(deadline + late_grace(within), || {
+            let (tracking, keyed, known_id, last) = (&tracking, &keyed, &known_id, &last);
             async move {
                 let id = known_id.borrow().clone();
                 let id = match id {
                     Some(id) => id,
-                    None => match find_patient(adapter, tracking).await? {
-                        Some(found) => {
+                    None => match find_patient(adapter, tracking, keyed).await? {
+                        Some((found, _)) => {
                             *known_id.borrow_mut() = Some(found.id.clone());
                             found.id
                         }
@@ -466,8 +528,7 @@ impl Flow<'_> {
                 let Records::Charges(charges) = adapter.fetch(Query::Charges { patient_id: &id }).await? else {
                     return Ok(None);
                 };
-                let held: Vec<Charge> =
-                    charges.into_iter().map(|c| c.value).filter(|c| c.date_of_service == dos).collect();
+                let held: Vec<Charge> = charges.into_iter().map(|c| c.value).collect();
                 let complete = held.len() >= wanted;
                 *last.borrow_mut() = held;
                 Ok::<_, AdapterError>(complete.then(Instant::now))
@@ -530,12 +591,7 @@ impl Flow<'_> {
         let emr_documentation = self.documentation_at(Role::Emr).await;
         let pm_encounter = self.documentation_at(at).await;
         let charges = match self.systems.at(at).fetch(Query::Charges { patient_id: &pm_patient }).await {
-            Ok(Records::Charges(c)) => Some(
-                c.into_iter()
-                    .map(|c| c.value)
-                    .filter(|c| c.date_of_service == documented.date_of_service)
-                    .collect::<Vec<_>>(),
-            ),
+            Ok(Records::Charges(c)) => Some(c.into_iter().map(|c| c.value).collect::<Vec<_>>()),
             _ => None,
         };
         let coverage = self.keyed.coverage.clone();
@@ -600,51 +656,71 @@ impl Flow<'_> {
     }
 }
 
+/// The patient in a system: by the identifier the harness gave them, or, where the system did not keep it,
+/// by birth date and name as staff would search. The newest record wins when there are several.
 async fn find_patient(
     adapter: &dyn Adapter,
     tracking: &Identifier,
-) -> Result<Option<Versioned<Patient>>, AdapterError> {
-    match adapter.fetch(Query::PatientByIdentifier(tracking)).await? {
-        Records::Patients(found) => Ok(found.into_iter().next()),
-        _ => Ok(None),
+    keyed: &Patient,
+) -> Result<Option<(Versioned<Patient>, Found)>, AdapterError> {
+    let Records::Patients(mut found) = adapter.fetch(Query::PatientByIdentifier(tracking)).await? else {
+        return Ok(None);
+    };
+    if found.is_empty()
+        && let Records::Patients(born) = adapter.fetch(Query::PatientsBornOn(keyed.birth_date)).await?
+    {
+        found = born.into_iter().filter(|p| same_person(&p.value, keyed)).collect();
     }
+    let duplicates = found.len().saturating_sub(1);
+    found.sort_by(|a, b| a.last_updated.cmp(&b.last_updated));
+    Ok(found.pop().map(|p| {
+        let summary = Found {
+            id: p.id.clone(),
+            version: p.version.clone(),
+            held: Held::Patient(Box::new(p.value.clone())),
+            duplicates,
+        };
+        (p, summary)
+    }))
+}
+
+/// The same first name and a family name that matches, allowing for case, spacing and a cut-off end.
+fn same_person(held: &Patient, keyed: &Patient) -> bool {
+    let first = |p: &Patient| p.name.given.first().map(|g| diff::text(g)).unwrap_or_default();
+    let (a, b) = (diff::text(&held.name.family), diff::text(&keyed.name.family));
+    first(held) == first(keyed) && !a.is_empty() && (a.starts_with(&b) || b.starts_with(&a))
 }
 
 async fn read_record(
     adapter: &dyn Adapter,
     record: RecordKind,
     tracking: &Identifier,
+    keyed: &Patient,
     patient_id: Option<&str>,
     appointment: Option<&Appointment>,
 ) -> Result<Option<Found>, AdapterError> {
     if record == RecordKind::Patient {
-        let Records::Patients(found) = adapter.fetch(Query::PatientByIdentifier(tracking)).await? else {
-            return Ok(None);
-        };
-        let duplicates = found.len().saturating_sub(1);
-        return Ok(found.into_iter().next().map(|p| Found {
-            id: p.id,
-            version: p.version,
-            held: Held::Patient(p.value),
-            duplicates,
-        }));
+        return Ok(find_patient(adapter, tracking, keyed).await?.map(|(_, found)| found));
     }
     let patient_id = match patient_id {
         Some(id) => id.to_string(),
-        None => match find_patient(adapter, tracking).await? {
-            Some(p) => p.id,
+        None => match find_patient(adapter, tracking, keyed).await? {
+            Some((p, _)) => p.id,
             None => return Ok(None),
         },
     };
     let found = match record {
         RecordKind::Coverage => match adapter.fetch(Query::Coverage { patient_id: &patient_id }).await? {
-            Records::Coverages(c) => {
-                let duplicates = c.len().saturating_sub(1);
-                c.into_iter().last().map(|c| Found {
-                    id: c.id,
-                    version: c.version,
-                    held: Held::Coverage(c.value),
-                    duplicates,
+            Records::Coverages(c) if !c.is_empty() => {
+                // The record's version is its newest coverage's: a new payer or a change to one is a new version.
+                let newest = c.iter().max_by(|a, b| a.last_updated.cmp(&b.last_updated)).cloned();
+                newest.map(|n| Found {
+                    id: n.id,
+                    version: Some(
+                        c.iter().map(|x| x.version.clone().unwrap_or_default()).collect::<Vec<_>>().join(","),
+                    ),
+                    held: Held::Coverage(c.into_iter().map(|x| x.value).collect()),
+                    duplicates: 0,
                 })
             }
             _ => None,
@@ -665,6 +741,20 @@ async fn read_record(
         },
     };
     Ok(found)
+}
+
+fn compare_held(expected: &Held, actual: &Held) -> diff::Comparison {
+    match (expected, actual) {
+        (Held::Patient(e), Held::Patient(a)) => compare_patient(e, a),
+        (Held::Coverage(e), Held::Coverage(a)) => compare_coverages(e, a),
+        (Held::Appointment(e), Held::Appointment(a)) => compare_appointment(e, a),
+        (e, _) => compare_held(e, e),
+    }
+}
+
+/// How long past its window the harness keeps looking, so a record that comes late is told from one that never comes.
+fn late_grace(within: std::time::Duration) -> std::time::Duration {
+    (within / 2).min(std::time::Duration::from_secs(5))
 }
 
 fn shown(value: &Value) -> String {

@@ -10,7 +10,16 @@ const MAX_CLAIM_DIAGNOSES: usize = 12;
 
 /// A claim listing the encounter's diagnoses in rank order, each charge as a line pointing at the diagnoses it names.
 pub fn build_claim(id: &str, diagnoses: &[String], charges: &[Charge], coverage: Option<&Coverage>) -> Claim {
-    let diagnoses: Vec<String> = diagnoses.iter().take(MAX_CLAIM_DIAGNOSES).cloned().collect();
+    // Charges keyed by hand have no encounter; their own diagnoses, in order of first mention, stand in.
+    let mut diagnoses: Vec<String> = diagnoses.to_vec();
+    if diagnoses.is_empty() {
+        for code in charges.iter().flat_map(|c| &c.diagnoses) {
+            if !diagnoses.contains(code) {
+                diagnoses.push(code.clone());
+            }
+        }
+    }
+    diagnoses.truncate(MAX_CLAIM_DIAGNOSES);
     let lines: Vec<ClaimLine> = charges
         .iter()
         .map(|c| ClaimLine {

@@ -22,11 +22,15 @@ pub struct Interface {
     pub defects: Defects,
     /// PM id → EMR id, per resource type the interface has carried.
     crossref: HashMap<(&'static str, String), String>,
+    /// The last version of each patient carried, by PM id, which an out-of-order update puts back.
+    carried_patients: HashMap<String, Value>,
+    /// Messages carried so far, both ways, for `lose_one_in`.
+    messages: usize,
 }
 
 impl Interface {
     pub fn new(pm: Arc<Store>, emr: Arc<Store>, delay: Duration, defects: Defects) -> Interface {
-        Interface { pm, emr, delay, defects, crossref: HashMap::new() }
+        Interface { pm, emr, delay, defects, crossref: HashMap::new(), carried_patients: HashMap::new(), messages: 0 }
     }
 
     /// Carries changes in the order they happened, each no sooner than `delay` after it, as a FIFO interface engine does.
@@ -38,7 +42,20 @@ impl Interface {
                 Some(c) = from_emr.recv() => (c, false),
                 else => return,
             };
-            tokio::time::sleep_until(change.at + self.delay).await;
+            let carried = if towards_emr {
+                matches!(change.resource_type.as_str(), "Patient" | "Coverage" | "Appointment")
+            } else {
+                change.resource_type == "ChargeItem"
+            };
+            if !carried {
+                continue;
+            }
+            tokio::time::sleep_until(change.at + self.delay + self.defects.extra_delay()).await;
+            self.messages += 1;
+            if self.defects.loses(self.messages) {
+                tracing::debug!(resource = %change.resource_type, id = %change.id, "interface lost message {}", self.messages);
+                continue;
+            }
             let outcome = if towards_emr { self.carry_to_emr(&change) } else { self.carry_to_pm(&change) };
             if let Err(why) = outcome {
                 tracing::warn!(resource = %change.resource_type, id = %change.id, "interface could not carry a change: {why}");
@@ -51,16 +68,15 @@ impl Interface {
             return Err("the record is gone".into());
         };
         let resource = match change.resource_type.as_str() {
-            "Patient" => {
-                let mut patient = fhir::patient_from_fhir(&source).map_err(|e| e.0)?;
-                self.defects.patient(&mut patient);
-                patient.identifiers.push(Identifier { system: PM_PATIENT_ID.into(), value: change.id.clone() });
-                fhir::patient_to_fhir(&patient)
-            }
+            "Patient" => return self.carry_patient(&change.id, &source),
             "Coverage" => {
+                let order = usize::try_from(fhir::coverage_order(&source)).unwrap_or(1);
+                if order > 1 && !self.defects.carries_secondary_coverage() {
+                    return Ok(());
+                }
                 let coverage = fhir::coverage_from_fhir(&source).map_err(|e| e.0)?;
                 let patient = self.emr_patient(&source["beneficiary"])?;
-                fhir::coverage_to_fhir(&coverage, &patient)
+                fhir::coverage_to_fhir(&coverage, &patient, order)
             }
             "Appointment" => {
                 let appointment = fhir::appointment_from_fhir(&source).map_err(|e| e.0)?;
@@ -68,7 +84,6 @@ impl Interface {
                 let patient = self.emr_patient(&fhir::reference("Patient", pm_patient))?;
                 fhir::appointment_to_fhir(&appointment, &patient)
             }
-            // Claims and the PM's copies of charges stay in the PM.
             _ => return Ok(()),
         };
         let kind = resource_kind(&change.resource_type);
@@ -82,6 +97,38 @@ impl Interface {
                 self.crossref.insert((kind, change.id.clone()), emr_id);
             }
         }
+        Ok(())
+    }
+
+    /// A registration (ADT^A04) or update (ADT^A08), with the demographic and identity defects planted.
+    fn carry_patient(&mut self, pm_id: &str, source: &Value) -> Result<(), String> {
+        let mut patient = fhir::patient_from_fhir(source).map_err(|e| e.0)?;
+        self.defects.patient(&mut patient);
+        if self.defects.cross_references() {
+            patient.identifiers.push(Identifier { system: PM_PATIENT_ID.into(), value: pm_id.to_string() });
+        }
+        let resource = fhir::patient_to_fhir(&patient);
+        let key = ("Patient", pm_id.to_string());
+        let existing = self.crossref.get(&key).cloned();
+        match existing {
+            Some(_) if self.defects.duplicates_on_update() => {
+                let created = self.emr.create(resource.clone(), false);
+                self.crossref.insert(key, created["id"].as_str().unwrap_or_default().to_string());
+            }
+            Some(emr_id) => {
+                let applied = match self.carried_patients.get(pm_id) {
+                    // The older message lands last, so its values are the ones that stay.
+                    Some(previous) if self.defects.updates_out_of_order() => previous.clone(),
+                    _ => resource.clone(),
+                };
+                self.emr.update("Patient", &emr_id, applied, None, false).map_err(|e| e.to_string())?;
+            }
+            None => {
+                let created = self.emr.create(resource.clone(), false);
+                self.crossref.insert(key, created["id"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        self.carried_patients.insert(pm_id.to_string(), resource);
         Ok(())
     }
 
@@ -104,20 +151,32 @@ impl Interface {
         }
         let source = self.emr.read("ChargeItem", &change.id).ok_or("the charge is gone")?;
         let mut charge = fhir::charge_from_fhir(&source).map_err(|e| e.0)?;
-        self.defects.charge(&mut charge);
+        let emr_encounter = fhir::reference_id(&source["context"], "Encounter").ok_or("the charge has no encounter")?;
+        let posted = crate::model::Date(jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date());
+        self.defects.charge(&mut charge, &self.emr_diagnoses(emr_encounter), posted);
         let emr_patient = fhir::reference_id(&source["subject"], "Patient").ok_or("the charge has no patient")?;
         let pm_patient = self
             .pm_patient(emr_patient)
             .ok_or_else(|| format!("Patient/{emr_patient} was registered in the EMR, which the PM does not know"))?;
-        let emr_encounter = fhir::reference_id(&source["context"], "Encounter").ok_or("the charge has no encounter")?;
         let pm_encounter = self.pm_encounter(emr_encounter, &pm_patient)?;
         let resource = fhir::charge_to_fhir(
             &charge,
             &fhir::reference("Patient", &pm_patient),
             &fhir::reference("Encounter", &pm_encounter),
         );
+        if self.defects.duplicates_charges() {
+            self.pm.create(resource.clone(), false);
+        }
         self.pm.create(resource, false);
         Ok(())
+    }
+
+    /// The EMR encounter's diagnoses in rank order.
+    fn emr_diagnoses(&self, encounter_id: &str) -> Vec<String> {
+        let Some(encounter) = self.emr.read("Encounter", encounter_id) else { return Vec::new() };
+        fhir::encounter_diagnoses(&encounter, |cid| {
+            self.emr.read("Condition", cid)?["code"]["coding"][0]["code"].as_str().map(str::to_string)
+        })
     }
 
     fn pm_encounter(&mut self, emr_id: &str, pm_patient: &str) -> Result<String, String> {
@@ -125,9 +184,7 @@ impl Interface {
             return Ok(id.clone());
         }
         let encounter = self.emr.read("Encounter", emr_id).ok_or("the encounter is gone")?;
-        let mut diagnoses = fhir::encounter_diagnoses(&encounter, |cid| {
-            self.emr.read("Condition", cid)?["code"]["coding"][0]["code"].as_str().map(str::to_string)
-        });
+        let mut diagnoses = self.emr_diagnoses(emr_id);
         self.defects.diagnoses(&mut diagnoses);
         let subject = fhir::reference("Patient", pm_patient);
         let ranked: Vec<Value> = diagnoses

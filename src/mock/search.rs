@@ -22,7 +22,9 @@ pub const PAGING: [&str; 3] = ["_count", "_offset", "_sort"];
 
 /// Whether this simulator answers `param` on `resource_type`.
 pub fn supports(resource_type: &str, param: &str) -> bool {
-    matches!(param, "_id" | "identifier") || reference_paths(resource_type, param).is_some()
+    matches!(param, "_id" | "identifier")
+        || (resource_type == "Patient" && param == "birthdate")
+        || reference_paths(resource_type, param).is_some()
 }
 
 /// Whether `resource` matches `param=value`; `None` if this simulator does not know the parameter.
@@ -30,6 +32,7 @@ pub fn matches(resource_type: &str, resource: &Value, param: &str, value: &str) 
     match param {
         "_id" => Some(resource["id"].as_str() == Some(value)),
         "identifier" => Some(identifier_matches(resource, value)),
+        "birthdate" if resource_type == "Patient" => Some(resource["birthDate"].as_str() == Some(value)),
         _ => {
             let paths = reference_paths(resource_type, param)?;
             // `Patient/123` and a bare `123` name the same record.

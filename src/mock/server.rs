@@ -254,7 +254,13 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
             })
         })
         .unwrap_or_default();
-    let coverage_resource = store.all("Coverage").into_iter().rev().find(|c| is_patients(c, "beneficiary"));
+    // The primary payer is billed first; among several, the latest registered.
+    let coverage_resource = store
+        .all("Coverage")
+        .into_iter()
+        .filter(|c| is_patients(c, "beneficiary"))
+        .rev()
+        .min_by_key(fhir::coverage_order);
     let coverage = coverage_resource.as_ref().and_then(|c| fhir::coverage_from_fhir(c).ok());
     let claim = build_claim("", &diagnoses, &charges, coverage.as_ref());
     let now = jiff::Timestamp::now().to_string();

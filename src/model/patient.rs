@@ -20,6 +20,16 @@ pub struct Patient {
     pub identifiers: Vec<Identifier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Coverage>,
+    /// A second payer, billed after the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_coverage: Option<Coverage>,
+}
+
+impl Patient {
+    /// Primary then secondary coverage, as far as the patient has them.
+    pub fn coverages(&self) -> Vec<Coverage> {
+        self.coverage.iter().chain(self.secondary_coverage.iter()).cloned().collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

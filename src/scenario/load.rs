@@ -276,7 +276,9 @@ fn check_target(target: &Target) -> Vec<Problem> {
             let zero = match &defect.value {
                 Defect::TruncateFamilyName { max_chars } => *max_chars == 0,
                 Defect::CarryFirstDiagnoses { count } => *count == 0,
-                Defect::DropModifiersAfter { .. } => false,
+                Defect::LoseOneIn { n } => *n == 0,
+                Defect::CapUnits { max } => max.is_nan() || *max <= 0.0,
+                _ => false,
             };
             if zero {
                 problems.push((

@@ -77,24 +77,81 @@ pub struct Interface {
     pub delay: Within,
 }
 
-/// A planted defect: what a real interface gets wrong, named so the harness can be shown to catch it.
+/// A planted defect: a mistake real interfaces make, named so the harness can be shown to catch it (docs/defects.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Defect {
     /// The receiving system keeps only the first `max_chars` characters of the family name.
     TruncateFamilyName { max_chars: usize },
+    /// Names arrive in capitals.
+    FoldCase,
+    /// Only the first given name is carried.
+    DropMiddleName,
+    /// Phone numbers arrive as bare digits.
+    ReformatPhone,
+    /// Address lines arrive with USPS abbreviations (`Avenue` → `AVE`).
+    AbbreviateAddress,
+    /// Day and month of birth are swapped (when both are 12 or less).
+    SwapBirthDayMonth,
+    /// Only the primary coverage is carried.
+    LoseSecondaryCoverage,
+    /// An update creates a second patient instead of changing the first.
+    DuplicatePatientOnUpdate,
+    /// The receiving system keeps none of the sender's patient identifiers.
+    NoCrossReference,
+    /// Every message waits this much longer than the interface's own delay.
+    Delay { extra: Within },
+    /// Every `n`th message the interface carries is lost.
+    LoseOneIn { n: usize },
+    /// A patient update is applied before the change it follows, leaving the older values in place.
+    ApplyUpdatesOutOfOrder,
+    /// This modifier is dropped from every charge.
+    DropModifier { modifier: String },
     /// Only the first `keep` modifiers of each charge are carried.
     DropModifiersAfter { keep: usize },
     /// Only the first `count` diagnoses of an encounter are carried.
     CarryFirstDiagnoses { count: usize },
+    /// Each charge points at the diagnosis after the one documented.
+    ShiftDiagnosisPointers,
+    /// Fractional units are rounded to whole units.
+    RoundUnits,
+    /// Units above `max` are cut to `max`.
+    CapUnits { max: f64 },
+    /// Every charge arrives with this place of service.
+    DefaultPlaceOfService { code: String },
+    /// The rendering NPI is replaced by the practice's billing NPI.
+    BillingNpiAsRendering { npi: String },
+    /// Every charge arrives twice.
+    DuplicateCharge,
+    /// The date of service is replaced by the date the charge was posted.
+    PostingDateAsServiceDate,
 }
 
 impl Defect {
     pub fn name(&self) -> &'static str {
         match self {
             Defect::TruncateFamilyName { .. } => "truncate_family_name",
+            Defect::FoldCase => "fold_case",
+            Defect::DropMiddleName => "drop_middle_name",
+            Defect::ReformatPhone => "reformat_phone",
+            Defect::AbbreviateAddress => "abbreviate_address",
+            Defect::SwapBirthDayMonth => "swap_birth_day_month",
+            Defect::LoseSecondaryCoverage => "lose_secondary_coverage",
+            Defect::DuplicatePatientOnUpdate => "duplicate_patient_on_update",
+            Defect::NoCrossReference => "no_cross_reference",
+            Defect::Delay { .. } => "delay",
+            Defect::LoseOneIn { .. } => "lose_one_in",
+            Defect::ApplyUpdatesOutOfOrder => "apply_updates_out_of_order",
+            Defect::DropModifier { .. } => "drop_modifier",
             Defect::DropModifiersAfter { .. } => "drop_modifiers_after",
             Defect::CarryFirstDiagnoses { .. } => "carry_first_diagnoses",
+            Defect::ShiftDiagnosisPointers => "shift_diagnosis_pointers",
+            Defect::RoundUnits => "round_units",
+            Defect::CapUnits { .. } => "cap_units",
+            Defect::DefaultPlaceOfService { .. } => "default_place_of_service",
+            Defect::BillingNpiAsRendering { .. } => "billing_npi_as_rendering",
+            Defect::DuplicateCharge => "duplicate_charge",
+            Defect::PostingDateAsServiceDate => "posting_date_as_service_date",
         }
     }
 }

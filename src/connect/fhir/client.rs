@@ -160,7 +160,9 @@ impl FhirAdapter {
     }
 
     async fn coverage_of(&self, patient_id: &str) -> Result<Vec<Versioned<Coverage>>, AdapterError> {
-        let found = self.search("Coverage", &[("beneficiary", &format!("Patient/{patient_id}"))]).await?;
+        let mut found = self.search("Coverage", &[("beneficiary", &format!("Patient/{patient_id}"))]).await?;
+        // Primary first: the order a claim bills them in.
+        found.sort_by_key(fhir::coverage_order);
         found.iter().map(|r| Ok(versioned(r, self.readable("Coverage", fhir::coverage_from_fhir(r))?))).collect()
     }
 
@@ -242,8 +244,8 @@ impl Adapter for FhirAdapter {
         match action {
             Action::Register { patient, tracking } => {
                 let id = self.create(&fhir::patient_to_fhir(&tracked(patient, tracking))).await?;
-                if let Some(coverage) = &patient.coverage {
-                    self.create(&fhir::coverage_to_fhir(coverage, &id)).await?;
+                for (i, coverage) in patient.coverages().iter().enumerate() {
+                    self.create(&fhir::coverage_to_fhir(coverage, &id, i + 1)).await?;
                 }
                 Ok(Applied { id: Some(id) })
             }
@@ -268,6 +270,13 @@ impl Adapter for FhirAdapter {
                     .map(str::to_string);
                 Ok(Applied { id: encounter_id })
             }
+            Action::PostCharges { patient_id, charges } => {
+                let subject = fhir::reference("Patient", patient_id);
+                for charge in charges {
+                    self.create(&fhir::charge_to_fhir(charge, &subject, &Value::Null)).await?;
+                }
+                Ok(Applied { id: None })
+            }
             Action::BuildClaim { patient_id } => {
                 let parameters = json!({ "resourceType": "Parameters" });
                 let claim = self
@@ -284,6 +293,14 @@ impl Adapter for FhirAdapter {
             Query::PatientByIdentifier(identifier) => {
                 let token = format!("{}|{}", identifier.system, identifier.value);
                 let found = self.search("Patient", &[("identifier", &token)]).await?;
+                let patients = found
+                    .iter()
+                    .map(|r| Ok(versioned(r, self.readable("Patient", fhir::patient_from_fhir(r))?)))
+                    .collect::<Result<_, AdapterError>>()?;
+                Ok(Records::Patients(patients))
+            }
+            Query::PatientsBornOn(date) => {
+                let found = self.search("Patient", &[("birthdate", &date.to_string())]).await?;
                 let patients = found
                     .iter()
                     .map(|r| Ok(versioned(r, self.readable("Patient", fhir::patient_from_fhir(r))?)))
@@ -344,6 +361,7 @@ fn versioned<T>(resource: &Value, value: T) -> Versioned<T> {
     Versioned {
         id: resource["id"].as_str().unwrap_or_default().to_string(),
         version: resource["meta"]["versionId"].as_str().map(str::to_string),
+        last_updated: resource["meta"]["lastUpdated"].as_str().map(str::to_string),
         value,
     }
 }

@@ -138,20 +138,28 @@ pub fn patient_from_fhir(resource: &Value) -> Read<Patient> {
         phone,
         identifiers,
         coverage: None,
+        secondary_coverage: None,
     })
 }
 
 // ---- Coverage ----
 
-pub fn coverage_to_fhir(coverage: &Coverage, patient_id: &str) -> Value {
+/// `order` is 1 for the primary payer, 2 for the secondary.
+pub fn coverage_to_fhir(coverage: &Coverage, patient_id: &str, order: usize) -> Value {
     json!({
         "resourceType": "Coverage",
         "status": "active",
+        "order": order,
         "beneficiary": reference("Patient", patient_id),
         "subscriberId": coverage.member_id,
         "relationship": coding(SUBSCRIBER_RELATIONSHIP, coverage.relationship.as_str()),
         "payor": [{ "display": coverage.payer }],
     })
+}
+
+/// The order in which a coverage is billed (1 = primary); 1 when the resource does not say.
+pub fn coverage_order(resource: &Value) -> u64 {
+    resource.get("order").and_then(Value::as_u64).unwrap_or(1)
 }
 
 pub fn coverage_from_fhir(resource: &Value) -> Read<Coverage> {
@@ -293,7 +301,7 @@ pub fn charge_to_fhir(charge: &Charge, subject: &Value, encounter: &Value) -> Va
         .map(|m| json!({ "url": MODIFIER_EXTENSION, "valueCoding": { "system": CPT, "code": m } }))
         .collect();
     extension.push(json!({ "url": POS_EXTENSION, "valueCoding": { "system": POS, "code": charge.place_of_service } }));
-    json!({
+    let mut resource = json!({
         "resourceType": "ChargeItem",
         "extension": extension,
         "status": "billable",
@@ -304,7 +312,14 @@ pub fn charge_to_fhir(charge: &Charge, subject: &Value, encounter: &Value) -> Va
         "performer": [{ "actor": npi_reference(&charge.rendering_npi) }],
         "quantity": { "value": charge.units },
         "reason": charge.diagnoses.iter().map(|d| coding(ICD10CM, d)).collect::<Vec<_>>(),
-    })
+    });
+    // A charge keyed by hand in the PM belongs to no encounter.
+    if encounter.is_null()
+        && let Some(fields) = resource.as_object_mut()
+    {
+        fields.remove("context");
+    }
+    resource
 }
 
 pub fn charge_from_fhir(resource: &Value) -> Read<Charge> {
@@ -539,6 +554,7 @@ mod tests {
             phone: Some("(813) 555-0142".into()),
             identifiers: vec![],
             coverage: None,
+            secondary_coverage: None,
         }
     }
 
