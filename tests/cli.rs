@@ -52,6 +52,8 @@ fn the_shipped_files_validate() {
             "scenarios/address-and-phone-change.yaml",
             "mocks/integrated-suite.yaml",
             "mocks/interfaced-pair.yaml",
+            "mocks/bolted-on.yaml",
+            "mocks/billing-first-pm.yaml",
         ],
         repo(),
     );
@@ -72,12 +74,12 @@ fn run_with_no_arguments_scores_the_shipped_library_and_writes_report_json() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(printed, written);
     let names: Vec<&str> = written["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["integrated-suite", "interfaced-pair"]);
-    assert_eq!(written["targets"][0]["scores"]["sync_gap_pct"], 0.0);
-    assert_eq!(written["targets"][0]["scores"]["handoff_accuracy_pct"], 100.0);
-    assert_eq!(written["targets"][1]["findings"].as_array().unwrap().len(), 5);
+    assert_eq!(names, ["billing-first-pm", "bolted-on", "integrated-suite", "interfaced-pair"]);
+    assert_eq!(written["targets"][2]["scores"]["sync_gap_pct"], 0.0);
+    assert_eq!(written["targets"][2]["scores"]["handoff_accuracy_pct"], 100.0);
+    assert_eq!(written["targets"][3]["findings"].as_array().unwrap().len(), 5);
     for key in ["category", "kind", "scenario", "field", "expected", "actual", "system"] {
-        assert!(written["targets"][1]["findings"][0].get(key).is_some(), "finding lacks {key}");
+        assert!(written["targets"][3]["findings"][0].get(key).is_some(), "finding lacks {key}");
     }
 }
 
@@ -87,11 +89,16 @@ fn the_table_puts_targets_side_by_side() {
     let out = handoff(&["run", "--out", out_dir.path().to_str().unwrap()], repo());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let header = stdout.lines().find(|l| l.contains("integrated-suite")).unwrap();
+    assert!(header.find("bolted-on") < header.find("integrated-suite"), "{header}");
     assert!(header.find("integrated-suite") < header.find("interfaced-pair"), "{header}");
     let gap = stdout.lines().find(|l| l.contains("Sync gap %")).unwrap();
     assert!(gap.contains("0.0") && gap.contains("5.1"), "{gap}");
     let accuracy = stdout.lines().find(|l| l.contains("Handoff accuracy %")).unwrap();
     assert!(accuracy.contains("100.0") && accuracy.contains("96.3"), "{accuracy}");
+    let topology = stdout.lines().find(|l| l.contains("Topology")).unwrap();
+    assert!(topology.contains("batch-synced") && topology.contains("shared record"), "{topology}");
+    let twice = stdout.lines().find(|l| l.contains("Paid for twice")).unwrap();
+    assert!(twice.contains("scheduling — $40"), "{twice}");
     assert!(stdout.contains("Lopez-Hern"), "{stdout}");
 }
 

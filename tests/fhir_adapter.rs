@@ -22,7 +22,7 @@ fn patient(family: &str) -> Patient {
 
 async fn simulator(topology: &str) -> handoff::mock::RunningSimulator {
     let target = parse_target("t.yaml", &format!("name: t\nsimulator: {{ topology: {topology} }}\n")).unwrap();
-    handoff::mock::start("t", target.simulator.as_ref().unwrap(), 0, 0).await.unwrap()
+    handoff::mock::start("t", target.simulator.as_ref().unwrap(), &[], 0, 0).await.unwrap()
 }
 
 #[tokio::test]
@@ -76,6 +76,22 @@ async fn metadata_is_a_capability_statement_listing_the_resources() {
         ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "Procedure", "ChargeItem", "Claim"]
     );
     assert_eq!(body["rest"][0]["operation"][0]["name"], "build-claim");
+}
+
+#[tokio::test]
+async fn the_adapter_reads_products_and_module_prices_from_metadata() {
+    let target = handoff::scenario::load_target(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mocks/billing-first-pm.yaml"),
+    )
+    .unwrap();
+    let products: Vec<_> = target.products.iter().map(|p| p.value.clone()).collect();
+    let sim = handoff::mock::start("b", target.simulator.as_ref().unwrap(), &products, 0, 0).await.unwrap();
+    let emr = FhirAdapter::new(&sim.emr_url, None, Duration::from_secs(5)).unwrap();
+    let Records::Capabilities(c) = emr.fetch(Query::Capabilities).await.unwrap() else { panic!() };
+    assert_eq!(c.product.as_deref(), Some("LiteChart"));
+    assert_eq!(c.modules.get(&handoff::model::Module::EPrescribing), Some(&Some(29.0)));
+    assert_eq!(c.modules.len(), 4);
+    assert!(c.resources.contains(&"ChargeItem".to_string()));
 }
 
 #[tokio::test]

@@ -28,8 +28,9 @@ pub fn serve(profile: &Path, emr_port: u16, pm_port: u16) -> u8 {
             return exit::UNREACHABLE;
         }
     };
+    let products: Vec<_> = target.products.iter().map(|p| p.value.clone()).collect();
     runtime.block_on(async {
-        let running = match crate::mock::start(&target.name, simulator, emr_port, pm_port).await {
+        let running = match crate::mock::start(&target.name, simulator, &products, emr_port, pm_port).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{e}");

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::AdapterError;
-use crate::model::{Appointment, Charge, Claim, Coverage, Date, Encounter, Identifier, Patient};
+use crate::model::{Appointment, Capabilities, Charge, Claim, Coverage, Date, Encounter, Identifier, Patient};
 
 /// Something staff or a clinician does in a system.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +59,8 @@ pub struct Applied {
 /// A question about what a system holds for one patient.
 #[derive(Debug, Clone, Copy)]
 pub enum Query<'a> {
+    /// What the system says it can do (FHIR: its CapabilityStatement).
+    Capabilities,
     PatientByIdentifier(&'a Identifier),
     /// Everyone born on a day: where identifiers were not carried, staff match on demographics.
     PatientsBornOn(Date),
@@ -93,6 +95,7 @@ pub struct Versioned<T> {
 /// The answer to a [`Query`], in the canonical model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Records {
+    Capabilities(Capabilities),
     Patients(Vec<Versioned<Patient>>),
     Coverages(Vec<Versioned<Coverage>>),
     Appointments(Vec<Versioned<Appointment>>),

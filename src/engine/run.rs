@@ -1,5 +1,6 @@
 //! A whole run: every scenario against every target, simulators started on loopback for the targets that are simulators.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,9 +8,10 @@ use futures::future::join_all;
 
 use super::flow::{Systems, run_flow};
 use super::outcome::FlowOutcome;
-use crate::connect::AdapterError;
 use crate::connect::fhir::FhirAdapter;
+use crate::connect::{AdapterError, Query, Records};
 use crate::mock;
+use crate::model::{Capabilities, Role};
 use crate::scenario::{Scenario, SystemSpec, Target};
 
 /// How long one request to a real system may take when the target does not say.
@@ -44,6 +46,10 @@ pub struct TargetOutcome {
     pub flows: Vec<FlowOutcome>,
     /// Why the target could not be set up at all (a port in use, a missing credential).
     pub setup_error: Option<String>,
+    /// What each role's system publishes, with the target's declared products laid over it.
+    pub capabilities: BTreeMap<Role, Capabilities>,
+    /// Why a role's capabilities could not be read (the run goes on without them).
+    pub capability_errors: Vec<String>,
 }
 
 pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
@@ -60,11 +66,14 @@ async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &st
         pm_endpoint: None,
         flows: Vec::new(),
         setup_error: None,
+        capabilities: BTreeMap::new(),
+        capability_errors: Vec::new(),
     };
+    let products: Vec<_> = target.products.iter().map(|p| p.value.clone()).collect();
     // Held until the flows finish: dropping it stops the simulator.
     let mut _simulator = None;
     let systems = match (&target.simulator, &target.systems) {
-        (Some(profile), _) => match mock::start(&target.name, profile, 0, 0).await {
+        (Some(profile), _) => match mock::start(&target.name, profile, &products, 0, 0).await {
             Ok(running) => {
                 let systems = simulator_systems(&running.emr_url, &running.pm_url);
                 _simulator = Some(running);
@@ -84,6 +93,23 @@ async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &st
     };
     outcome.emr_endpoint = Some(systems.emr.endpoint());
     outcome.pm_endpoint = Some(systems.pm.endpoint());
+    for role in Role::ALL {
+        let adapter = if role == Role::Emr { &systems.emr } else { &systems.pm };
+        let mut found = match adapter.fetch(Query::Capabilities).await {
+            Ok(Records::Capabilities(c)) => c,
+            Ok(_) => Capabilities::default(),
+            Err(e) => {
+                outcome.capability_errors.push(format!("{role}: {e}"));
+                Capabilities::default()
+            }
+        };
+        // What the buyer was quoted wins over what the system publishes.
+        if let Some(declared) = target.products.iter().find(|p| p.roles.contains(&role)) {
+            found.product = Some(declared.name.clone());
+            found.modules.extend(declared.modules.iter().map(|(m, p)| (*m, Some(*p))));
+        }
+        outcome.capabilities.insert(role, found);
+    }
     outcome.flows = join_all(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name)))).await;
     outcome
 }

@@ -2,12 +2,16 @@
 
 use serde_json::{Value, json};
 
+use crate::connect::fhir::resources::module_extensions;
+use crate::scenario::Product;
+
 pub const RESOURCES: [&str; 8] =
     ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "Procedure", "ChargeItem", "Claim"];
 
 pub const BUILD_CLAIM: &str = "https://handoff.dev/fhir/OperationDefinition/Patient-build-claim";
 
-pub fn capability_statement(profile: &str, role: &str, base: &str, bills: bool) -> Value {
+/// `product` is what this endpoint sells: its name and modules appear as a vendor's would.
+pub fn capability_statement(profile: &str, role: &str, base: &str, bills: bool, product: Option<&Product>) -> Value {
     let resources: Vec<Value> = RESOURCES
         .iter()
         .map(|r| {
@@ -27,15 +31,20 @@ pub fn capability_statement(profile: &str, role: &str, base: &str, bills: bool) 
     if bills {
         rest["operation"] = json!([{ "name": "build-claim", "definition": BUILD_CLAIM }]);
     }
-    json!({
+    let software = product.map(|p| p.name.as_str()).unwrap_or("handoff simulator");
+    let mut statement = json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": jiff::Timestamp::now().strftime("%Y-%m-%d").to_string(),
         "kind": "instance",
-        "software": { "name": "handoff simulator", "version": env!("CARGO_PKG_VERSION") },
+        "software": { "name": software, "version": env!("CARGO_PKG_VERSION") },
         "implementation": { "description": format!("{profile} ({role})"), "url": base },
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [rest],
-    })
+    });
+    if let Some(product) = product {
+        statement["extension"] = json!(module_extensions(&product.modules));
+    }
+    statement
 }

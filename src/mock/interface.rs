@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
 
 use super::defects::Defects;
 use super::store::{Change, Store};
@@ -19,6 +20,10 @@ pub struct Interface {
     pub pm: Arc<Store>,
     pub emr: Arc<Store>,
     pub delay: Duration,
+    /// For a batch sync: how often the job runs; changes wait for the next run.
+    pub batch_every: Option<Duration>,
+    /// The FHIR resource types carried; others stay where they were keyed.
+    pub carries: Vec<&'static str>,
     pub defects: Defects,
     /// PM id → EMR id, per resource type the interface has carried.
     crossref: HashMap<(&'static str, String), String>,
@@ -26,11 +31,37 @@ pub struct Interface {
     carried_patients: HashMap<String, Value>,
     /// Messages carried so far, both ways, for `lose_one_in`.
     messages: usize,
+    /// When the interface started: batch runs fall on multiples of `batch_every` from here.
+    started: Instant,
 }
 
 impl Interface {
-    pub fn new(pm: Arc<Store>, emr: Arc<Store>, delay: Duration, defects: Defects) -> Interface {
-        Interface { pm, emr, delay, defects, crossref: HashMap::new(), carried_patients: HashMap::new(), messages: 0 }
+    pub fn new(pm: Arc<Store>, emr: Arc<Store>, config: &crate::scenario::Interface, defects: Defects) -> Interface {
+        Interface {
+            pm,
+            emr,
+            delay: config.delay.0,
+            batch_every: config.batch_every.map(|b| b.0),
+            carries: config.carries.iter().map(|c| c.resource_type()).collect(),
+            defects,
+            crossref: HashMap::new(),
+            carried_patients: HashMap::new(),
+            messages: 0,
+            started: Instant::now(),
+        }
+    }
+
+    /// When a change goes across: after the interface's delay, or at the next run of the batch job.
+    fn release_time(&self, change: &Change) -> Instant {
+        let after = change.at + self.defects.extra_delay();
+        match self.batch_every {
+            Some(every) if !every.is_zero() => {
+                let since = after.saturating_duration_since(self.started);
+                let runs = since.as_nanos() / every.as_nanos() + 1;
+                self.started + every * u32::try_from(runs).unwrap_or(u32::MAX)
+            }
+            _ => after + self.delay,
+        }
     }
 
     /// Carries changes in the order they happened, each no sooner than `delay` after it, as a FIFO interface engine does.
@@ -42,15 +73,15 @@ impl Interface {
                 Some(c) = from_emr.recv() => (c, false),
                 else => return,
             };
-            let carried = if towards_emr {
+            let direction_ok = if towards_emr {
                 matches!(change.resource_type.as_str(), "Patient" | "Coverage" | "Appointment")
             } else {
                 change.resource_type == "ChargeItem"
             };
-            if !carried {
+            if !direction_ok || !self.carries.contains(&change.resource_type.as_str()) {
                 continue;
             }
-            tokio::time::sleep_until(change.at + self.delay + self.defects.extra_delay()).await;
+            tokio::time::sleep_until(self.release_time(&change)).await;
             self.messages += 1;
             if self.defects.loses(self.messages) {
                 tracing::debug!(resource = %change.resource_type, id = %change.id, "interface lost message {}", self.messages);

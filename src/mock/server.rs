@@ -16,6 +16,7 @@ use super::search::{self, PAGING};
 use super::store::{Store, StoreError};
 use crate::connect::fhir::FHIR_JSON;
 use crate::connect::fhir::resources as fhir;
+use crate::scenario::Product;
 
 const DEFAULT_PAGE: usize = 20;
 const MAX_PAGE: usize = 200;
@@ -27,6 +28,8 @@ pub struct ServerState {
     pub role: &'static str,
     /// Whether this system builds claims (the PM, or a shared system).
     pub bills: bool,
+    /// The product this endpoint plays, as the profile declares it.
+    pub product: Option<Product>,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
@@ -100,7 +103,10 @@ fn created(resource: &Value) -> Response {
 }
 
 async fn metadata(State(state): State<Arc<ServerState>>) -> Response {
-    fhir_json(StatusCode::OK, &capability_statement(&state.profile, state.role, &state.base, state.bills))
+    fhir_json(
+        StatusCode::OK,
+        &capability_statement(&state.profile, state.role, &state.base, state.bills, state.product.as_ref()),
+    )
 }
 
 async fn transaction(State(state): State<Arc<ServerState>>, body: Bytes) -> Response {

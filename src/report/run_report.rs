@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::Finding;
 use crate::engine::{Identity, StepResult, StepStatus, Tallies, TargetOutcome, TargetSystems};
-use crate::score::{LatencyStats, Scores, Topology, infer_topology, latency_stats, scores};
+use crate::model::{Capabilities, Role};
+use crate::score::{LatencyStats, Redundancy, Scores, Topology, infer_topology, latency_stats, redundancy, scores};
 
 pub const REPORT_VERSION: u32 = 1;
 
@@ -51,8 +52,15 @@ pub struct TargetReport {
     /// Latency per record kind (`patient`, `appointment`, `charge`, ...).
     pub latency: BTreeMap<String, LatencyStats>,
     pub topology: Topology,
+    /// Functions paid for twice and functions missing, from the systems' published and declared modules.
+    pub redundancy: Redundancy,
+    /// What each role's system publishes (product, modules, resources).
+    pub capabilities: BTreeMap<Role, Capabilities>,
     pub flows: Vec<FlowReport>,
     pub findings: Vec<Finding>,
+    /// Why a system's capabilities could not be read; redundancy then rests on what the target declares.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capability_errors: Vec<String>,
     /// Set when the target could not be set up, so nothing ran against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_error: Option<String>,
@@ -130,6 +138,9 @@ impl TargetReport {
             tallies,
             latency: by_record.iter().filter_map(|(k, v)| Some((k.clone(), latency_stats(v)?))).collect(),
             topology: infer_topology(&identities, &patient_latencies),
+            redundancy: redundancy(outcome.capabilities.get(&Role::Emr), outcome.capabilities.get(&Role::Pm)),
+            capabilities: outcome.capabilities,
+            capability_errors: outcome.capability_errors,
             flows,
             findings,
             setup_error: outcome.setup_error,

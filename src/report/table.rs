@@ -54,7 +54,7 @@ fn scorecard(report: &RunReport) -> Table {
     header.extend(report.targets.iter().map(|t| Cell::new(&t.name)));
     table.set_header(header);
     type Row = (&'static str, fn(&TargetReport) -> String);
-    let rows: [Row; 8] = [
+    let rows: [Row; 10] = [
         ("Sync gap % (↓ better)", |t| pct(t.scores.sync_gap_pct)),
         ("Handoff accuracy % (↑ better)", |t| pct(t.scores.handoff_accuracy_pct)),
         ("Duplicate entry % (↓ better)", |t| pct(t.scores.duplicate_entry_pct)),
@@ -63,6 +63,8 @@ fn scorecard(report: &RunReport) -> Table {
         ("Charges to PM p50 / p95 / max", |t| latency(t.latency.get("charge"))),
         ("Scenarios passed", |t| format!("{} / {}", t.flows.iter().filter(|f| f.passed).count(), t.flows.len())),
         ("Findings", |t| t.findings.iter().filter(|f| f.counts).count().to_string()),
+        ("Paid for twice ($/provider/mo)", paid_twice),
+        ("Offered by neither", missing),
     ];
     for (label, value) in rows {
         let mut row = vec![Cell::new(label)];
@@ -70,6 +72,27 @@ fn scorecard(report: &RunReport) -> Table {
         table.add_row(row);
     }
     table
+}
+
+fn paid_twice(t: &TargetReport) -> String {
+    let r = &t.redundancy;
+    if !r.known {
+        return "unknown".into();
+    }
+    if r.paid_twice.is_empty() {
+        return "none".into();
+    }
+    let names: Vec<&str> = r.paid_twice.iter().map(|p| p.module.label()).collect();
+    format!("{} — ${:.0}", names.join(", "), r.monthly_paid_twice)
+}
+
+fn missing(t: &TargetReport) -> String {
+    let r = &t.redundancy;
+    match (r.known, r.missing.is_empty()) {
+        (false, _) => "unknown".into(),
+        (true, true) => "none".into(),
+        (true, false) => r.missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(", "),
+    }
 }
 
 fn shown(v: &Value) -> String {

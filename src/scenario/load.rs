@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::{Defect, Document, InputError, Located, Scenario, Step, Target, Topology};
+use crate::model::Role;
 
 /// Scenario and target files are small; anything larger is a mistake, not a scenario.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -268,6 +269,56 @@ fn check_target(target: &Target) -> Vec<Problem> {
                 defect.column,
                 "defects are planted in an interface, and a `shared` simulator has none".into(),
                 "remove `defects`, or use `topology: interfaced`".into(),
+            ));
+        }
+    }
+    for product in &target.products {
+        if product.roles.is_empty() {
+            problems.push((
+                product.line,
+                product.column,
+                format!("product `{}` plays no role", product.name),
+                "give it `roles: [emr]`, `[pm]` or `[emr, pm]`".into(),
+            ));
+        }
+        if let Some((module, price)) = product.modules.iter().find(|(_, p)| !(p.is_finite() && **p >= 0.0)) {
+            problems.push((
+                product.line,
+                product.column,
+                format!("product `{}` prices {} at {price}", product.name, module.code()),
+                "prices are US dollars per provider per month, 0 or more".into(),
+            ));
+        }
+    }
+    for role in Role::ALL {
+        let players: Vec<&str> =
+            target.products.iter().filter(|p| p.roles.contains(&role)).map(|p| p.name.as_str()).collect();
+        if players.len() > 1 {
+            let first = &target.products[0];
+            problems.push((
+                first.line,
+                first.column,
+                format!("{} products play the {role}: {}", players.len(), players.join(", ")),
+                "each role is played by one product".into(),
+            ));
+        }
+    }
+    if let Some(sim) = &target.simulator {
+        let batch_every = sim.interface.as_ref().and_then(|i| i.batch_every);
+        if sim.topology == Topology::Batch && batch_every.is_none_or(|b| b.0.is_zero()) {
+            problems.push((
+                sim.line,
+                sim.column,
+                "a `batch` simulator needs `interface: { batch_every: ... }`".into(),
+                "say how often the sync job runs, for example `batch_every: 3s`".into(),
+            ));
+        }
+        if sim.topology == Topology::Interfaced && batch_every.is_some() {
+            problems.push((
+                sim.line,
+                sim.column,
+                "`batch_every` is for `topology: batch`".into(),
+                "use `topology: batch`, or remove `batch_every`".into(),
             ));
         }
     }

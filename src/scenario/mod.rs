@@ -18,5 +18,7 @@ pub use step::{
     BuildClaim, Document, ExpectCharges, ExpectClaim, ExpectSynced, RecordKind, Register, Schedule, ServiceSpec, Step,
     UpdatePatient,
 };
-pub use target_file::{Defect, FhirSystem, Interface, Simulator, SystemSpec, Systems, Target, Topology};
+pub use target_file::{
+    Carried, Defect, FhirSystem, Interface, Product, Simulator, SystemSpec, Systems, Target, Topology,
+};
 pub use within::Within;

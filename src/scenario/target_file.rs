@@ -3,7 +3,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use super::{Located, Within};
+use crate::model::{Module, Role};
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +24,20 @@ pub struct Target {
     /// A simulated vendor setup the harness starts on loopback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulator: Option<Located<Simulator>>,
+    /// The products that make up this setup, the roles each plays, and what each module costs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<Located<Product>>,
+}
+
+/// One product the practice would buy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub name: String,
+    /// The roles this product plays: `[emr]`, `[pm]`, or both for a suite.
+    pub roles: Vec<Role>,
+    /// Each module it includes, with its price in US dollars per provider per month (0 when included at no charge).
+    pub modules: BTreeMap<Module, f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -66,15 +83,59 @@ pub struct Simulator {
 pub enum Topology {
     /// One database behind both roles.
     Shared,
-    /// Two databases joined by an interface.
+    /// Two databases joined by an interface that carries each change as it happens.
     Interfaced,
+    /// Two databases under one brand, synced by a batch job (an EMR bolted onto an older PM).
+    Batch,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Interface {
     /// How long the interface takes to carry a message across.
+    #[serde(default = "no_delay")]
     pub delay: Within,
+    /// For `batch`: how often the sync job runs; everything changed since the last run goes across together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_every: Option<Within>,
+    /// What the interface carries; anything left out must be keyed by hand in the other system.
+    #[serde(default = "Carried::everything")]
+    pub carries: Vec<Carried>,
+}
+
+fn no_delay() -> Within {
+    Within(std::time::Duration::ZERO)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Carried {
+    /// Registrations and demographic updates, to the EMR.
+    Patients,
+    /// Insurance, to the EMR.
+    Coverage,
+    /// Appointments, to the EMR.
+    Appointments,
+    /// Signed charges with their diagnoses, to the PM.
+    Charges,
+}
+
+impl Carried {
+    pub const ALL: [Carried; 4] = [Carried::Patients, Carried::Coverage, Carried::Appointments, Carried::Charges];
+
+    fn everything() -> Vec<Carried> {
+        Carried::ALL.to_vec()
+    }
+
+    /// The FHIR resource a carried kind travels as.
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            Carried::Patients => "Patient",
+            Carried::Coverage => "Coverage",
+            Carried::Appointments => "Appointment",
+            Carried::Charges => "ChargeItem",
+        }
+    }
 }
 
 /// A planted defect: a mistake real interfaces make, named so the harness can be shown to catch it (docs/defects.md).

@@ -1,9 +1,11 @@
 //! Scores from tallies and observations (DESIGN §6; formulas in docs/scoring.md): sync gap, handoff accuracy, duplicate entry, latency, and the topology verdict. No I/O.
 
 mod latency;
+mod redundancy;
 mod topology;
 
 pub use latency::{LatencyStats, latency_stats};
+pub use redundancy::{Offer, PaidTwice, Redundancy, redundancy};
 pub use topology::{Topology, TopologyVerdict, infer_topology};
 
 use schemars::JsonSchema;

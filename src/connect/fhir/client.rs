@@ -299,6 +299,17 @@ impl Adapter for FhirAdapter {
                     .collect::<Result<_, AdapterError>>()?;
                 Ok(Records::Patients(patients))
             }
+            Query::Capabilities => {
+                let statement = self.send(Method::GET, "metadata", None, None).await?;
+                if statement["resourceType"] != "CapabilityStatement" {
+                    return Err(AdapterError::Malformed {
+                        url: self.url("metadata"),
+                        expected: "CapabilityStatement",
+                        detail: format!("resourceType is {}", statement["resourceType"]),
+                    });
+                }
+                Ok(Records::Capabilities(fhir::capabilities_from_fhir(&statement)))
+            }
             Query::PatientsBornOn(date) => {
                 let found = self.search("Patient", &[("birthdate", &date.to_string())]).await?;
                 let patients = found

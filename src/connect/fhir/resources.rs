@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::model::{
-    Address, Appointment, Charge, Claim, ClaimLine, Coverage, Date, DateTime, Diagnosis, Encounter, HumanName,
-    Identifier, Patient, Relationship, ServiceLine, Sex,
+    Address, Appointment, Capabilities, Charge, Claim, ClaimLine, Coverage, Date, DateTime, Diagnosis, Encounter,
+    HumanName, Identifier, Module, Patient, Relationship, ServiceLine, Sex,
 };
 
 pub const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
@@ -16,6 +16,9 @@ pub const SUBSCRIBER_RELATIONSHIP: &str = "http://terminology.hl7.org/CodeSystem
 /// ChargeItem has no modifier or place-of-service element in R4, so they travel as extensions.
 pub const MODIFIER_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition/procedure-modifier";
 pub const POS_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition/place-of-service";
+
+/// Where a CapabilityStatement lists the product's modules and their prices (R4 has no element for them).
+pub const MODULE_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition/product-module";
 
 /// A FHIR resource that could not be read into the model, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +73,56 @@ fn date_at(value: &Value, key: &str) -> Read<Date> {
 
 fn performer_npi(value: &Value) -> Option<&str> {
     value.get("identifier")?.get("value")?.as_str()
+}
+
+// ---- CapabilityStatement ----
+
+/// The product, modules and resources a server publishes; modules it does not list are inferred from its resources.
+pub fn capabilities_from_fhir(statement: &Value) -> Capabilities {
+    let rest = statement.get("rest").and_then(|r| r.get(0));
+    let resources = rest
+        .and_then(|r| r.get("resource"))
+        .and_then(Value::as_array)
+        .map(|rs| rs.iter().filter_map(|r| str_at(r, "type")).map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut modules = std::collections::BTreeMap::new();
+    for ext in statement.get("extension").and_then(Value::as_array).into_iter().flatten() {
+        if str_at(ext, "url") != Some(MODULE_EXTENSION) {
+            continue;
+        }
+        let parts = ext.get("extension").and_then(Value::as_array).cloned().unwrap_or_default();
+        let part = |name: &str| parts.iter().find(|p| str_at(p, "url") == Some(name)).cloned();
+        let module = part("module").and_then(|p| p.get("valueCode")?.as_str().and_then(Module::from_code));
+        let price = part("monthlyPrice").and_then(|p| p.get("valueMoney")?.get("value")?.as_f64());
+        if let Some(module) = module {
+            modules.insert(module, price);
+        }
+    }
+    let mut capabilities = Capabilities {
+        product: statement.get("software").and_then(|s| str_at(s, "name")).map(str::to_string),
+        modules,
+        resources,
+    };
+    if capabilities.modules.is_empty() {
+        capabilities.infer_modules();
+    }
+    capabilities
+}
+
+/// The extensions a CapabilityStatement carries to list a product's modules and prices.
+pub fn module_extensions(modules: &std::collections::BTreeMap<Module, f64>) -> Vec<Value> {
+    modules
+        .iter()
+        .map(|(module, price)| {
+            json!({
+                "url": MODULE_EXTENSION,
+                "extension": [
+                    { "url": "module", "valueCode": module.code() },
+                    { "url": "monthlyPrice", "valueMoney": { "value": price, "currency": "USD" } },
+                ],
+            })
+        })
+        .collect()
 }
 
 // ---- Patient ----
