@@ -28,7 +28,7 @@ async fn simulator(topology: &str) -> handoff::mock::RunningSimulator {
 #[tokio::test]
 async fn search_follows_next_links_across_pages() {
     let sim = simulator("shared").await;
-    let fhir = FhirAdapter::new(&sim.pm_url, None, Duration::from_secs(5)).unwrap();
+    let fhir = FhirAdapter::new(&sim.pm_url, Duration::from_secs(5)).unwrap();
     let tracking = Identifier { system: "urn:test".into(), value: "many".into() };
     // The simulator pages at 20, so 45 records take three pages.
     for i in 0..45 {
@@ -42,7 +42,7 @@ async fn search_follows_next_links_across_pages() {
 #[tokio::test]
 async fn an_update_sends_the_version_it_read_and_bumps_it() {
     let sim = simulator("shared").await;
-    let fhir = FhirAdapter::new(&sim.emr_url, None, Duration::from_secs(5)).unwrap();
+    let fhir = FhirAdapter::new(&sim.emr_url, Duration::from_secs(5)).unwrap();
     let tracking = Identifier { system: "urn:test".into(), value: "one".into() };
     let id =
         fhir.apply(Action::Register { patient: &patient("Before"), tracking: &tracking }).await.unwrap().id.unwrap();
@@ -56,7 +56,7 @@ async fn an_update_sends_the_version_it_read_and_bumps_it() {
 #[tokio::test]
 async fn an_emr_that_does_not_bill_says_so_instead_of_failing() {
     let sim = simulator("interfaced").await;
-    let emr = FhirAdapter::new(&sim.emr_url, None, Duration::from_secs(5)).unwrap();
+    let emr = FhirAdapter::new(&sim.emr_url, Duration::from_secs(5)).unwrap();
     let tracking = Identifier { system: "urn:test".into(), value: "emr".into() };
     let id = emr.apply(Action::Register { patient: &patient("X"), tracking: &tracking }).await.unwrap().id.unwrap();
     let err = emr.apply(Action::BuildClaim { patient_id: &id }).await.unwrap_err();
@@ -86,7 +86,7 @@ async fn the_adapter_reads_products_and_module_prices_from_metadata() {
     .unwrap();
     let products: Vec<_> = target.products.iter().map(|p| p.value.clone()).collect();
     let sim = handoff::mock::start("b", target.simulator.as_ref().unwrap(), &products, 0, 0).await.unwrap();
-    let emr = FhirAdapter::new(&sim.emr_url, None, Duration::from_secs(5)).unwrap();
+    let emr = FhirAdapter::new(&sim.emr_url, Duration::from_secs(5)).unwrap();
     let Records::Capabilities(c) = emr.fetch(Query::Capabilities).await.unwrap() else { panic!() };
     assert_eq!(c.product.as_deref(), Some("LiteChart"));
     assert_eq!(c.modules.get(&handoff::model::Module::EPrescribing), Some(&Some(29.0)));

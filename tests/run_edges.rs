@@ -111,7 +111,7 @@ fn a_missing_credential_names_the_variable_and_stops_only_that_target() {
             r#"
 name: needs-a-token
 systems:
-  emr: { fhir: { base_url: "http://127.0.0.1:9/fhir", bearer_token_env: HANDOFF_TEST_TOKEN_THAT_IS_NOT_SET } }
+  emr: { fhir: { base_url: "http://127.0.0.1:9/fhir", auth: { bearer: { env: HANDOFF_TEST_TOKEN_THAT_IS_NOT_SET } } } }
   pm: { fhir: { base_url: "http://127.0.0.1:9/fhir" } }
 "#,
         )
@@ -120,7 +120,7 @@ systems:
     let t = target(&report, "needs-a-token");
     assert_eq!(
         t.setup_error.as_deref(),
-        Some("the environment variable HANDOFF_TEST_TOKEN_THAT_IS_NOT_SET (named by bearer_token_env) is not set")
+        Some("the environment variable HANDOFF_TEST_TOKEN_THAT_IS_NOT_SET (holding the bearer token) is not set")
     );
     assert!(target(&report, "integrated-suite").flows[0].passed);
     assert_eq!(report.exit_code(), 3);

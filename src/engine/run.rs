@@ -1,6 +1,7 @@
 //! A whole run: every scenario against every target, simulators started on loopback for the targets that are simulators.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use futures::future::join_all;
 
 use super::flow::{Systems, run_flow};
 use super::outcome::FlowOutcome;
-use crate::connect::fhir::FhirAdapter;
+use crate::connect::fhir::auth::Credentials;
+use crate::connect::fhir::{Connection, FhirAdapter};
 use crate::connect::{AdapterError, Query, Records};
 use crate::mock;
 use crate::model::{Capabilities, Role};
@@ -81,7 +83,10 @@ async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &st
             }
             Err(e) => Err(e.to_string()),
         },
-        (None, Some(real)) => real_system(&real.emr).and_then(|emr| Ok(Systems { emr, pm: real_system(&real.pm)? })),
+        (None, Some(real)) => {
+            let base_dir = Path::new(&planned.source).parent().unwrap_or(Path::new(".")).to_path_buf();
+            real_system(&real.emr, &base_dir).and_then(|emr| Ok(Systems { emr, pm: real_system(&real.pm, &base_dir)? }))
+        }
         (None, None) => Err("the target names no systems".to_string()),
     };
     let systems = match systems {
@@ -116,23 +121,30 @@ async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &st
 
 fn simulator_systems(emr: &str, pm: &str) -> Result<Systems, String> {
     let adapter = |url: &str| -> Result<Arc<dyn crate::connect::Adapter>, String> {
-        Ok(Arc::new(FhirAdapter::new(url, None, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?))
+        Ok(Arc::new(FhirAdapter::new(url, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?))
     };
     Ok(Systems { emr: adapter(emr)?, pm: adapter(pm)? })
 }
 
-fn real_system(spec: &SystemSpec) -> Result<Arc<dyn crate::connect::Adapter>, String> {
+/// An adapter for a real system; files the target names are read from the target file's folder.
+fn real_system(spec: &SystemSpec, base_dir: &Path) -> Result<Arc<dyn crate::connect::Adapter>, String> {
     match spec {
         SystemSpec::Fhir(fhir) => {
-            let bearer =
-                match &fhir.bearer_token_env {
-                    Some(var) => Some(std::env::var(var).map_err(|_| {
-                        format!("the environment variable {var} (named by bearer_token_env) is not set")
-                    })?),
-                    None => None,
-                };
-            let timeout = fhir.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT);
-            let adapter = FhirAdapter::new(&fhir.base_url, bearer, timeout).map_err(|e: AdapterError| e.to_string())?;
+            let credentials = Credentials::load(fhir.auth.as_ref(), base_dir)?;
+            let ca_pem = match &fhir.ca_file {
+                Some(file) => {
+                    let path = base_dir.join(file);
+                    Some(std::fs::read(&path).map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?)
+                }
+                None => None,
+            };
+            let connection = Connection {
+                timeout: fhir.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT),
+                ca_pem,
+                retries: fhir.retries.unwrap_or(3),
+            };
+            let adapter = FhirAdapter::configured(&fhir.base_url, credentials, connection)
+                .map_err(|e: AdapterError| e.to_string())?;
             Ok(Arc::new(adapter))
         }
     }

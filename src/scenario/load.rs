@@ -272,6 +272,33 @@ fn check_target(target: &Target) -> Vec<Problem> {
             ));
         }
     }
+    if let Some(systems) = &target.systems {
+        for (role, spec) in [("emr", &systems.emr), ("pm", &systems.pm)] {
+            let super::SystemSpec::Fhir(fhir) = spec;
+            let source = match &fhir.auth {
+                Some(super::Auth::Bearer(source)) | Some(super::Auth::Basic { password: source, .. }) => Some(source),
+                _ => None,
+            };
+            if let Some(source) = source
+                && source.env.is_some() == source.file.is_some()
+            {
+                problems.push((
+                    systems.line,
+                    systems.column,
+                    format!("the {role} secret needs exactly one of `env` or `file`"),
+                    "name the environment variable (`env: EMR_TOKEN`) or the file (`file: secrets/emr-token`) that holds it".into(),
+                ));
+            }
+            if !(fhir.base_url.starts_with("https://") || fhir.base_url.starts_with("http://")) {
+                problems.push((
+                    systems.line,
+                    systems.column,
+                    format!("the {role} base_url `{}` is not an http(s) URL", fhir.base_url),
+                    "write the FHIR base, for example https://vendor.example/fhir/r4".into(),
+                ));
+            }
+        }
+    }
     for product in &target.products {
         if product.roles.is_empty() {
             problems.push((

@@ -19,6 +19,7 @@ pub use step::{
     UpdatePatient,
 };
 pub use target_file::{
-    Carried, Defect, FhirSystem, Interface, Product, Simulator, SystemSpec, Systems, Target, Topology,
+    Auth, Carried, Defect, FhirSystem, Interface, JwtAlgorithm, Product, SecretSource, Simulator, SmartBackend,
+    SystemSpec, Systems, Target, Topology,
 };
 pub use within::Within;

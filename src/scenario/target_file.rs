@@ -20,7 +20,7 @@ pub struct Target {
     pub description: Option<String>,
     /// Real endpoints for each role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub systems: Option<Systems>,
+    pub systems: Option<Located<Systems>>,
     /// A simulated vendor setup the harness starts on loopback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulator: Option<Located<Simulator>>,
@@ -58,12 +58,70 @@ pub enum SystemSpec {
 pub struct FhirSystem {
     /// The FHIR R4 base, for example `https://sandbox.vendor.example/fhir/r4`.
     pub base_url: String,
-    /// The name of an environment variable holding a bearer token (never the token itself).
+    /// How to authenticate. Secrets come from environment variables or files, never from this file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bearer_token_env: Option<String>,
-    /// How long one request may take.
+    pub auth: Option<Auth>,
+    /// A PEM file of CA certificates to trust besides the system's own (for a vendor sandbox with a private CA).
+    /// Relative paths are read from the target file's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// How long one request may take (default 30s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Within>,
+    /// How many times a request answered 429 or 503 is tried again, honouring `Retry-After` (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+}
+
+/// How the harness proves who it is to a FHIR server.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Auth {
+    /// A bearer token, read from an environment variable or a file.
+    Bearer(SecretSource),
+    /// HTTP Basic; the password read from an environment variable or a file.
+    Basic {
+        username: String,
+        #[serde(flatten)]
+        password: SecretSource,
+    },
+    /// SMART Backend Services: a signed JWT client assertion exchanged for an access token (client_credentials).
+    SmartBackend(SmartBackend),
+}
+
+/// Where a secret is: exactly one of an environment variable or a file.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// Relative paths are read from the target file's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmartBackend {
+    pub client_id: String,
+    /// The PEM private key (PKCS#8) the client registered the public half of. Relative to the target file.
+    pub key_file: String,
+    /// `RS384` or `ES384`, as SMART Backend Services requires.
+    pub algorithm: JwtAlgorithm,
+    /// The key id registered with the server, sent as the JWT `kid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// For example `system/Patient.rs system/Coverage.rs`.
+    pub scope: String,
+    /// The token endpoint; discovered from `.well-known/smart-configuration` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum JwtAlgorithm {
+    RS384,
+    ES384,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::FHIR_JSON;
+use super::auth::Credentials;
 use super::resources::{self as fhir, Unreadable};
 use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
 use crate::model::{Coverage, Patient};
@@ -19,18 +20,52 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 pub struct FhirAdapter {
     base: String,
     http: reqwest::Client,
-    bearer: Option<String>,
+    credentials: Credentials,
     timeout: Duration,
+    retries: u32,
 }
 
+/// How to reach a server: beyond its address and credentials.
+pub struct Connection {
+    pub timeout: Duration,
+    /// Extra CA certificates to trust, PEM.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Tries after a 429 or 503.
+    pub retries: u32,
+}
+
+/// The longest `Retry-After` the harness will honour; a server asking for more is treated as down.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 impl FhirAdapter {
-    pub fn new(base_url: &str, bearer: Option<String>, timeout: Duration) -> Result<FhirAdapter, AdapterError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| AdapterError::Config(format!("cannot build an HTTP client: {e}")))?;
-        Ok(FhirAdapter { base: base_url.trim_end_matches('/').to_string(), http, bearer, timeout })
+    /// An adapter with no credentials, for the simulators and open test servers.
+    pub fn new(base_url: &str, timeout: Duration) -> Result<FhirAdapter, AdapterError> {
+        FhirAdapter::configured(base_url, Credentials::None, Connection { timeout, ca_pem: None, retries: 3 })
+    }
+
+    pub fn configured(
+        base_url: &str,
+        credentials: Credentials,
+        connection: Connection,
+    ) -> Result<FhirAdapter, AdapterError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(connection.timeout)
+            .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &connection.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| AdapterError::Config(format!("the CA file is not PEM certificates: {e}")))?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| AdapterError::Config(format!("cannot build an HTTP client: {e}")))?;
+        Ok(FhirAdapter {
+            base: base_url.trim_end_matches('/').to_string(),
+            http,
+            credentials,
+            timeout: connection.timeout,
+            retries: connection.retries,
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -51,17 +86,62 @@ impl FhirAdapter {
         if_match: Option<&str>,
     ) -> Result<Value, AdapterError> {
         let url = self.url(path);
-        let mut request = self.http.request(method, &url).header("Accept", FHIR_JSON);
-        if let Some(token) = &self.bearer {
-            request = request.bearer_auth(token);
+        let mut refreshed = false;
+        let mut attempt = 0;
+        loop {
+            let response = self.attempt(method.clone(), &url, body, if_match).await?;
+            let status = response.status();
+            if status == StatusCode::UNAUTHORIZED
+                && !refreshed
+                && let Credentials::Smart(smart) = &self.credentials
+            {
+                // A token the server has stopped honouring: get a new one, once.
+                smart.forget().await;
+                refreshed = true;
+                continue;
+            }
+            if (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE)
+                && attempt < self.retries
+            {
+                let backoff = Duration::from_millis(200) * 2u32.pow(attempt);
+                let wait = retry_after(response.headers()).unwrap_or(backoff);
+                if wait <= MAX_RETRY_AFTER {
+                    attempt += 1;
+                    tracing::info!(%url, status = status.as_u16(), ?wait, "retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            return self.read_response(response, url).await;
         }
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<reqwest::Response, AdapterError> {
+        let mut request = self.http.request(method, url).header("Accept", FHIR_JSON);
+        request = match &self.credentials {
+            Credentials::None => request,
+            Credentials::Bearer(token) => request.bearer_auth(token.expose()),
+            Credentials::Basic { username, password } => request.basic_auth(username, Some(password.expose())),
+            Credentials::Smart(smart) => {
+                request.bearer_auth(smart.access_token(&self.http, &self.base).await?.expose())
+            }
+        };
         if let Some(version) = if_match {
             request = request.header("If-Match", format!("W/\"{version}\""));
         }
         if let Some(body) = body {
             request = request.header("Content-Type", FHIR_JSON).body(body.to_string());
         }
-        let response = request.send().await.map_err(|e| self.transport_error(&url, e))?;
+        request.send().await.map_err(|e| self.transport_error(url, e))
+    }
+
+    async fn read_response(&self, response: reqwest::Response, url: String) -> Result<Value, AdapterError> {
         let status = response.status();
         let content_type = response
             .headers()
@@ -359,6 +439,17 @@ async fn read_limited(
     Ok(Ok(body))
 }
 
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = when.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
 /// The patient with the harness's tracking identifier, so the record can be found again in any system.
 fn tracked(patient: &Patient, tracking: &crate::model::Identifier) -> Patient {
     let mut patient = patient.clone();
@@ -426,6 +517,17 @@ fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(reqwest::header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
 
     #[test]
     fn encodes_token_searches() {

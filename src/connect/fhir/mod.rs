@@ -1,9 +1,10 @@
 //! FHIR R4 over HTTP: the mapping between the canonical model and FHIR JSON, and the adapter that speaks it.
 
+pub mod auth;
 mod client;
 pub mod resources;
 
-pub use client::FhirAdapter;
+pub use client::{Connection, FhirAdapter};
 
 /// The media type FHIR R4 JSON travels as.
 pub const FHIR_JSON: &str = "application/fhir+json";
