@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Validate HL7 v2.5.1 ER7 files with hl7apy's strict validation, as an independent check of handoff's builders.
+
+Usage: python3 tests/interop/hl7_validate.py tests/interop/samples/*.hl7
+Needs: pip install hl7apy
+Prints one line per file and exits non-zero if any file fails. Not run in CI.
+"""
+import sys
+
+from hl7apy.consts import VALIDATION_LEVEL
+from hl7apy.parser import parse_message
+
+
+def validate(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        text = f.read()
+    # hl7apy expects segments separated by CR and no trailing separator after the last one.
+    text = text.rstrip("\r")
+    message = parse_message(text, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
+    message.validate()
+    return message.msh.msh_9.to_er7()
+
+
+def main(paths):
+    if not paths:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    failures = 0
+    for path in paths:
+        try:
+            message_type = validate(path)
+            print(f"ok    {path}  ({message_type})")
+        except Exception as error:  # every hl7apy failure is reported the same way: file, then reason
+            failures += 1
+            reason = " ".join(str(error).split())
+            print(f"FAIL  {path}  {type(error).__name__}: {reason}")
+    print(f"{len(paths) - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
