@@ -8,7 +8,7 @@ use super::event::evn;
 use super::header::{Envelope, MessageType, msh};
 use super::patient::{PatientRecord, pid, read_pid};
 use super::reader::{expect_message_code, required_segment, segments};
-use super::visit::pv1_outpatient;
+use super::visit::{pv1_outpatient, pv1_visit};
 use super::{Message, ReadError};
 
 /// One DFT^P03 as built or read: whose charges, the visit's diagnoses in rank order, and the charges.
@@ -18,6 +18,8 @@ pub struct PostedCharges {
     /// Ranked; the first is principal.
     pub diagnoses: Vec<Diagnosis>,
     pub charges: Vec<Charge>,
+    /// PV1-19: the sender's id for the visit, which every DFT about that visit carries.
+    pub visit_number: Option<String>,
 }
 
 impl PostedCharges {
@@ -37,7 +39,7 @@ impl PostedCharges {
                 rendering_npi: line.rendering_npi.clone(),
             })
             .collect();
-        PostedCharges { patient, diagnoses: encounter.diagnoses.clone(), charges }
+        PostedCharges { patient, diagnoses: encounter.diagnoses.clone(), charges, visit_number: None }
     }
 }
 
@@ -47,7 +49,10 @@ pub fn dft_p03(envelope: &Envelope, posted: &PostedCharges) -> Message {
         msh(envelope, &MessageType::new("DFT", "P03", "DFT_P03")),
         evn("P03", envelope.sent_at),
         pid(&posted.patient),
-        pv1_outpatient(),
+        match &posted.visit_number {
+            Some(number) => pv1_visit(number),
+            None => pv1_outpatient(),
+        },
     ];
     segments.extend(posted.charges.iter().enumerate().map(|(i, charge)| ft1(i + 1, charge)));
     segments.extend(posted.diagnoses.iter().enumerate().map(|(i, diagnosis)| dg1(i + 1, diagnosis)));
@@ -63,7 +68,12 @@ pub fn read_dft(message: &Message) -> Result<PostedCharges, ReadError> {
     let mut ranked = segments(message, "DG1").map(read_dg1).collect::<Result<Vec<_>, _>>()?;
     // A stable sort keeps message order among equal or missing priorities.
     ranked.sort_by_key(|(_, priority)| priority.unwrap_or(u32::MAX));
-    Ok(PostedCharges { patient, diagnoses: ranked.into_iter().map(|(d, _)| d).collect(), charges })
+    let visit_number = message
+        .segments_with_id("PV1")
+        .next()
+        .map(|(_, pv1)| pv1.value(19).to_string())
+        .filter(|v| !v.is_empty());
+    Ok(PostedCharges { patient, diagnoses: ranked.into_iter().map(|(d, _)| d).collect(), charges, visit_number })
 }
 
 #[cfg(test)]

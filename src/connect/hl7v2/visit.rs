@@ -9,3 +9,8 @@ pub const OUTPATIENT: &str = "O";
 pub fn pv1_outpatient() -> Segment {
     Segment::new("PV1").with(1, "1").with(2, OUTPATIENT)
 }
+
+/// PV1 naming the visit (PV1-19 visit number), so a receiver can tie every charge of one visit together.
+pub fn pv1_visit(visit_number: &str) -> Segment {
+    pv1_outpatient().with(19, visit_number)
+}
