@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 pub const RESOURCES: [&str; 8] =
     ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "Procedure", "ChargeItem", "Claim"];
 
+/// The operations the simulators answer, by name.
+pub const OPERATIONS: [&str; 1] = ["build-claim"];
+
 pub const BUILD_CLAIM: &str = "https://handoff.dev/fhir/OperationDefinition/Patient-build-claim";
 
 pub fn capability_statement(profile: &str, role: &str, base: &str, bills: bool) -> Value {
@@ -25,7 +28,7 @@ pub fn capability_statement(profile: &str, role: &str, base: &str, bills: bool) 
         "interaction": [{ "code": "transaction" }],
     });
     if bills {
-        rest["operation"] = json!([{ "name": "build-claim", "definition": BUILD_CLAIM }]);
+        rest["operation"] = json!([{ "name": OPERATIONS[0], "definition": BUILD_CLAIM }]);
     }
     json!({
         "resourceType": "CapabilityStatement",
