@@ -40,6 +40,9 @@ pub fn serve(profile: &Path, emr_port: u16, pm_port: u16) -> u8 {
         println!("{} is serving FHIR R4 on loopback", target.name);
         println!("  EMR  {}", running.emr_url);
         println!("  PM   {}", running.pm_url);
+        if !simulator.faults.is_empty() {
+            println!("Faults fired so far: GET {}/$faults", running.pm_url);
+        }
         println!("Ctrl-C stops it.");
         let _ = tokio::signal::ctrl_c().await;
         drop(running);

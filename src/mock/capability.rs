@@ -8,6 +8,9 @@ use crate::scenario::Product;
 pub const RESOURCES: [&str; 8] =
     ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "Procedure", "ChargeItem", "Claim"];
 
+/// The operations the simulators answer, by name.
+pub const OPERATIONS: [&str; 1] = ["build-claim"];
+
 pub const BUILD_CLAIM: &str = "https://handoff.dev/fhir/OperationDefinition/Patient-build-claim";
 
 /// `product` is what this endpoint sells: its name and modules appear as a vendor's would.
@@ -29,7 +32,7 @@ pub fn capability_statement(profile: &str, role: &str, base: &str, bills: bool, 
         "interaction": [{ "code": "transaction" }],
     });
     if bills {
-        rest["operation"] = json!([{ "name": "build-claim", "definition": BUILD_CLAIM }]);
+        rest["operation"] = json!([{ "name": OPERATIONS[0], "definition": BUILD_CLAIM }]);
     }
     let software = product.map(|p| p.name.as_str()).unwrap_or("handoff simulator");
     let mut statement = json!({

@@ -1,15 +1,19 @@
-//! Vendor simulators: real FHIR servers on loopback, one store or two joined by an interface that can be told to make the mistakes real interfaces make.
+//! Vendor simulators: real FHIR servers on loopback, one store or two joined by an interface that can be told to make the mistakes real interfaces make, and a transport that can be told to fail.
 
 mod billing;
 mod capability;
 mod defects;
+mod faults;
 mod interface;
+mod listen;
 mod search;
 mod server;
 mod simulator;
 mod store;
 
 pub use billing::build_claim;
+pub use capability::{OPERATIONS, RESOURCES};
 pub use defects::Defects;
+pub use faults::{FaultCount, FaultTally};
 pub use simulator::{RunningSimulator, SimulatorError, start};
 pub use store::{Change, Store, StoreError};

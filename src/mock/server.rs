@@ -1,4 +1,4 @@
-//! One simulated system's FHIR R4 REST API over axum: read, search with paging, create, update with If-Match, transactions, and `$build-claim`.
+//! One simulated system's FHIR R4 REST API over axum: read, search with paging, create, update with If-Match, transactions, and `$build-claim`, behind the profile's transport faults.
 
 use std::sync::Arc;
 
@@ -6,16 +6,19 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::billing::build_claim;
 use super::capability::{RESOURCES, capability_statement};
+use super::faults::{self, FaultLayer, FaultPlan};
 use super::search::{self, PAGING};
 use super::store::{Store, StoreError};
 use crate::connect::fhir::FHIR_JSON;
 use crate::connect::fhir::resources as fhir;
+use crate::model::Role;
 use crate::scenario::Product;
 
 const DEFAULT_PAGE: usize = 20;
@@ -25,21 +28,27 @@ pub struct ServerState {
     pub store: Arc<Store>,
     pub base: String,
     pub profile: String,
-    pub role: &'static str,
+    pub role: Role,
     /// Whether this system builds claims (the PM, or a shared system).
     pub bills: bool,
+    /// The simulator's faults, shared with the other role's server.
+    pub faults: Arc<FaultPlan>,
     /// The product this endpoint plays, as the profile declares it.
     pub product: Option<Product>,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
-    Router::new()
-        .route("/metadata", get(metadata))
+    let mut api = Router::new()
         .route("/", post(transaction))
         .route("/Patient/{id}/$build-claim", post(build_claim_operation))
         .route("/{resource_type}", get(search_type).post(create))
-        .route("/{resource_type}/{id}", get(read).put(update))
-        .with_state(state)
+        .route("/{resource_type}/{id}", get(read).put(update));
+    if state.faults.targets(state.role) {
+        let layer = FaultLayer { plan: state.faults.clone(), role: state.role };
+        api = api.layer(middleware::from_fn_with_state(layer, faults::apply));
+    }
+    // Discovery and the fault tally sit outside the fault layer: a client can always find out what it talks to.
+    Router::new().route("/metadata", get(metadata)).route("/$faults", get(fault_tally)).merge(api).with_state(state)
 }
 
 fn fhir_json(status: StatusCode, body: &Value) -> Response {
@@ -105,8 +114,13 @@ fn created(resource: &Value) -> Response {
 async fn metadata(State(state): State<Arc<ServerState>>) -> Response {
     fhir_json(
         StatusCode::OK,
-        &capability_statement(&state.profile, state.role, &state.base, state.bills, state.product.as_ref()),
+        &capability_statement(&state.profile, state.role.as_str(), &state.base, state.bills, state.product.as_ref()),
     )
+}
+
+/// Not FHIR: the simulator's own account of the faults it fired, so a test or a report can tell them from the system's.
+async fn fault_tally(State(state): State<Arc<ServerState>>) -> Response {
+    axum::Json(state.faults.tally()).into_response()
 }
 
 async fn transaction(State(state): State<Arc<ServerState>>, body: Bytes) -> Response {

@@ -1,4 +1,4 @@
-//! Starting a simulator profile: its FHIR servers bound to loopback, and the interface between them if it has one.
+//! Starting a simulator profile: its FHIR servers bound to loopback, the interface between them if it has one, and its faults.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +7,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::defects::Defects;
+use super::faults::{FaultPlan, FaultTally};
 use super::interface::Interface;
+use super::listen;
 use super::server::{ServerState, router};
 use super::store::Store;
 use crate::model::Role;
@@ -19,11 +21,19 @@ pub enum SimulatorError {
     Bind { port: u16, cause: String },
 }
 
-/// A simulator that is up; dropping it stops its servers and interface.
+/// A simulator that is up; dropping it stops its servers, their connections and its interface.
 pub struct RunningSimulator {
     pub emr_url: String,
     pub pm_url: String,
+    faults: Arc<FaultPlan>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningSimulator {
+    /// How many times each of the profile's faults fired so far; `GET /$faults` on either server answers the same.
+    pub fn faults(&self) -> FaultTally {
+        self.faults.tally()
+    }
 }
 
 impl Drop for RunningSimulator {
@@ -32,42 +42,34 @@ impl Drop for RunningSimulator {
     }
 }
 
-/// One role's endpoint: where it listens, what it sells, whether it bills.
-struct Endpoint<'a> {
-    role: Role,
-    bills: bool,
-    port: u16,
-    products: &'a [Product],
-}
-
-async fn serve(
-    store: Arc<Store>,
-    profile: &str,
-    endpoint: Endpoint<'_>,
-    tasks: &mut Vec<JoinHandle<()>>,
-) -> Result<String, SimulatorError> {
-    let Endpoint { role, bills, port, products } = endpoint;
-    let product = products.iter().find(|p| p.roles.contains(&role)).cloned();
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .await
-        .map_err(|e| SimulatorError::Bind { port, cause: e.to_string() })?;
-    let port = listener.local_addr().map_err(|e| SimulatorError::Bind { port, cause: e.to_string() })?.port();
-    let base = format!("http://127.0.0.1:{port}");
-    let state = Arc::new(ServerState {
-        store,
-        base: base.clone(),
-        profile: profile.to_string(),
-        role: role.as_str(),
-        bills,
-        product,
-    });
-    let app = router(state);
-    tasks.push(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!("simulator on port {port} stopped: {e}");
-        }
-    }));
-    Ok(base)
+impl RunningSimulator {
+    /// `product` is what this endpoint sells, published at its `/metadata`.
+    async fn serve(
+        &mut self,
+        store: Arc<Store>,
+        profile: &str,
+        role: Role,
+        bills: bool,
+        port: u16,
+        product: Option<Product>,
+    ) -> Result<String, SimulatorError> {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| SimulatorError::Bind { port, cause: e.to_string() })?;
+        let port = listener.local_addr().map_err(|e| SimulatorError::Bind { port, cause: e.to_string() })?.port();
+        let base = format!("http://127.0.0.1:{port}");
+        let state = Arc::new(ServerState {
+            store,
+            base: base.clone(),
+            profile: profile.to_string(),
+            role,
+            bills,
+            faults: self.faults.clone(),
+            product,
+        });
+        self.tasks.push(tokio::spawn(listen::serve(listener, router(state))));
+        Ok(base)
+    }
 }
 
 /// Port 0 picks a free port. `products` are the target's, published at each endpoint's `/metadata`.
@@ -78,16 +80,19 @@ pub async fn start(
     emr_port: u16,
     pm_port: u16,
 ) -> Result<RunningSimulator, SimulatorError> {
-    let mut tasks = Vec::new();
+    // Made first, so that if a port cannot be bound, dropping it stops whatever had already started.
+    let mut running = RunningSimulator {
+        emr_url: String::new(),
+        pm_url: String::new(),
+        faults: Arc::new(FaultPlan::new(profile.seed, &profile.faults)),
+        tasks: Vec::new(),
+    };
+    let product = |role: Role| products.iter().find(|p| p.roles.contains(&role)).cloned();
     match profile.topology {
         Topology::Shared => {
             let store = Arc::new(Store::new("s"));
-            let emr = Endpoint { role: Role::Emr, bills: true, port: emr_port, products };
-            let emr_url = serve(store.clone(), name, emr, &mut tasks).await?;
-            let pm_url =
-                serve(store, name, Endpoint { role: Role::Pm, bills: true, port: pm_port, products }, &mut tasks)
-                    .await?;
-            Ok(RunningSimulator { emr_url, pm_url, tasks })
+            running.emr_url = running.serve(store.clone(), name, Role::Emr, true, emr_port, product(Role::Emr)).await?;
+            running.pm_url = running.serve(store, name, Role::Pm, true, pm_port, product(Role::Pm)).await?;
         }
         Topology::Interfaced | Topology::Batch => {
             let emr = Arc::new(Store::new("e"));
@@ -103,12 +108,10 @@ pub async fn start(
             });
             let defects = Defects(profile.defects.iter().map(|d| d.value.clone()).collect());
             let interface = Interface::new(pm.clone(), emr.clone(), &config, defects);
-            tasks.push(tokio::spawn(interface.run(from_pm, from_emr)));
-            let emr_endpoint = Endpoint { role: Role::Emr, bills: false, port: emr_port, products };
-            let emr_url = serve(emr, name, emr_endpoint, &mut tasks).await?;
-            let pm_url =
-                serve(pm, name, Endpoint { role: Role::Pm, bills: true, port: pm_port, products }, &mut tasks).await?;
-            Ok(RunningSimulator { emr_url, pm_url, tasks })
+            running.tasks.push(tokio::spawn(interface.run(from_pm, from_emr)));
+            running.emr_url = running.serve(emr, name, Role::Emr, false, emr_port, product(Role::Emr)).await?;
+            running.pm_url = running.serve(pm, name, Role::Pm, true, pm_port, product(Role::Pm)).await?;
         }
     }
+    Ok(running)
 }

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use super::{Defect, Document, InputError, Located, Scenario, Step, Target, Topology};
+use super::{Defect, Document, Fault, InputError, Located, Scenario, Simulator, Step, Target, Topology};
+use crate::mock::{OPERATIONS, RESOURCES};
 use crate::model::Role;
 
 /// Scenario and target files are small; anything larger is a mistake, not a scenario.
@@ -367,8 +368,113 @@ fn check_target(target: &Target) -> Vec<Problem> {
                 ));
             }
         }
+        for fault in &sim.faults {
+            problems.extend(check_fault(fault, sim));
+        }
     }
     problems
+}
+
+/// A fault that is misspelled, out of range or aimed where no request goes; each would silently never fire.
+fn check_fault(fault: &Located<Fault>, sim: &Simulator) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let name = fault.name();
+    let mut problem = |message: String, hint: String| problems.push((fault.line, fault.column, message, hint));
+    let firing = fault.firing();
+    let never = |why: String| format!("fault `{name}` can never fire: {why}");
+    let ways = [firing.rate.is_some(), firing.nth.is_some(), firing.times.is_some()].iter().filter(|w| **w).count();
+    if ways > 1 {
+        problem(
+            format!("fault `{name}` says how often it fires in more than one way"),
+            "keep one of `rate` (a share of requests), `nth` (one request) and `times` (the first few)".into(),
+        );
+    }
+    match firing.rate {
+        Some(rate) if !(0.0..=1.0).contains(&rate) => problem(
+            format!("fault `{name}` has rate {rate}; a rate is a chance from 0 to 1"),
+            "write 0.05 for 5% of requests".into(),
+        ),
+        Some(0.0) => problem(never("its rate is 0".into()), "raise `rate` above 0, or remove the fault".into()),
+        _ => {}
+    }
+    if firing.nth == Some(0) {
+        problem(
+            format!("fault `{name}` has nth 0, but requests count from 1"),
+            "use `nth: 1` for the first matching request".into(),
+        );
+    }
+    if firing.times == Some(0) {
+        problem(never("`times` is 0".into()), "use `times: 1` or more, or remove the fault".into());
+    }
+    let on = &firing.on;
+    if !fault.is_http() {
+        if sim.topology == Topology::Shared {
+            problem(
+                never("HL7 messages cross an interface, and a `shared` simulator has none".into()),
+                "remove it, or use `topology: interfaced`".into(),
+            );
+        }
+        if on.method.is_some() || on.path.is_some() || on.operation.is_some() {
+            problem(
+                never("HL7 messages have no HTTP method, path or operation to match".into()),
+                "match HL7 messages with `resource` only (Patient for ADT, Appointment for SIU, ChargeItem for DFT)"
+                    .into(),
+            );
+        }
+    }
+    let served: Vec<&str> = RESOURCES.iter().copied().chain(["Bundle"]).collect();
+    if let Some(resource) = &on.resource
+        && !served.contains(&resource.as_str())
+    {
+        problem(never(format!("the simulators serve no `{resource}`")), closest(resource, &served));
+    }
+    if let Some(operation) = &on.operation {
+        let bare = operation.trim_start_matches('$');
+        if !OPERATIONS.contains(&bare) {
+            problem(never(format!("the simulators have no operation `{operation}`")), closest(bare, &OPERATIONS));
+        }
+    }
+    if let Some(path) = &on.path {
+        if !path.starts_with('/') {
+            problem(
+                format!("fault `{name}` has path `{path}`, which does not start with `/`"),
+                "write the start of the request path, such as `/Patient/`".into(),
+            );
+        } else if path.starts_with("/metadata") || path.starts_with("/$faults") {
+            problem(
+                never(format!("`{path}` is discovery or the fault tally, which are never faulted")),
+                "aim it at a FHIR resource path, such as `/Patient/`".into(),
+            );
+        } else if let Some(resource) = &on.resource
+            && !path_reaches(path, resource)
+        {
+            problem(
+                never(format!("no request for `{resource}` has a path starting `{path}`")),
+                format!("drop `path`, or start it with `/{resource}`"),
+            );
+        }
+    }
+    problems
+}
+
+/// Whether a request about `resource` can have a path starting with `prefix`.
+fn path_reaches(prefix: &str, resource: &str) -> bool {
+    let rest = prefix.trim_start_matches('/');
+    if resource == "Bundle" {
+        return rest.is_empty();
+    }
+    match rest.split_once('/') {
+        Some((first, _)) => first == resource,
+        None => resource.starts_with(rest),
+    }
+}
+
+fn closest(word: &str, choices: &[&str]) -> String {
+    let best = choices.iter().map(|c| (strsim::jaro_winkler(word, c), *c)).max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, choice)) if score > 0.8 => format!("did you mean `{choice}`?"),
+        _ => format!("expected one of: {}", choices.join(", ")),
+    }
 }
 
 impl Located<Step> {

@@ -2,6 +2,7 @@
 
 mod diagnostic;
 mod document;
+mod fault;
 mod load;
 mod located;
 mod scenario_file;
@@ -11,6 +12,7 @@ mod within;
 
 pub use diagnostic::InputError;
 pub use document::{DocumentKind, detect_kind};
+pub use fault::{Fault, FaultRole, Firing, HttpMethod, Nak, NakCode, RequestMatch, Throttle, Trigger};
 pub use load::{load_scenario, load_target, parse_scenario, parse_target};
 pub use located::Located;
 pub use scenario_file::Scenario;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
-use super::{Located, Within};
+use super::{Fault, Located, Within};
 use crate::model::{Module, Role};
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -134,6 +134,16 @@ pub struct Simulator {
     /// Faults planted in the data the interface carries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub defects: Vec<Located<Defect>>,
+    /// Faults in the transport: errors, hangs and resets the systems answer with, whatever the data (docs/faults.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Located<Fault>>,
+    /// Seeds the faults that fire at a `rate`: the same seed fires them on the same requests, run after run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

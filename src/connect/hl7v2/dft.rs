@@ -68,11 +68,8 @@ pub fn read_dft(message: &Message) -> Result<PostedCharges, ReadError> {
     let mut ranked = segments(message, "DG1").map(read_dg1).collect::<Result<Vec<_>, _>>()?;
     // A stable sort keeps message order among equal or missing priorities.
     ranked.sort_by_key(|(_, priority)| priority.unwrap_or(u32::MAX));
-    let visit_number = message
-        .segments_with_id("PV1")
-        .next()
-        .map(|(_, pv1)| pv1.value(19).to_string())
-        .filter(|v| !v.is_empty());
+    let visit_number =
+        message.segments_with_id("PV1").next().map(|(_, pv1)| pv1.value(19).to_string()).filter(|v| !v.is_empty());
     Ok(PostedCharges { patient, diagnoses: ranked.into_iter().map(|(d, _)| d).collect(), charges, visit_number })
 }
 
