@@ -15,7 +15,7 @@ use serde_json::json;
 use super::listen::DropConnection;
 use crate::connect::fhir::FHIR_JSON;
 use crate::model::Role;
-use crate::scenario::{Fault, FaultRole, Firing, Located};
+use crate::scenario::{Fault, FaultRole, Firing, Located, NakCode};
 
 /// A response is buffered whole to cut it short; none of the simulator's is near this size.
 const MAX_BUFFERED_BODY: usize = 64 * 1024 * 1024;
@@ -90,6 +90,22 @@ impl FaultPlan {
             if fires(&armed.firing, self.seed, index as u64, ordinal) {
                 armed.fired.fetch_add(1, Ordering::Relaxed);
                 return Some(&armed.fault);
+            }
+        }
+        None
+    }
+
+    /// The negative acknowledgement an HL7 message to `role` meets, if an `hl7_nak` fault fires on it.
+    pub fn nak(&self, role: Role) -> Option<NakCode> {
+        for (index, armed) in self.faults.iter().enumerate() {
+            let Fault::Hl7Nak(nak) = &armed.fault else { continue };
+            if !armed.firing.role.includes(role) {
+                continue;
+            }
+            let ordinal = armed.matched.fetch_add(1, Ordering::Relaxed) + 1;
+            if fires(&armed.firing, self.seed, index as u64, ordinal) {
+                armed.fired.fetch_add(1, Ordering::Relaxed);
+                return Some(nak.code);
             }
         }
         None

@@ -1,51 +1,68 @@
-//! The interface between two simulated stores: it carries registrations and appointments to the EMR and charges to the PM, late and imperfectly, as configured.
+//! The interface engine between two simulated stores: it turns each change into HL7 v2.5.1 (ADT^A04/A08, SIU^S12, DFT^P03) and sends it over MLLP on loopback, late and imperfectly, as configured.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
 use super::defects::Defects;
+use super::inbound::PM_PATIENT_ID;
 use super::store::{Change, Store};
 use crate::connect::fhir::resources as fhir;
-use crate::model::Identifier;
+use crate::connect::hl7v2::{
+    self, AckCode, AdtEvent, Booking, Envelope, Message, PatientId, PatientRecord, PostedCharges, Route,
+    ScheduledAppointment,
+};
+use crate::model::{Diagnosis, Patient};
 
-/// The identifier the interface stamps on EMR patients so each points back at its PM record, as PID-3 would.
-pub const PM_PATIENT_ID: &str = "urn:handoff:simulator:pm-patient-id";
+/// How long the engine waits for a receiver's ACK before it counts the message as not delivered.
+const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where each system's inbound MLLP port listens.
+pub struct Ports {
+    pub emr: SocketAddr,
+    pub pm: SocketAddr,
+}
 
 pub struct Interface {
-    pub pm: Arc<Store>,
-    pub emr: Arc<Store>,
-    pub delay: Duration,
+    pm: Arc<Store>,
+    emr: Arc<Store>,
+    ports: Ports,
+    delay: Duration,
     /// For a batch sync: how often the job runs; changes wait for the next run.
-    pub batch_every: Option<Duration>,
+    batch_every: Option<Duration>,
     /// The FHIR resource types carried; others stay where they were keyed.
-    pub carries: Vec<&'static str>,
-    pub defects: Defects,
-    /// PM id → EMR id, per resource type the interface has carried.
-    crossref: HashMap<(&'static str, String), String>,
-    /// The last version of each patient carried, by PM id, which an out-of-order update puts back.
-    carried_patients: HashMap<String, Value>,
-    /// Messages carried so far, both ways, for `lose_one_in`.
+    carries: Vec<&'static str>,
+    defects: Defects,
+    /// PM patients already registered in the EMR: later messages about them are updates (A08), not A04s.
+    registered: HashSet<String>,
+    /// Messages carried so far, both ways, for `lose_one_in`; also numbers MSH-10.
     messages: usize,
-    /// When the interface started: batch runs fall on multiples of `batch_every` from here.
+    /// When the engine started: batch runs fall on multiples of `batch_every` from here.
     started: Instant,
 }
 
 impl Interface {
-    pub fn new(pm: Arc<Store>, emr: Arc<Store>, config: &crate::scenario::Interface, defects: Defects) -> Interface {
+    pub fn new(
+        pm: Arc<Store>,
+        emr: Arc<Store>,
+        ports: Ports,
+        config: &crate::scenario::Interface,
+        defects: Defects,
+    ) -> Interface {
         Interface {
             pm,
             emr,
+            ports,
             delay: config.delay.0,
             batch_every: config.batch_every.map(|b| b.0),
             carries: config.carries.iter().map(|c| c.resource_type()).collect(),
             defects,
-            crossref: HashMap::new(),
-            carried_patients: HashMap::new(),
+            registered: HashSet::new(),
             messages: 0,
             started: Instant::now(),
         }
@@ -64,7 +81,7 @@ impl Interface {
         }
     }
 
-    /// Carries changes in the order they happened, each no sooner than `delay` after it, as a FIFO interface engine does.
+    /// Carries changes in the order they happened, each no sooner than its release time, as a FIFO engine does.
     pub async fn run(mut self, mut from_pm: UnboundedReceiver<Change>, mut from_emr: UnboundedReceiver<Change>) {
         loop {
             let (change, towards_emr) = tokio::select! {
@@ -87,118 +104,108 @@ impl Interface {
                 tracing::debug!(resource = %change.resource_type, id = %change.id, "interface lost message {}", self.messages);
                 continue;
             }
-            let outcome = if towards_emr { self.carry_to_emr(&change) } else { self.carry_to_pm(&change) };
+            let outcome = if towards_emr { self.carry_to_emr(&change).await } else { self.carry_to_pm(&change).await };
             if let Err(why) = outcome {
                 tracing::warn!(resource = %change.resource_type, id = %change.id, "interface could not carry a change: {why}");
             }
         }
     }
 
-    fn carry_to_emr(&mut self, change: &Change) -> Result<(), String> {
-        let Some(source) = self.pm.read(&change.resource_type, &change.id) else {
-            return Err("the record is gone".into());
-        };
-        let resource = match change.resource_type.as_str() {
-            "Patient" => return self.carry_patient(&change.id, &source),
+    fn envelope(&self, from: &str, to: &str) -> Envelope {
+        Envelope {
+            route: Route {
+                sending_application: from.into(),
+                sending_facility: "HANDOFF-SIM".into(),
+                receiving_application: to.into(),
+                receiving_facility: "HANDOFF-SIM".into(),
+            },
+            control_id: format!("{from}{:06}", self.messages),
+            sent_at: jiff::Timestamp::now(),
+        }
+    }
+
+    async fn carry_to_emr(&mut self, change: &Change) -> Result<(), String> {
+        let source = self.pm.read(&change.resource_type, &change.id).ok_or("the record is gone")?;
+        let message = match change.resource_type.as_str() {
+            "Patient" => self.adt(&change.id)?,
+            // A coverage change is an update to the patient: ADT^A08 with the IN1s as they now stand.
             "Coverage" => {
-                let order = usize::try_from(fhir::coverage_order(&source)).unwrap_or(1);
-                if order > 1 && !self.defects.carries_secondary_coverage() {
-                    return Ok(());
-                }
-                let coverage = fhir::coverage_from_fhir(&source).map_err(|e| e.0)?;
-                let patient = self.emr_patient(&source["beneficiary"])?;
-                fhir::coverage_to_fhir(&coverage, &patient, order)
+                let patient = fhir::reference_id(&source["beneficiary"], "Patient").ok_or("no beneficiary")?;
+                self.adt(patient)?
             }
             "Appointment" => {
                 let appointment = fhir::appointment_from_fhir(&source).map_err(|e| e.0)?;
-                let pm_patient = fhir::appointment_patient(&source).ok_or("the appointment has no patient")?;
-                let patient = self.emr_patient(&fhir::reference("Patient", pm_patient))?;
-                fhir::appointment_to_fhir(&appointment, &patient)
+                let patient = fhir::appointment_patient(&source).ok_or("the appointment has no patient")?;
+                let scheduled = ScheduledAppointment {
+                    patient: self.pm_patient_record(patient)?,
+                    booking: Booking {
+                        placer_appointment_id: change.id.clone(),
+                        filler_appointment_id: String::new(),
+                        booked_by: "FRONT DESK".into(),
+                    },
+                    appointment,
+                };
+                hl7v2::siu_s12(&self.envelope("PM", "EMR"), &scheduled)
             }
             _ => return Ok(()),
         };
-        let kind = resource_kind(&change.resource_type);
-        match self.crossref.get(&(kind, change.id.clone())) {
-            Some(emr_id) => {
-                self.emr.update(&change.resource_type, emr_id, resource, None, false).map_err(|e| e.to_string())?;
-            }
-            None => {
-                let created = self.emr.create(resource, false);
-                let emr_id = created["id"].as_str().unwrap_or_default().to_string();
-                self.crossref.insert((kind, change.id.clone()), emr_id);
-            }
-        }
-        Ok(())
+        self.deliver(self.ports.emr, &message).await
     }
 
-    /// A registration (ADT^A04) or update (ADT^A08), with the demographic and identity defects planted.
-    fn carry_patient(&mut self, pm_id: &str, source: &Value) -> Result<(), String> {
-        let mut patient = fhir::patient_from_fhir(source).map_err(|e| e.0)?;
+    /// A registration or update for a PM patient, with the demographic defects planted.
+    fn adt(&mut self, pm_id: &str) -> Result<Message, String> {
+        let record = self.pm_patient_record(pm_id)?;
+        let event = if self.registered.insert(pm_id.to_string()) { AdtEvent::Register } else { AdtEvent::Update };
+        Ok(hl7v2::adt(&self.envelope("PM", "EMR"), event, &record))
+    }
+
+    fn pm_patient_record(&self, pm_id: &str) -> Result<PatientRecord, String> {
+        let resource = self.pm.read("Patient", pm_id).ok_or_else(|| format!("Patient/{pm_id} is gone"))?;
+        let mut patient = fhir::patient_from_fhir(&resource).map_err(|e| e.0)?;
+        let mut coverages: Vec<Value> = self
+            .pm
+            .all("Coverage")
+            .into_iter()
+            .filter(|c| fhir::reference_id(&c["beneficiary"], "Patient") == Some(pm_id))
+            .collect();
+        coverages.sort_by_key(fhir::coverage_order);
+        let mut coverages = coverages.iter().filter_map(|c| fhir::coverage_from_fhir(c).ok());
+        patient.coverage = coverages.next();
+        patient.secondary_coverage = coverages.next().filter(|_| self.defects.carries_secondary_coverage());
         self.defects.patient(&mut patient);
-        if self.defects.cross_references() {
-            patient.identifiers.push(Identifier { system: PM_PATIENT_ID.into(), value: pm_id.to_string() });
-        }
-        let resource = fhir::patient_to_fhir(&patient);
-        let key = ("Patient", pm_id.to_string());
-        let existing = self.crossref.get(&key).cloned();
-        match existing {
-            Some(_) if self.defects.duplicates_on_update() => {
-                let created = self.emr.create(resource.clone(), false);
-                self.crossref.insert(key, created["id"].as_str().unwrap_or_default().to_string());
-            }
-            Some(emr_id) => {
-                let applied = match self.carried_patients.get(pm_id) {
-                    // The older message lands last, so its values are the ones that stay.
-                    Some(previous) if self.defects.updates_out_of_order() => previous.clone(),
-                    _ => resource.clone(),
-                };
-                self.emr.update("Patient", &emr_id, applied, None, false).map_err(|e| e.to_string())?;
-            }
-            None => {
-                let created = self.emr.create(resource.clone(), false);
-                self.crossref.insert(key, created["id"].as_str().unwrap_or_default().to_string());
-            }
-        }
-        self.carried_patients.insert(pm_id.to_string(), resource);
-        Ok(())
+        Ok(PatientRecord { id: PatientId { value: pm_id.to_string(), assigning_authority: "PM".into() }, patient })
     }
 
-    fn emr_patient(&self, reference: &Value) -> Result<String, String> {
-        let pm_id = fhir::reference_id(reference, "Patient").ok_or("no patient reference")?;
-        self.crossref
-            .get(&("Patient", pm_id.to_string()))
-            .cloned()
-            .ok_or_else(|| format!("Patient/{pm_id} never reached the EMR"))
-    }
-
-    fn pm_patient(&self, emr_id: &str) -> Option<String> {
-        self.crossref.iter().find(|((kind, _), e)| *kind == "Patient" && *e == emr_id).map(|((_, pm), _)| pm.clone())
-    }
-
-    /// A signed charge goes to the PM with the encounter's diagnoses, as a DFT^P03 carries FT1 and DG1 segments.
-    fn carry_to_pm(&mut self, change: &Change) -> Result<(), String> {
-        if change.resource_type != "ChargeItem" {
-            return Ok(());
-        }
+    /// A signed charge goes to the PM as a DFT^P03 with the visit's diagnoses, billing defects planted.
+    async fn carry_to_pm(&mut self, change: &Change) -> Result<(), String> {
         let source = self.emr.read("ChargeItem", &change.id).ok_or("the charge is gone")?;
         let mut charge = fhir::charge_from_fhir(&source).map_err(|e| e.0)?;
-        let emr_encounter = fhir::reference_id(&source["context"], "Encounter").ok_or("the charge has no encounter")?;
-        let posted = crate::model::Date(jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date());
-        self.defects.charge(&mut charge, &self.emr_diagnoses(emr_encounter), posted);
+        let encounter = fhir::reference_id(&source["context"], "Encounter").ok_or("the charge has no encounter")?;
+        let mut diagnoses = self.emr_diagnoses(encounter);
+        let posted_on = crate::model::Date(jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date());
+        self.defects.charge(&mut charge, &diagnoses, posted_on);
+        self.defects.diagnoses(&mut diagnoses);
         let emr_patient = fhir::reference_id(&source["subject"], "Patient").ok_or("the charge has no patient")?;
-        let pm_patient = self
-            .pm_patient(emr_patient)
-            .ok_or_else(|| format!("Patient/{emr_patient} was registered in the EMR, which the PM does not know"))?;
-        let pm_encounter = self.pm_encounter(emr_encounter, &pm_patient)?;
-        let resource = fhir::charge_to_fhir(
-            &charge,
-            &fhir::reference("Patient", &pm_patient),
-            &fhir::reference("Encounter", &pm_encounter),
-        );
+        let resource = self.emr.read("Patient", emr_patient).ok_or("the patient is gone")?;
+        let patient: Patient = fhir::patient_from_fhir(&resource).map_err(|e| e.0)?;
+        // PID-3 carries the PM's id where the EMR kept it; otherwise only the EMR's own, which the PM cannot place.
+        let id = match patient.identifiers.iter().find(|i| i.system == PM_PATIENT_ID) {
+            Some(pm) => PatientId { value: pm.value.clone(), assigning_authority: "PM".into() },
+            None => PatientId { value: emr_patient.to_string(), assigning_authority: "EMR".into() },
+        };
+        let posted = PostedCharges {
+            patient: PatientRecord { id, patient },
+            diagnoses: diagnoses.into_iter().map(|code| Diagnosis { code }).collect(),
+            charges: vec![charge],
+            visit_number: Some(encounter.to_string()),
+        };
+        let message = hl7v2::dft_p03(&self.envelope("EMR", "PM"), &posted);
+        self.deliver(self.ports.pm, &message).await?;
         if self.defects.duplicates_charges() {
-            self.pm.create(resource.clone(), false);
+            self.messages += 1;
+            let again = hl7v2::dft_p03(&self.envelope("EMR", "PM"), &posted);
+            self.deliver(self.ports.pm, &again).await?;
         }
-        self.pm.create(resource, false);
         Ok(())
     }
 
@@ -210,50 +217,13 @@ impl Interface {
         })
     }
 
-    fn pm_encounter(&mut self, emr_id: &str, pm_patient: &str) -> Result<String, String> {
-        if let Some(id) = self.crossref.get(&("Encounter", emr_id.to_string())) {
-            return Ok(id.clone());
+    /// Sends one message and reads its ACK; anything but AA means the receiver did not apply it.
+    async fn deliver(&self, to: SocketAddr, message: &Message) -> Result<(), String> {
+        let reply = hl7v2::send(to, message, ACK_TIMEOUT).await.map_err(|e| e.to_string())?;
+        let ack = hl7v2::read_ack(&reply).map_err(|e| e.to_string())?;
+        match ack.acknowledgment.code {
+            AckCode::Accept => Ok(()),
+            code => Err(format!("the receiver answered {}: {}", code.as_str(), ack.acknowledgment.text)),
         }
-        let encounter = self.emr.read("Encounter", emr_id).ok_or("the encounter is gone")?;
-        let mut diagnoses = self.emr_diagnoses(emr_id);
-        self.defects.diagnoses(&mut diagnoses);
-        let subject = fhir::reference("Patient", pm_patient);
-        let ranked: Vec<Value> = diagnoses
-            .iter()
-            .enumerate()
-            .map(|(i, code)| {
-                let condition = self.pm.create(
-                    json!({
-                        "resourceType": "Condition",
-                        "code": fhir::coding(fhir::ICD10CM, code),
-                        "subject": subject,
-                    }),
-                    false,
-                );
-                json!({ "condition": fhir::reference("Condition", condition["id"].as_str().unwrap_or_default()), "rank": i + 1 })
-            })
-            .collect();
-        let copy = json!({
-            "resourceType": "Encounter",
-            "status": encounter["status"],
-            "class": encounter["class"],
-            "subject": subject,
-            "period": encounter["period"],
-            "participant": encounter["participant"],
-            "diagnosis": ranked,
-        });
-        let created = self.pm.create(copy, false);
-        let pm_id = created["id"].as_str().unwrap_or_default().to_string();
-        self.crossref.insert(("Encounter", emr_id.to_string()), pm_id.clone());
-        Ok(pm_id)
-    }
-}
-
-fn resource_kind(resource_type: &str) -> &'static str {
-    match resource_type {
-        "Patient" => "Patient",
-        "Coverage" => "Coverage",
-        "Appointment" => "Appointment",
-        _ => "Other",
     }
 }

@@ -4,6 +4,7 @@ mod billing;
 mod capability;
 mod defects;
 mod faults;
+mod inbound;
 mod interface;
 mod listen;
 mod search;

@@ -1,5 +1,6 @@
 //! Starting a simulator profile: its FHIR servers bound to loopback, the interface between them if it has one, and its faults.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,10 +9,12 @@ use tokio::task::JoinHandle;
 
 use super::defects::Defects;
 use super::faults::{FaultPlan, FaultTally};
-use super::interface::Interface;
+use super::inbound::{EmrInbound, PmInbound};
+use super::interface::{Interface, Ports};
 use super::listen;
 use super::server::{ServerState, router};
 use super::store::Store;
+use crate::connect::hl7v2::{self, Message};
 use crate::model::Role;
 use crate::scenario::{Product, Simulator, Topology};
 
@@ -72,6 +75,25 @@ impl RunningSimulator {
     }
 }
 
+impl RunningSimulator {
+    /// An inbound HL7 v2 port on loopback, answering each message with the ACK `handle` returns.
+    async fn listen_mllp(
+        &mut self,
+        handle: impl Fn(Message) -> Message + Send + Sync + 'static,
+    ) -> Result<SocketAddr, SimulatorError> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| SimulatorError::Bind { port: 0, cause: e.to_string() })?;
+        let address = listener.local_addr().map_err(|e| SimulatorError::Bind { port: 0, cause: e.to_string() })?;
+        let handle = Arc::new(handle);
+        self.tasks.push(tokio::spawn(hl7v2::serve(listener, move |message| {
+            let handle = handle.clone();
+            async move { handle(message) }
+        })));
+        Ok(address)
+    }
+}
+
 /// Port 0 picks a free port. `products` are the target's, published at each endpoint's `/metadata`.
 pub async fn start(
     name: &str,
@@ -107,7 +129,13 @@ pub async fn start(
                 carries: crate::scenario::Carried::ALL.to_vec(),
             });
             let defects = Defects(profile.defects.iter().map(|d| d.value.clone()).collect());
-            let interface = Interface::new(pm.clone(), emr.clone(), &config, defects);
+            let emr_inbound = EmrInbound::new(emr.clone(), running.faults.clone(), defects.clone());
+            let pm_inbound = PmInbound::new(pm.clone(), running.faults.clone());
+            let ports = Ports {
+                emr: running.listen_mllp(move |m| emr_inbound.handle(&m)).await?,
+                pm: running.listen_mllp(move |m| pm_inbound.handle(&m)).await?,
+            };
+            let interface = Interface::new(pm.clone(), emr.clone(), ports, &config, defects);
             running.tasks.push(tokio::spawn(interface.run(from_pm, from_emr)));
             running.emr_url = running.serve(emr, name, Role::Emr, false, emr_port, product(Role::Emr)).await?;
             running.pm_url = running.serve(pm, name, Role::Pm, true, pm_port, product(Role::Pm)).await?;
