@@ -59,6 +59,15 @@ pub struct RunArgs {
     /// Where to write report.json [default: reports/<run-id>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run each scenario once per generated patient, with a generated visit, instead of its own patient.
+    #[arg(long, value_name = "N")]
+    pub patients: Option<u64>,
+    /// The seed for generated patients: the same seed gives the same patients.
+    #[arg(long, default_value_t = 1, requires = "patients")]
+    pub seed: u64,
+    /// How many flows run at once against each target.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub jobs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

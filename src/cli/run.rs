@@ -23,10 +23,21 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    let scenarios = match args.patients {
+        None => scenarios,
+        Some(count) => match generated(&scenarios, count, args.seed) {
+            Ok(s) => s,
+            Err(why) => {
+                eprintln!("cannot generate patients: {why}");
+                return exit::BAD_INPUT;
+            }
+        },
+    };
     let run_id = new_run_id();
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&run_id));
     let plan = RunPlan {
         run_id: run_id.clone(),
+        jobs: usize::try_from(args.jobs).unwrap_or(usize::MAX),
         scenarios,
         targets: targets.into_iter().map(|(source, target)| PlannedTarget { source, target }).collect(),
     };
@@ -61,6 +72,17 @@ pub fn run(args: RunArgs) -> u8 {
         }
     }
     report.exit_code()
+}
+
+/// Each scenario once per generated patient, every flow a different person: scenario `k` takes patients
+/// `k×N` to `k×N + N − 1`, named `name#<patient>`.
+fn generated(templates: &[Scenario], count: u64, seed: u64) -> Result<Vec<Scenario>, String> {
+    let codes = crate::synth::IcdCodeSet::embedded().map_err(|e| e.to_string())?;
+    let patients = crate::synth::SyntheticPatients::new(seed, &codes).map_err(|e| e.to_string())?;
+    Ok((0u64..)
+        .zip(templates)
+        .flat_map(|(k, t)| (0..count).map(|i| patients.scenario(t, k * count + i)).collect::<Vec<_>>())
+        .collect())
 }
 
 type Loaded = (Vec<Scenario>, Vec<(String, Target)>);

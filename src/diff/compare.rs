@@ -62,14 +62,17 @@ fn postal(value: &str) -> String {
 
 pub fn compare_patient(expected: &Patient, actual: &Patient) -> Comparison {
     let mut c = Comparison::default();
-    for (i, given) in expected.name.given.iter().enumerate() {
-        c.field(
-            format!("name.given[{}]", i + 1),
-            Some(given),
-            actual.name.given.get(i).map(String::as_str),
-            normalise::text,
-        );
-    }
+    // First name, then middle names as one: many systems keep one middle-name field, so `[Ann, Marie]` and
+    // `[Ann Marie]` hold the same middle names.
+    let middle = |n: &crate::model::HumanName| n.given.get(1..).unwrap_or_default().join(" ");
+    c.field(
+        "name.given[1]",
+        expected.name.given.first().map(String::as_str),
+        actual.name.given.first().map(String::as_str),
+        normalise::text,
+    );
+    let (expected_middle, actual_middle) = (middle(&expected.name), middle(&actual.name));
+    c.field("name.given[2]", Some(expected_middle.as_str()), Some(actual_middle.as_str()), normalise::text);
     c.field("name.family", Some(&expected.name.family), Some(&actual.name.family), normalise::text);
     c.field("birth_date", Some(&expected.birth_date.to_string()), Some(&actual.birth_date.to_string()), exact);
     c.field("sex", Some(expected.sex.as_str()), Some(actual.sex.as_str()), exact);

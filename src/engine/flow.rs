@@ -35,6 +35,14 @@ impl Systems {
     }
 }
 
+/// A record as it was when last judged: which one, which version, what it held.
+#[derive(Debug, Clone)]
+struct Judged {
+    id: String,
+    version: String,
+    held: Held,
+}
+
 /// The steps after a stop cannot run: there is no patient, or no system, to run them on.
 struct Stop;
 
@@ -127,8 +135,8 @@ struct Flow<'a> {
     /// Where each kind of record was last keyed, and when.
     origin: HashMap<&'static str, Role>,
     changed_at: HashMap<&'static str, Instant>,
-    /// The id and version of each record last judged in each system, so an update is judged once it lands.
-    seen_version: HashMap<(Role, &'static str), (String, String)>,
+    /// Each record as last judged in each system, so an update is judged once it lands.
+    seen_version: HashMap<(Role, &'static str), Judged>,
     appointment: Option<Appointment>,
     documented: Option<Encounter>,
     out: FlowOutcome,
@@ -421,26 +429,32 @@ impl Flow<'_> {
         let (tracking, keyed) = (self.tracking.clone(), self.keyed.clone());
         let known_id = self.patient_ids.get(&at).cloned();
         let appointment = self.appointment.clone();
+        // The first new version seen: if the change itself never shows, this is what the system made of it.
+        let first_new: RefCell<Option<(Found, Instant)>> = RefCell::new(None);
         let polled = poll::until(deadline + late_grace(within), || {
-            let (tracking, keyed, known_id, appointment, previous) =
-                (&tracking, &keyed, known_id.clone(), appointment.clone(), previous.clone());
+            let (tracking, keyed, known_id, appointment, previous, reference, first_new) =
+                (&tracking, &keyed, known_id.clone(), appointment.clone(), &previous, &reference, &first_new);
             async move {
                 let found =
                     read_record(adapter, record, tracking, keyed, known_id.as_deref(), appointment.as_ref()).await?;
-                // A record is judged when it first appears, or when a new version of it lands.
-                Ok::<_, AdapterError>(
-                    found
-                        .filter(|f| {
-                            // A new version, or another record altogether (a duplicate made on update).
-                            previous.as_ref().is_none_or(|(id, version)| {
-                                f.id != *id || f.version.as_deref().unwrap_or_default() != version
-                            })
-                        })
-                        .map(|f| (f, Instant::now())),
-                )
+                let Some(found) = found else { return Ok(None) };
+                let now = Instant::now();
+                let Some(previous) = previous else { return Ok(Some((found, now))) };
+                let another_record = found.id != previous.id;
+                if !another_record && found.version.as_deref().unwrap_or_default() == previous.version {
+                    return Ok(None);
+                }
+                first_new.borrow_mut().get_or_insert_with(|| (found.clone(), now));
+                // A new version is the change arriving only if it agrees, or moved what was judged last time:
+                // an unrelated update (new coverage on the patient, say) is not the change being waited for.
+                let arrived = another_record
+                    || compare_held(reference, &found.held).disagreements() == 0
+                    || !compare_held(&previous.held, &found.held).diffs.is_empty();
+                Ok::<_, AdapterError>(arrived.then_some((found, now)))
             }
         })
-        .await;
+        .await
+        .map(|found| found.or_else(|| first_new.into_inner()));
         let compared = compare_held(&reference, &reference);
         match polled {
             Err(error) => self.system_error(at, name, &error),
@@ -458,7 +472,12 @@ impl Flow<'_> {
             Ok(Some((found, arrived))) => {
                 let latency = millis(arrived.saturating_duration_since(changed));
                 self.out.latencies.push(Latency { record: name.into(), at, ms: latency });
-                self.seen_version.insert((at, name), (found.id.clone(), found.version.clone().unwrap_or_default()));
+                let judged = Judged {
+                    id: found.id.clone(),
+                    version: found.version.clone().unwrap_or_default(),
+                    held: found.held.clone(),
+                };
+                self.seen_version.insert((at, name), judged);
                 if record == RecordKind::Patient {
                     self.patient_ids.insert(at, found.id.clone());
                 }
@@ -669,7 +688,12 @@ async fn find_patient(
     if found.is_empty()
         && let Records::Patients(born) = adapter.fetch(Query::PatientsBornOn(keyed.birth_date)).await?
     {
-        found = born.into_iter().filter(|p| same_person(&p.value, keyed)).collect();
+        // A record that carries another registration's tracking identifier is someone else, however alike.
+        found = born
+            .into_iter()
+            .filter(|p| p.value.identifiers.iter().all(|i| i.system != tracking.system))
+            .filter(|p| same_person(&p.value, keyed))
+            .collect();
     }
     let duplicates = found.len().saturating_sub(1);
     found.sort_by(|a, b| a.last_updated.cmp(&b.last_updated));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
+use futures::{StreamExt, stream};
 
 use super::flow::{Systems, run_flow};
 use super::outcome::FlowOutcome;
@@ -23,6 +24,8 @@ const SIMULATOR_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct RunPlan {
     pub run_id: String,
+    /// How many flows run at once against each target.
+    pub jobs: usize,
     pub scenarios: Vec<Scenario>,
     pub targets: Vec<PlannedTarget>,
 }
@@ -55,10 +58,10 @@ pub struct TargetOutcome {
 }
 
 pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
-    join_all(plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id))).await
+    join_all(plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id, plan.jobs))).await
 }
 
-async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &str) -> TargetOutcome {
+async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &str, jobs: usize) -> TargetOutcome {
     let target = &planned.target;
     let mut outcome = TargetOutcome {
         name: target.name.clone(),
@@ -115,7 +118,10 @@ async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &st
         }
         outcome.capabilities.insert(role, found);
     }
-    outcome.flows = join_all(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name)))).await;
+    outcome.flows = stream::iter(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name))))
+        .buffered(jobs.max(1))
+        .collect()
+        .await;
     outcome
 }
 

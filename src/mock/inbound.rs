@@ -146,11 +146,9 @@ impl EmrInbound {
     /// IN1 lists the patient's coverage as it stands: the EMR's copies are brought in line, by billing order.
     fn coverages(&self, emr_id: &str, coverages: &[crate::model::Coverage]) -> Result<(), Refusal> {
         let store = &self.receiver.store;
-        let held: Vec<Value> = store
-            .all("Coverage")
-            .into_iter()
-            .filter(|c| fhir::reference_id(&c["beneficiary"], "Patient") == Some(emr_id))
-            .collect();
+        let key = ("reference", format!("Patient/{emr_id}"));
+        let held =
+            store.find("Coverage", Some(&key), |c| fhir::reference_id(&c["beneficiary"], "Patient") == Some(emr_id));
         for (i, coverage) in coverages.iter().enumerate() {
             let order = i + 1;
             let resource = fhir::coverage_to_fhir(coverage, emr_id, order);

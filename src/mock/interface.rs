@@ -162,12 +162,9 @@ impl Interface {
     fn pm_patient_record(&self, pm_id: &str) -> Result<PatientRecord, String> {
         let resource = self.pm.read("Patient", pm_id).ok_or_else(|| format!("Patient/{pm_id} is gone"))?;
         let mut patient = fhir::patient_from_fhir(&resource).map_err(|e| e.0)?;
-        let mut coverages: Vec<Value> = self
-            .pm
-            .all("Coverage")
-            .into_iter()
-            .filter(|c| fhir::reference_id(&c["beneficiary"], "Patient") == Some(pm_id))
-            .collect();
+        let key = ("reference", format!("Patient/{pm_id}"));
+        let mut coverages: Vec<Value> =
+            self.pm.find("Coverage", Some(&key), |c| fhir::reference_id(&c["beneficiary"], "Patient") == Some(pm_id));
         coverages.sort_by_key(fhir::coverage_order);
         let mut coverages = coverages.iter().filter_map(|c| fhir::coverage_from_fhir(c).ok());
         patient.coverage = coverages.next();

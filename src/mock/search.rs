@@ -27,6 +27,24 @@ pub fn supports(resource_type: &str, param: &str) -> bool {
         || reference_paths(resource_type, param).is_some()
 }
 
+/// The index entry that holds every resource `param=value` can match, where there is one.
+pub fn index_key(resource_type: &str, param: &str, value: &str) -> Option<super::store::IndexKey> {
+    match param {
+        "identifier" => Some(("identifier", if value.contains('|') { value.to_string() } else { format!("|{value}") })),
+        "birthdate" => Some(("birthdate", value.to_string())),
+        _ => {
+            reference_paths(resource_type, param)?;
+            // A bare id is typed by what the parameter points at.
+            let target = match param {
+                "context" | "encounter" => "Encounter",
+                _ => "Patient",
+            };
+            let id = value.rsplit('/').next().unwrap_or(value);
+            Some(("reference", format!("{target}/{id}")))
+        }
+    }
+}
+
 /// Whether `resource` matches `param=value`; `None` if this simulator does not know the parameter.
 pub fn matches(resource_type: &str, resource: &Value, param: &str, value: &str) -> Option<bool> {
     match param {

@@ -197,17 +197,18 @@ async fn search_type(
     if let Err(r) = known_type(&resource_type) {
         return r;
     }
-    let mut hits = state.store.all(&resource_type);
-    for (param, value) in params.iter().filter(|(p, _)| !PAGING.contains(&p.as_str())) {
-        if !search::supports(&resource_type, param) {
-            return outcome(
-                StatusCode::BAD_REQUEST,
-                "not-supported",
-                &format!("this system does not support the search parameter `{param}` on {resource_type}"),
-            );
-        }
-        hits.retain(|r| search::matches(&resource_type, r, param, value).unwrap_or(false));
+    let selecting: Vec<&(String, String)> = params.iter().filter(|(p, _)| !PAGING.contains(&p.as_str())).collect();
+    if let Some((param, _)) = selecting.iter().find(|(p, _)| !search::supports(&resource_type, p)) {
+        return outcome(
+            StatusCode::BAD_REQUEST,
+            "not-supported",
+            &format!("this system does not support the search parameter `{param}` on {resource_type}"),
+        );
     }
+    let key = selecting.iter().find_map(|(p, v)| search::index_key(&resource_type, p, v));
+    let hits = state.store.find(&resource_type, key.as_ref(), |r| {
+        selecting.iter().all(|(p, v)| search::matches(&resource_type, r, p, v).unwrap_or(false))
+    });
     let number = |name: &str, default: usize| {
         params.iter().find(|(p, _)| p == name).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(default)
     };
@@ -245,11 +246,9 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
         return outcome(StatusCode::NOT_FOUND, "not-found", &format!("Patient/{patient_id} is not known"));
     }
     let is_patients = |r: &Value, key: &str| fhir::reference_id(&r[key], "Patient") == Some(patient_id.as_str());
-    let charge_items: Vec<Value> = store
-        .all("ChargeItem")
-        .into_iter()
-        .filter(|c| is_patients(c, "subject") && c["status"] == "billable")
-        .collect();
+    let subject_key = ("reference", format!("Patient/{patient_id}"));
+    let charge_items: Vec<Value> =
+        store.find("ChargeItem", Some(&subject_key), |c| is_patients(c, "subject") && c["status"] == "billable");
     if charge_items.is_empty() {
         return outcome(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -276,9 +275,8 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
         .unwrap_or_default();
     // The primary payer is billed first; among several, the latest registered.
     let coverage_resource = store
-        .all("Coverage")
+        .find("Coverage", Some(&subject_key), |c| is_patients(c, "beneficiary"))
         .into_iter()
-        .filter(|c| is_patients(c, "beneficiary"))
         .rev()
         .min_by_key(fhir::coverage_order);
     let coverage = coverage_resource.as_ref().and_then(|c| fhir::coverage_from_fhir(c).ok());

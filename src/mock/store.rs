@@ -1,6 +1,6 @@
 //! A simulated system's database: FHIR resources by type and id, versioned, announcing each change to whoever listens (the interface).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
@@ -36,6 +36,55 @@ pub struct Store {
 struct Inner {
     next_id: u64,
     resources: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Resource type → index key → ids, so a search touches only the resources it can match.
+    index: HashMap<String, HashMap<IndexKey, BTreeSet<String>>>,
+}
+
+/// What a search can look a resource up by: an identifier token, a reference, a birth date.
+pub type IndexKey = (&'static str, String);
+
+/// The keys a resource is found by. Identifiers are indexed with and without their system, references as
+/// `Type/id` wherever a search parameter of the simulator can look for them.
+fn index_keys(resource: &Value) -> Vec<IndexKey> {
+    let mut keys = Vec::new();
+    for id in resource["identifier"].as_array().into_iter().flatten() {
+        if let Some(value) = id["value"].as_str() {
+            keys.push(("identifier", format!("{}|{value}", id["system"].as_str().unwrap_or_default())));
+            keys.push(("identifier", format!("|{value}")));
+        }
+    }
+    let mut reference = |v: &Value| {
+        if let Some(r) = v["reference"].as_str() {
+            keys.push(("reference", r.to_string()));
+        }
+    };
+    for field in ["subject", "beneficiary", "patient", "context", "encounter"] {
+        reference(&resource[field]);
+    }
+    for participant in resource["participant"].as_array().into_iter().flatten() {
+        reference(&participant["actor"]);
+    }
+    if let Some(date) = resource["birthDate"].as_str() {
+        keys.push(("birthdate", date.to_string()));
+    }
+    keys
+}
+
+impl Inner {
+    fn put(&mut self, resource_type: &str, id: &str, resource: Value) {
+        let index = self.index.entry(resource_type.to_string()).or_default();
+        if let Some(old) = self.resources.get(resource_type).and_then(|m| m.get(id)) {
+            for key in index_keys(old) {
+                if let Some(ids) = index.get_mut(&key) {
+                    ids.remove(id);
+                }
+            }
+        }
+        for key in index_keys(&resource) {
+            index.entry(key).or_default().insert(id.to_string());
+        }
+        self.resources.entry(resource_type.to_string()).or_default().insert(id.to_string(), resource);
+    }
 }
 
 impl Store {
@@ -70,7 +119,7 @@ impl Store {
             inner.next_id += 1;
             let id = format!("{}{:06}", self.prefix, inner.next_id);
             stamp(&mut resource, &id, 1);
-            inner.resources.entry(resource_type.clone()).or_default().insert(id.clone(), resource.clone());
+            inner.put(&resource_type, &id, resource.clone());
             id
         };
         if announce {
@@ -91,8 +140,8 @@ impl Store {
             let mut inner = self.inner();
             let stored = inner
                 .resources
-                .get_mut(resource_type)
-                .and_then(|m| m.get_mut(id))
+                .get(resource_type)
+                .and_then(|m| m.get(id))
                 .ok_or_else(|| StoreError::NotFound(format!("{resource_type}/{id}")))?;
             let version: u64 = stored["meta"]["versionId"].as_str().and_then(|v| v.parse().ok()).unwrap_or(1);
             if let Some(expected) = if_match
@@ -105,7 +154,7 @@ impl Store {
                 });
             }
             stamp(&mut resource, id, version + 1);
-            *stored = resource.clone();
+            inner.put(resource_type, id, resource.clone());
         }
         if announce {
             self.announce(resource_type, id);
@@ -115,6 +164,25 @@ impl Store {
 
     pub fn read(&self, resource_type: &str, id: &str) -> Option<Value> {
         self.inner().resources.get(resource_type)?.get(id).cloned()
+    }
+
+    /// The resources of a type that match, cloning only those: `key` narrows them through the index first.
+    pub fn find(&self, resource_type: &str, key: Option<&IndexKey>, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let inner = self.inner();
+        let Some(all) = inner.resources.get(resource_type) else { return Vec::new() };
+        match key {
+            Some(key) => inner
+                .index
+                .get(resource_type)
+                .and_then(|index| index.get(key))
+                .into_iter()
+                .flatten()
+                .filter_map(|id| all.get(id))
+                .filter(|r| matches(r))
+                .cloned()
+                .collect(),
+            None => all.values().filter(|r| matches(r)).cloned().collect(),
+        }
     }
 
     pub fn all(&self, resource_type: &str) -> Vec<Value> {
@@ -161,7 +229,7 @@ impl Store {
         {
             let mut inner = self.inner();
             for (resource_type, id, resource) in &created {
-                inner.resources.entry(resource_type.clone()).or_default().insert(id.clone(), resource.clone());
+                inner.put(resource_type, id, resource.clone());
             }
         }
         for (resource_type, id, _) in &created {

@@ -95,6 +95,42 @@ fn missing(t: &TargetReport) -> String {
     }
 }
 
+/// Past this many, findings are counted by kind and field rather than listed; report.json keeps each one.
+const MAX_LISTED: usize = 40;
+
+fn grouped(target: &TargetReport) -> String {
+    let mut groups: std::collections::BTreeMap<(String, String, String), (usize, usize)> = Default::default();
+    for f in &target.findings {
+        let what = format!(
+            "{} {}",
+            serde_json::to_value(f.category).ok().as_ref().map(shown).unwrap_or_default(),
+            f.kind.as_str()
+        );
+        // `line[3].dx[2]` and `line[1].dx[2]` are the same kind of field for a summary.
+        let field = format!("{}.{}", f.record, f.field)
+            .split('.')
+            .map(|part| part.split('[').next().unwrap_or(part))
+            .collect::<Vec<_>>()
+            .join(".");
+        let entry = groups.entry((what, f.system.to_string(), field.trim_end_matches('.').to_string())).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(f.counts);
+    }
+    let mut rows: Vec<_> = groups.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let mut table = new_table();
+    table.set_header(vec!["finding", "system", "field", "count"]);
+    for ((what, system, field), (count, _)) in rows {
+        table.add_row(vec![what, system, field, count.to_string()]);
+    }
+    format!(
+        "{} — {} findings in {} flows, by kind (each one is in report.json)\n{table}\n",
+        target.name,
+        target.findings.len(),
+        target.flows.len()
+    )
+}
+
 fn shown(v: &Value) -> String {
     match v {
         Value::Null => "—".into(),
@@ -109,6 +145,9 @@ fn findings(target: &TargetReport) -> String {
     }
     if target.findings.is_empty() {
         return format!("{}: no findings\n", target.name);
+    }
+    if target.findings.len() > MAX_LISTED {
+        return grouped(target);
     }
     let mut table = new_table();
     table.set_header(vec!["scenario", "step", "finding", "system", "field", "expected", "actual"]);

@@ -48,6 +48,12 @@ impl IcdCodeSet {
     }
 
     /// Reads gzip-compressed TSV from any reader; `file` names it in errors.
+    /// The FY2026 code set built into the binary, so generated runs need no data folder beside them.
+    pub fn embedded() -> Result<IcdCodeSet, IcdError> {
+        let bytes: &[u8] = include_bytes!("../../data/icd10cm-2026.tsv.gz");
+        IcdCodeSet::from_gz_reader(bytes, "data/icd10cm-2026.tsv.gz (built in)")
+    }
+
     pub fn from_gz_reader(reader: impl Read, file: impl Into<PathBuf>) -> Result<IcdCodeSet, IcdError> {
         // Multi-member so a file recompressed by tools that write several gzip members still reads whole.
         let decoder = MultiGzDecoder::new(BufReader::with_capacity(1 << 16, reader));

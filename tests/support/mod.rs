@@ -48,7 +48,7 @@ impl Run {
 
     pub fn report(self) -> RunReport {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        let plan = RunPlan { run_id: "test-run".into(), scenarios: self.scenarios, targets: self.targets };
+        let plan = RunPlan { run_id: "test-run".into(), jobs: 64, scenarios: self.scenarios, targets: self.targets };
         let started = jiff::Timestamp::now();
         let outcomes = runtime.block_on(execute(&plan));
         RunReport::new(

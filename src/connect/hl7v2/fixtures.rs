@@ -56,8 +56,7 @@ pub fn awkward() -> PatientRecord {
         id: PatientId { value: r"A|1^2&3~4\5".into(), assigning_authority: "EMR^NORTH".into() },
         patient: Patient {
             name: HumanName {
-                given: vec!["Sinéad".into(), "Zoë".into(), "Þóra".into()],
-                family: "Muñoz-Ríos O'Connor".into(),
+                given: vec!["Sinéad".into(), "Zoë Þóra".into()], family: "Muñoz-Ríos O'Connor".into()
             },
             birth_date: "2019-07-04".parse().unwrap(),
             sex: Sex::Other,

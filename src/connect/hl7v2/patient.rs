@@ -148,7 +148,9 @@ pub fn read_pid(pid: Located<'_>) -> Result<PatientRecord, ReadError> {
     let family = pid.required(5, 1, "the patient's family name")?;
     let mut given: Vec<String> = Vec::new();
     given.extend(Some(segment.component(5, 2)).filter(|g| !g.is_empty()).map(str::to_string));
-    given.extend(segment.component(5, 3).split_whitespace().map(str::to_string));
+    // XPN.3 holds all further given names as one string; which spaces separate names and which belong inside
+    // one ("Mary Ellen") cannot be told apart, so it is kept whole, as receiving systems with one middle-name field do.
+    given.extend(Some(segment.component(5, 3)).filter(|g| !g.is_empty()).map(str::to_string));
     let birth_text = pid.required(7, 1, "the birth date as YYYYMMDD")?;
     let birth_date =
         parse_date(birth_text).ok_or_else(|| pid.invalid(7, None, birth_text, "the birth date as YYYYMMDD"))?;

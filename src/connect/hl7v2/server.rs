@@ -28,8 +28,13 @@ where
             Ok((stream, peer)) => {
                 let handler = Arc::clone(&handler);
                 tokio::spawn(async move {
-                    if let Err(error) = answer(stream, handler.as_ref()).await {
-                        tracing::warn!(%peer, %error, "MLLP connection ended with an error");
+                    match answer(stream, handler.as_ref()).await {
+                        // A sender that hangs up after its ACK, without a clean close, is ordinary.
+                        Err(MllpError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                            tracing::debug!(%peer, "MLLP peer reset the connection")
+                        }
+                        Err(error) => tracing::warn!(%peer, %error, "MLLP connection ended with an error"),
+                        Ok(()) => {}
                     }
                 });
             }
