@@ -54,6 +54,7 @@ fn the_shipped_files_validate() {
             "mocks/interfaced-pair.yaml",
             "mocks/bolted-on.yaml",
             "mocks/billing-first-pm.yaml",
+            "mocks/interfaced-best-of-breed.yaml",
         ],
         repo(),
     );
@@ -74,13 +75,17 @@ fn run_with_no_arguments_scores_the_shipped_library_and_writes_report_json() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(printed, written);
     let names: Vec<&str> = written["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["billing-first-pm", "bolted-on", "integrated-suite", "interfaced-pair"]);
+    assert_eq!(names, ["billing-first-pm", "bolted-on", "integrated-suite", "interfaced-best-of-breed", "interfaced-pair"]);
     assert_eq!(written["targets"][2]["scores"]["sync_gap_pct"], 0.0);
     assert_eq!(written["targets"][2]["scores"]["handoff_accuracy_pct"], 100.0);
-    assert_eq!(written["targets"][3]["findings"].as_array().unwrap().len(), 5);
+    assert_eq!(written["targets"][4]["findings"].as_array().unwrap().len(), 5);
     for key in ["category", "kind", "scenario", "field", "expected", "actual", "system"] {
-        assert!(written["targets"][3]["findings"][0].get(key).is_some(), "finding lacks {key}");
+        assert!(written["targets"][4]["findings"][0].get(key).is_some(), "finding lacks {key}");
     }
+    // Modifier 25 dropped by the best-of-breed interface, traced to the charge it was lost in.
+    let best = &written["targets"][3]["findings"];
+    let dropped = best.as_array().unwrap().iter().find(|f| f["field"] == "line[1].modifier[1]").unwrap();
+    assert_eq!((dropped["expected"].as_str(), dropped["hop"].as_str()), (Some("25"), Some("pm.charge")));
 }
 
 #[test]

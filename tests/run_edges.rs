@@ -125,3 +125,34 @@ systems:
     assert!(target(&report, "integrated-suite").flows[0].passed);
     assert_eq!(report.exit_code(), 3);
 }
+
+#[test]
+fn a_planted_hl7_nak_leaves_the_registration_out_of_the_emr_and_is_counted() {
+    let report = Run::new()
+        .scenario_yaml(
+            r#"
+name: refused
+patient:
+  name: { given: [Lee], family: Park }
+  birth_date: 1980-05-05
+  sex: male
+steps:
+  - register: { at: pm }
+  - expect_synced: { record: patient, at: emr, within: 1s }
+"#,
+        )
+        .target_yaml(
+            r#"
+name: nak
+simulator:
+  topology: interfaced
+  interface: { delay: 10ms }
+  faults:
+    - hl7_nak: { role: emr, code: AR, nth: 1 }
+"#,
+        )
+        .report();
+    let t = target(&report, "nak");
+    // The EMR rejected the ADT^A04 with MSA-1 AR, so the patient never arrived.
+    assert_eq!(findings(t), ["refused#2 sync/missing_record emr patient.: null -> null"]);
+}
