@@ -65,6 +65,17 @@ fn the_shipped_files_validate() {
 }
 
 #[test]
+fn the_readme_real_vendor_target_is_valid_and_is_the_one_tested() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("# A vendor's FHIR R4 sandbox").unwrap();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let file = std::fs::read_to_string(repo().join("tests/inputs/targets/vendor-sandbox.yaml")).unwrap();
+    assert_eq!(block, file, "README's target example and tests/inputs/targets/vendor-sandbox.yaml differ");
+    let out = handoff(&["validate", "tests/inputs/targets/vendor-sandbox.yaml"], repo());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn run_with_no_arguments_scores_the_shipped_library_and_writes_report_json() {
     let out_dir = tempfile::tempdir().unwrap();
     let out_arg = out_dir.path().to_str().unwrap();
@@ -75,7 +86,10 @@ fn run_with_no_arguments_scores_the_shipped_library_and_writes_report_json() {
         serde_json::from_str(&std::fs::read_to_string(out_dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(printed, written);
     let names: Vec<&str> = written["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["billing-first-pm", "bolted-on", "integrated-suite", "interfaced-best-of-breed", "interfaced-pair"]);
+    assert_eq!(
+        names,
+        ["billing-first-pm", "bolted-on", "integrated-suite", "interfaced-best-of-breed", "interfaced-pair"]
+    );
     assert_eq!(written["targets"][2]["scores"]["sync_gap_pct"], 0.0);
     assert_eq!(written["targets"][2]["scores"]["handoff_accuracy_pct"], 100.0);
     assert_eq!(written["targets"][4]["findings"].as_array().unwrap().len(), 5);
