@@ -75,9 +75,9 @@ fn interface_latency_is_measured_per_record_kind() {
     let report = shipped();
     let pair = target(&report, "interfaced-pair");
     let patient = pair.latency["patient"];
-    // The profile's interface waits 300 ms; polling adds at most its longest interval.
+    // The profile's interface waits 300 ms; polling and a busy machine add to it, a window of 10 s does not.
     assert_eq!(patient.count, 4);
-    assert!((300..600).contains(&patient.p50_ms), "{patient:?}");
+    assert!((300..2_000).contains(&patient.p50_ms), "{patient:?}");
     let charges = pair.latency["charge"];
     assert_eq!(charges.count, 2);
     assert!(charges.max_ms >= 300, "{charges:?}");

@@ -147,25 +147,8 @@ pub fn compare_appointment(expected: &Appointment, actual: &Appointment) -> Comp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Address, HumanName, Sex};
 
-    fn ana() -> Patient {
-        Patient {
-            name: HumanName { given: vec!["Ana".into(), "Maria".into()], family: "Lopez-Hernandez".into() },
-            birth_date: "1958-03-12".parse().unwrap(),
-            sex: Sex::Female,
-            address: Some(Address {
-                line: vec!["1200 Bayview Ave Apt 4B".into()],
-                city: "Tampa".into(),
-                state: "FL".into(),
-                postal_code: "33606".into(),
-            }),
-            phone: Some("(813) 555-0142".into()),
-            identifiers: vec![],
-            coverage: None,
-            secondary_coverage: None,
-        }
-    }
+    use crate::model::fixtures::ana;
 
     #[test]
     fn the_same_patient_agrees_on_all_ten_fields() {

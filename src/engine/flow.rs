@@ -371,18 +371,7 @@ impl Flow<'_> {
         if missing.is_empty() {
             return Ok(());
         }
-        let charges: Vec<Charge> = missing
-            .iter()
-            .map(|(_, line)| Charge {
-                code: line.code.clone(),
-                modifiers: line.modifiers.clone(),
-                units: line.units,
-                diagnoses: documented.line_diagnoses(line),
-                place_of_service: line.place_of_service.clone(),
-                date_of_service: line.date_of_service,
-                rendering_npi: line.rendering_npi.clone(),
-            })
-            .collect();
+        let charges: Vec<Charge> = missing.iter().map(|(_, line)| documented.charge_for(line)).collect();
         self.act(at, CHARGES, Action::PostCharges { patient_id, charges: &charges }).await?;
         for (i, line) in &missing {
             let fields = 5 + line.modifiers.len() + line.dx_pointers.len();
@@ -429,32 +418,46 @@ impl Flow<'_> {
         let (tracking, keyed) = (self.tracking.clone(), self.keyed.clone());
         let known_id = self.patient_ids.get(&at).cloned();
         let appointment = self.appointment.clone();
-        // The first new version seen: if the change itself never shows, this is what the system made of it.
-        let first_new: RefCell<Option<(Found, Instant)>> = RefCell::new(None);
+        // The newest record seen that could be the change, and since when it has held what it holds.
+        let current: RefCell<Option<(Found, Instant)>> = RefCell::new(None);
         let polled = poll::until(deadline + late_grace(within), || {
-            let (tracking, keyed, known_id, appointment, previous, reference, first_new) =
-                (&tracking, &keyed, known_id.clone(), appointment.clone(), &previous, &reference, &first_new);
+            let (tracking, keyed, known_id, appointment, previous, reference, current) =
+                (&tracking, &keyed, known_id.clone(), appointment.clone(), &previous, &reference, &current);
             async move {
                 let found =
                     read_record(adapter, record, tracking, keyed, known_id.as_deref(), appointment.as_ref()).await?;
                 let Some(found) = found else { return Ok(None) };
                 let now = Instant::now();
-                let Some(previous) = previous else { return Ok(Some((found, now))) };
-                let another_record = found.id != previous.id;
-                if !another_record && found.version.as_deref().unwrap_or_default() == previous.version {
+                let another_record = previous.as_ref().is_some_and(|p| found.id != p.id);
+                let new_version = previous
+                    .as_ref()
+                    .is_none_or(|p| another_record || found.version.as_deref().unwrap_or_default() != p.version);
+                if !new_version {
                     return Ok(None);
                 }
-                first_new.borrow_mut().get_or_insert_with(|| (found.clone(), now));
-                // A new version is the change arriving only if it agrees, or moved what was judged last time:
-                // an unrelated update (new coverage on the patient, say) is not the change being waited for.
-                let arrived = another_record
-                    || compare_held(reference, &found.held).disagreements() == 0
-                    || !compare_held(&previous.held, &found.held).diffs.is_empty();
-                Ok::<_, AdapterError>(arrived.then_some((found, now)))
+                let mut held = current.borrow_mut();
+                let since = match held.as_ref() {
+                    Some((seen, since))
+                        if seen.id == found.id && compare_held(&seen.held, &found.held).diffs.is_empty() =>
+                    {
+                        *since
+                    }
+                    _ => now,
+                };
+                *held = Some((found.clone(), since));
+                // Judged once it agrees, or once it has moved from what was judged last time and then held still:
+                // a record arrives in parts (a coverage after its patient) and an unrelated update (new coverage
+                // on the patient) is not the change being waited for.
+                let agrees = compare_held(reference, &found.held).disagreements() == 0;
+                let moved = previous
+                    .as_ref()
+                    .is_none_or(|p| another_record || !compare_held(&p.held, &found.held).diffs.is_empty());
+                let settled = agrees || (moved && now.saturating_duration_since(since) >= QUIET);
+                Ok::<_, AdapterError>(settled.then_some((found, since)))
             }
         })
         .await
-        .map(|found| found.or_else(|| first_new.into_inner()));
+        .map(|found| found.or_else(|| current.into_inner()));
         let compared = compare_held(&reference, &reference);
         match polled {
             Err(error) => self.system_error(at, name, &error),
@@ -775,6 +778,9 @@ fn compare_held(expected: &Held, actual: &Held) -> diff::Comparison {
         (e, _) => compare_held(e, e),
     }
 }
+
+/// How long a record that does not agree must hold still before it is judged as it is.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How long past its window the harness keeps looking, so a record that comes late is told from one that never comes.
 fn late_grace(within: std::time::Duration) -> std::time::Duration {

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Date;
+use super::{Charge, Date};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Encounter {
@@ -37,6 +37,24 @@ pub struct ServiceLine {
 }
 
 impl Encounter {
+    /// The charges the visit produces, one per service line, each naming the diagnosis codes its pointers
+    /// resolve to (as a PM charge and an HL7 FT1-19 carry them).
+    pub fn charges(&self) -> Vec<Charge> {
+        self.service_lines.iter().map(|line| self.charge_for(line)).collect()
+    }
+
+    pub fn charge_for(&self, line: &ServiceLine) -> Charge {
+        Charge {
+            code: line.code.clone(),
+            modifiers: line.modifiers.clone(),
+            units: line.units,
+            diagnoses: self.line_diagnoses(line),
+            place_of_service: line.place_of_service.clone(),
+            date_of_service: line.date_of_service,
+            rendering_npi: line.rendering_npi.clone(),
+        }
+    }
+
     /// The diagnosis codes a line points at, in pointer order; pointers past the list are skipped.
     pub fn line_diagnoses(&self, line: &ServiceLine) -> Vec<String> {
         line.dx_pointers

@@ -7,6 +7,8 @@ mod claim;
 mod coverage;
 mod date;
 mod encounter;
+#[cfg(test)]
+pub mod fixtures;
 mod module;
 mod patient;
 mod role;

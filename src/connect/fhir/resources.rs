@@ -326,16 +326,7 @@ pub fn documentation_bundle(encounter: &Encounter, patient_id: &str) -> Value {
                 "performer": [{ "actor": npi_reference(&line.rendering_npi) }],
             }),
         ));
-        let charge = Charge {
-            code: line.code.clone(),
-            modifiers: line.modifiers.clone(),
-            units: line.units,
-            diagnoses: encounter.line_diagnoses(line),
-            place_of_service: line.place_of_service.clone(),
-            date_of_service: line.date_of_service,
-            rendering_npi: line.rendering_npi.clone(),
-        };
-        let mut charge_item = charge_to_fhir(&charge, &subject, &encounter_ref);
+        let mut charge_item = charge_to_fhir(&encounter.charge_for(line), &subject, &encounter_ref);
         charge_item["service"] = json!([{ "reference": procedure }]);
         entries.push(entry(&format!("urn:uuid:charge-{}", i + 1), charge_item));
     }
@@ -593,23 +584,7 @@ pub fn claim_from_fhir(resource: &Value, id: &str, coverage: Option<&Coverage>) 
 mod tests {
     use super::*;
 
-    fn ana() -> Patient {
-        Patient {
-            name: HumanName { given: vec!["Ana".into(), "Maria".into()], family: "Lopez-Hernandez".into() },
-            birth_date: "1958-03-12".parse().unwrap(),
-            sex: Sex::Female,
-            address: Some(Address {
-                line: vec!["1200 Bayview Ave Apt 4B".into()],
-                city: "Tampa".into(),
-                state: "FL".into(),
-                postal_code: "33606".into(),
-            }),
-            phone: Some("(813) 555-0142".into()),
-            identifiers: vec![],
-            coverage: None,
-            secondary_coverage: None,
-        }
-    }
+    use crate::model::fixtures::ana;
 
     #[test]
     fn patient_survives_the_round_trip_with_its_tracking_identifier() {

@@ -26,20 +26,12 @@ impl PostedCharges {
     /// The charges a documented visit produces: one per service line, each carrying the diagnosis codes its
     /// pointers resolve to (FT1-19 holds codes, not pointers).
     pub fn from_encounter(patient: PatientRecord, encounter: &Encounter) -> PostedCharges {
-        let charges = encounter
-            .service_lines
-            .iter()
-            .map(|line| Charge {
-                code: line.code.clone(),
-                modifiers: line.modifiers.clone(),
-                units: line.units,
-                diagnoses: encounter.line_diagnoses(line),
-                place_of_service: line.place_of_service.clone(),
-                date_of_service: line.date_of_service,
-                rendering_npi: line.rendering_npi.clone(),
-            })
-            .collect();
-        PostedCharges { patient, diagnoses: encounter.diagnoses.clone(), charges, visit_number: None }
+        PostedCharges {
+            patient,
+            diagnoses: encounter.diagnoses.clone(),
+            charges: encounter.charges(),
+            visit_number: None,
+        }
     }
 }
 

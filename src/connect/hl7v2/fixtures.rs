@@ -25,16 +25,6 @@ pub fn ana() -> PatientRecord {
     PatientRecord {
         id: PatientId { value: "EMR-000123".into(), assigning_authority: "HANDOFF-EMR".into() },
         patient: Patient {
-            name: HumanName { given: vec!["Ana".into(), "Maria".into()], family: "Lopez-Hernandez".into() },
-            birth_date: "1958-03-12".parse().unwrap(),
-            sex: Sex::Female,
-            address: Some(Address {
-                line: vec!["1200 Bayview Ave Apt 4B".into()],
-                city: "Tampa".into(),
-                state: "FL".into(),
-                postal_code: "33606".into(),
-            }),
-            phone: Some("(813) 555-0142".into()),
             identifiers: vec![Identifier { system: "urn:handoff:tracking".into(), value: "t-42".into() }],
             coverage: Some(Coverage {
                 payer: "medicare".into(),
@@ -46,6 +36,7 @@ pub fn ana() -> PatientRecord {
                 member_id: "AMG-99812".into(),
                 relationship: Relationship::Self_,
             }),
+            ..crate::model::fixtures::ana()
         },
     }
 }
