@@ -13,6 +13,7 @@ pub mod exit;
 pub mod mock;
 pub mod model;
 pub mod report;
+pub mod rules;
 pub mod scenario;
 pub mod score;
 pub mod synth;
