@@ -156,3 +156,41 @@ fn read_eb(seg: &Segment) -> Result<Benefit, ReadError> {
         percent: optional_amount(seg, 8, "a percentage as a decimal fraction")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{input, inquiry, interchange};
+    use super::*;
+
+    #[test]
+    fn writes_the_inquiry_loops() {
+        let text = interchange(7).with_group(7, vec![eligibility_inquiry(&inquiry(), 1)]).to_x12();
+        for expected in [
+            "~GS*HS*BAYVIEWCLINIC*CLEARHOUSE*20261201*1430*7*X*005010X279A1~",
+            "~ST*270*0001*005010X279A1~BHT*0022*13*ELIG0001*20261201*0815~",
+            "~NM1*PR*2*MEDICARE*****PI*09102~HL*2*1*21*1~NM1*1P*2*Bayview Clinic*****XX*1234567893~",
+            "~HL*3*2*22*0~TRN*1*93175-0001*1591234567~NM1*IL*1*Lopez-Hernandez*Ana*Maria***MI*1EG4TE5MK72~",
+            "~DMG*D8*19580312*F~DTP*291*D8*20261201~EQ*30~SE*13*0001~",
+        ] {
+            assert!(text.contains(expected), "missing {expected} in {text}");
+        }
+    }
+
+    #[test]
+    fn reads_active_coverage_and_a_rejection() {
+        let answers = read_271(&input("271.x12")).unwrap();
+        assert_eq!(answers.len(), 2);
+        let ana = &answers[0];
+        assert_eq!((ana.payer.as_str(), ana.member_id.as_str()), ("MEDICARE", "1EG4TE5MK72"));
+        assert_eq!(ana.trace.as_deref(), Some("93175-0001"));
+        assert!(ana.active);
+        assert_eq!(ana.benefits.len(), 3);
+        assert_eq!(ana.benefits[0].service_types, vec!["30", "1", "98"]);
+        assert_eq!((ana.benefits[0].insurance_type.as_str(), ana.benefits[0].plan.as_str()), ("MB", "MEDICARE PART B"));
+        assert_eq!(ana.benefits[1].amount, Some(257.0));
+        assert_eq!(ana.benefits[2].percent, Some(0.2));
+        let unknown = &answers[1];
+        assert!(!unknown.active);
+        assert_eq!(unknown.rejections, vec!["75"]);
+    }
+}

@@ -123,3 +123,10 @@ pub fn inquiry() -> super::EligibilityInquiry {
         service_date: "2026-12-01".parse().unwrap(),
     }
 }
+
+/// A fixture from `tests/inputs/x12/`, parsed.
+pub fn input(name: &str) -> super::Document {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/inputs/x12").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    super::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
