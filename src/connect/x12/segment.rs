@@ -1,0 +1,156 @@
+//! The X12 segment: an id and elements, each element repetitions of components, and the delimiters that join them.
+
+/// The four characters an interchange declares in its ISA header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delimiters {
+    pub element: char,
+    pub repetition: char,
+    pub component: char,
+    pub segment: char,
+}
+
+impl Default for Delimiters {
+    /// The delimiters most clearinghouses expect from a practice.
+    fn default() -> Self {
+        Delimiters { element: '*', repetition: '^', component: ':', segment: '~' }
+    }
+}
+
+impl Delimiters {
+    fn contains(&self, c: char) -> bool {
+        c == self.element || c == self.repetition || c == self.component || c == self.segment
+    }
+}
+
+/// One element: its repetitions, each a list of components. Most elements have one of each.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element(pub Vec<Vec<String>>);
+
+impl Element {
+    pub fn simple(value: impl Into<String>) -> Element {
+        Element(vec![vec![value.into()]])
+    }
+
+    pub fn composite<S: AsRef<str>>(components: &[S]) -> Element {
+        Element(vec![components.iter().map(|c| c.as_ref().to_string()).collect()])
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|rep| rep.iter().all(String::is_empty))
+    }
+}
+
+impl From<&str> for Element {
+    fn from(value: &str) -> Element {
+        Element::simple(value)
+    }
+}
+
+impl From<String> for Element {
+    fn from(value: String) -> Element {
+        Element::simple(value)
+    }
+}
+
+/// A segment as read (with its 1-based position from ISA) or as about to be written (position 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub index: usize,
+    pub id: String,
+    /// Elements from position 1; `elements[0]` is element 01.
+    pub elements: Vec<Element>,
+}
+
+impl Segment {
+    pub fn new(id: &str, elements: Vec<Element>) -> Segment {
+        Segment { index: 0, id: id.to_string(), elements }
+    }
+
+    /// Shorthand for segments whose elements are all simple.
+    pub fn simple(id: &str, values: &[&str]) -> Segment {
+        Segment::new(id, values.iter().map(|v| Element::simple(*v)).collect())
+    }
+
+    /// Element `n` (1-based), first repetition, first component; empty when absent.
+    pub fn element(&self, n: usize) -> &str {
+        self.component(n, 1)
+    }
+
+    /// Component `c` of element `n`, both 1-based, from the first repetition; empty when absent.
+    pub fn component(&self, n: usize, c: usize) -> &str {
+        self.components(n).get(c.wrapping_sub(1)).map(String::as_str).unwrap_or("")
+    }
+
+    /// Every component of element `n`'s first repetition.
+    pub fn components(&self, n: usize) -> &[String] {
+        self.repetitions(n).first().map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn repetitions(&self, n: usize) -> &[Vec<String>] {
+        self.elements.get(n.wrapping_sub(1)).map(|e| e.0.as_slice()).unwrap_or(&[])
+    }
+
+    /// The segment as text without its terminator. X12 has no escape sequence, so a delimiter inside a value
+    /// would change the structure: it is written as a space. Trailing empty elements and components are dropped,
+    /// as the standard requires.
+    pub fn render(&self, d: &Delimiters) -> String {
+        let clean = |v: &str| -> String { v.chars().map(|c| if d.contains(c) { ' ' } else { c }).collect() };
+        let mut elements: Vec<String> = self
+            .elements
+            .iter()
+            .map(|e| {
+                if e.is_empty() {
+                    return String::new();
+                }
+                let reps: Vec<String> =
+                    e.0.iter()
+                        .map(|rep| {
+                            let mut comps: Vec<String> = rep.iter().map(|c| clean(c)).collect();
+                            while comps.last().is_some_and(String::is_empty) {
+                                comps.pop();
+                            }
+                            comps.join(&d.component.to_string())
+                        })
+                        .collect();
+                reps.join(&d.repetition.to_string())
+            })
+            .collect();
+        while elements.last().is_some_and(String::is_empty) {
+            elements.pop();
+        }
+        let mut out = self.id.clone();
+        for e in elements {
+            out.push(d.element);
+            out.push_str(&e);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_composites_and_drops_trailing_empties() {
+        let seg = Segment::new(
+            "SV1",
+            vec![Element::composite(&["HC", "99214", "25", ""]), "150".into(), "UN".into(), "1".into(), "".into()],
+        );
+        assert_eq!(seg.render(&Delimiters::default()), "SV1*HC:99214:25*150*UN*1");
+    }
+
+    #[test]
+    fn delimiters_inside_values_cannot_break_structure() {
+        let seg = Segment::simple("N3", &["12 Pipe*Caret~St:3^"]);
+        assert_eq!(seg.render(&Delimiters::default()), "N3*12 Pipe Caret St 3 ");
+    }
+
+    #[test]
+    fn absent_elements_read_as_empty() {
+        let seg = Segment::simple("LX", &["1"]);
+        assert_eq!(seg.element(1), "1");
+        assert_eq!(seg.element(9), "");
+        assert_eq!(seg.component(0, 0), "");
+    }
+}
