@@ -217,3 +217,97 @@ fn mock_serve_answers_fhir_on_loopback_until_stopped() {
     assert_eq!(statement["resourceType"], "CapabilityStatement");
     assert_eq!(statement["implementation"]["description"], "interfaced-pair (emr)");
 }
+
+/// The CMS-layout fixtures, imported into a store of the test's own.
+fn imported_rules() -> tempfile::TempDir {
+    let store = tempfile::tempdir().unwrap();
+    let out = handoff(
+        &[
+            "rules",
+            "import",
+            "tests/inputs/cms/ccipra-v321r0-f1.txt",
+            "tests/inputs/cms/MCR_MUE_PractitionerServices_Eff_2026-04-01.csv",
+            "--store",
+            store.path().to_str().unwrap(),
+        ],
+        repo(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("imported tests/inputs/cms/ccipra-v321r0-f1.txt (29 rows"), "{stdout}");
+    assert!(stdout.contains("MUE: "), "{stdout}");
+    store
+}
+
+#[test]
+fn rules_status_says_what_is_loaded_and_what_is_not() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = handoff(&["rules", "status", "--store", empty.path().to_str().unwrap()], repo());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("NCCI PTP: not loaded (its checks will not run)"), "{stdout}");
+    let store = imported_rules();
+    let out = handoff(&["rules", "status", "--store", store.path().to_str().unwrap()], repo());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ccipra-v321r0-f1.txt (29 rows)"), "{stdout}");
+}
+
+#[test]
+fn a_dropped_modifier_25_is_predicted_as_an_ncci_bundling_denial() {
+    let store = imported_rules();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = handoff(
+        &[
+            "run",
+            "scenarios/new-medicare-patient-em-25-with-procedure.yaml",
+            "--target",
+            "mocks/interfaced-best-of-breed.yaml",
+            "--target",
+            "mocks/integrated-suite.yaml",
+            "--rules",
+            store.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+        repo(),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rules_not_run"], serde_json::json!(null), "both tables are loaded");
+    let best = &report["targets"][0];
+    let rule: Vec<&serde_json::Value> =
+        best["findings"].as_array().unwrap().iter().filter(|f| f["category"] == "rule").collect();
+    assert_eq!(rule.len(), 1, "{rule:?}");
+    assert_eq!(rule[0]["field"], "line[1]");
+    assert_eq!(rule[0]["rule"]["id"], "ncci.ptp");
+    assert_eq!(rule[0]["rule"]["carc"], "CO-97");
+    assert_eq!(rule[0]["rule"]["charge_at_risk"], 100.0);
+    assert_eq!(best["scores"]["clean_claim_pct"], 0.0);
+    // With modifier 25 intact, the same visit is a clean claim.
+    assert_eq!(report["targets"][1]["scores"]["clean_claim_pct"], 100.0);
+}
+
+#[test]
+fn scrub_reads_an_837p_batch_and_says_which_checks_did_not_run() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = handoff(
+        &["scrub", "tests/interop/x12/837p.x12", "--format", "json", "--store", empty.path().to_str().unwrap()],
+        repo(),
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["claims"][0]["claim_id"], "C123");
+    assert_eq!(result["claims"][0]["charge"], 250.0);
+    assert_eq!(result["not_run"], serde_json::json!(["ncci.ptp", "mue.line", "mue.date_of_service"]));
+    // The claim's date of service, 2026-12-01, is past the FY2026 code set: a warning, not a break.
+    let rules: Vec<&str> =
+        result["claims"][0]["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.iter().all(|r| *r == "icd10.date_not_covered"), "{rules:?}");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn scrub_of_a_file_that_is_not_x12_exits_2_naming_the_file() {
+    let out = handoff(&["scrub", "scenarios/address-and-phone-change.yaml"], repo());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("scenarios/address-and-phone-change.yaml: "), "{}", stderr(&out));
+}

@@ -2,8 +2,10 @@
 
 mod files;
 mod mock;
+mod rules;
 mod run;
 mod schema;
+mod scrub;
 mod validate;
 
 use std::path::PathBuf;
@@ -44,6 +46,37 @@ pub enum Command {
     /// Run a vendor simulator on its own.
     #[command(subcommand)]
     Mock(MockCommand),
+    /// The CMS NCCI and MUE tables claims are checked against.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Check 837P claim batches against CMS rules, without calling any system.
+    Scrub {
+        /// X12 837P (005010X222A1) files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The rules store [default: $XDG_DATA_HOME/handoff/rules].
+        #[arg(long, env = "HANDOFF_RULES")]
+        store: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Load official CMS quarterly files: NCCI practitioner PTP edits (.txt) and practitioner MUEs (.csv).
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The rules store [default: $XDG_DATA_HOME/handoff/rules].
+        #[arg(long, env = "HANDOFF_RULES")]
+        store: Option<PathBuf>,
+    },
+    /// Say which versions of the tables are loaded.
+    Status {
+        #[arg(long, env = "HANDOFF_RULES")]
+        store: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +101,9 @@ pub struct RunArgs {
     /// How many flows run at once against each target.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub jobs: u64,
+    /// The rules store `expect_claim: { scrub: cms }` checks against [default: $XDG_DATA_HOME/handoff/rules].
+    #[arg(long, env = "HANDOFF_RULES")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,6 +142,9 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Validate { files } => validate::validate(&files),
         Command::Schema { which } => schema::print(which),
         Command::Mock(MockCommand::Serve { profile, emr_port, pm_port }) => mock::serve(&profile, emr_port, pm_port),
+        Command::Rules(RulesCommand::Import { files, store }) => rules::import(&files, store.as_deref()),
+        Command::Rules(RulesCommand::Status { store }) => rules::status(store.as_deref()),
+        Command::Scrub { files, format, store } => scrub::scrub(&files, format, store.as_deref()),
     }
 }
 

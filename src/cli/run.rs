@@ -7,7 +7,7 @@ use super::{Format, RunArgs};
 use crate::engine::{PlannedTarget, RunPlan, execute};
 use crate::exit;
 use crate::report::{RunReport, json, table};
-use crate::scenario::{InputError, Scenario, Target, load_scenario, load_target};
+use crate::scenario::{InputError, Scenario, Step, Target, load_scenario, load_target};
 
 pub fn run(args: RunArgs) -> u8 {
     let scenario_paths =
@@ -35,9 +35,23 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let run_id = new_run_id();
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&run_id));
+    let scrubs =
+        scenarios.iter().flat_map(|s| &s.steps).any(|s| matches!(&s.value, Step::ExpectClaim(e) if e.scrub.is_some()));
+    let rules = if scrubs {
+        match super::rules::scrub_context(args.rules.as_deref()) {
+            Ok(context) => Some(std::sync::Arc::new(context)),
+            Err(why) => {
+                eprintln!("cannot load the rules: {why}");
+                return exit::BAD_INPUT;
+            }
+        }
+    } else {
+        None
+    };
     let plan = RunPlan {
         run_id: run_id.clone(),
         jobs: usize::try_from(args.jobs).unwrap_or(usize::MAX),
+        rules,
         scenarios,
         targets: targets.into_iter().map(|(source, target)| PlannedTarget { source, target }).collect(),
     };
@@ -57,6 +71,12 @@ pub fn run(args: RunArgs) -> u8 {
         plan.scenarios.iter().map(|s| s.name.clone()).collect(),
         outcomes,
     );
+    let mut report = report;
+    if let Some(rules) = &plan.rules
+        && report.targets.iter().any(|t| t.tallies.claims_scrubbed > 0)
+    {
+        report.rules_not_run = rules.not_run().iter().map(|r| r.as_str().to_string()).collect();
+    }
     let rendered_json = json::render(&report);
     match args.format {
         Format::Table => println!("{}", table::render(&report)),

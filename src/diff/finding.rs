@@ -42,6 +42,8 @@ pub enum FindingKind {
     MalformedResponse,
     NotSupported,
     Configuration,
+    /// The claim breaks a coding or billing rule.
+    RuleBreak,
 }
 
 impl FindingKind {
@@ -64,6 +66,7 @@ impl FindingKind {
             FindingKind::MalformedResponse => "malformed_response",
             FindingKind::NotSupported => "not_supported",
             FindingKind::Configuration => "configuration",
+            FindingKind::RuleBreak => "rule_break",
         }
     }
 
@@ -77,6 +80,13 @@ impl FindingKind {
             _ => FindingKind::Configuration,
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RuleEvidence {
+    pub id: String,
+    pub carc: String,
+    pub charge_at_risk: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -103,6 +113,9 @@ pub struct Finding {
     pub hop: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// For rule breaks: the rule, the denial it predicts (CARC, `CO-97`) and the charge at risk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleEvidence>,
     /// False for differences that are reported but do not count against a score.
     pub counts: bool,
     pub message: String,

@@ -8,6 +8,6 @@ mod normalise;
 pub use compare::{
     Comparison, FieldDiff, compare_appointment, compare_coverage, compare_coverages, compare_patient, patient_fields,
 };
-pub use finding::{Category, Finding, FindingKind};
+pub use finding::{Category, Finding, FindingKind, RuleEvidence};
 pub use lineage::{ElementTrace, Hop, HopRecords, Lineage, trace};
 pub use normalise::{address_line, phone, text};

@@ -11,9 +11,13 @@ use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
 use super::poll;
 use crate::connect::{Action, Adapter, AdapterError, Query, Records, Versioned};
 use crate::diff::{
-    self, Category, Finding, FindingKind, HopRecords, compare_appointment, compare_coverages, compare_patient,
+    self, Category, Finding, FindingKind, HopRecords, RuleEvidence, compare_appointment, compare_coverages,
+    compare_patient,
 };
-use crate::model::{Appointment, Charge, Coverage, Diagnosis, Encounter, Identifier, Patient, Role, ServiceLine};
+use crate::model::{
+    Appointment, Charge, Claim, Coverage, Diagnosis, Encounter, Identifier, Patient, Role, ServiceLine,
+};
+use crate::rules::{ScrubContext, Severity};
 use crate::scenario::{Document, RecordKind, Scenario, Step, UpdatePatient};
 
 /// The identifier system the harness stamps on every patient it registers, to find them again in any system.
@@ -65,7 +69,13 @@ struct Found {
 
 const CHARGES: &str = "charge";
 
-pub async fn run_flow(scenario: &Scenario, systems: &Systems, tracking_value: String) -> FlowOutcome {
+/// `rules` is what `expect_claim: { scrub: cms }` checks claims against; without it such a step says it could not.
+pub async fn run_flow(
+    scenario: &Scenario,
+    systems: &Systems,
+    tracking_value: String,
+    rules: Option<&ScrubContext>,
+) -> FlowOutcome {
     let mut flow = Flow {
         systems,
         tracking: Identifier { system: TRACKING_SYSTEM.into(), value: tracking_value },
@@ -76,6 +86,7 @@ pub async fn run_flow(scenario: &Scenario, systems: &Systems, tracking_value: St
         seen_version: HashMap::new(),
         appointment: None,
         documented: None,
+        rules,
         out: FlowOutcome { scenario: scenario.name.clone(), ..Default::default() },
         step: 0,
         action: "",
@@ -139,6 +150,7 @@ struct Flow<'a> {
     seen_version: HashMap<(Role, &'static str), Judged>,
     appointment: Option<Appointment>,
     documented: Option<Encounter>,
+    rules: Option<&'a ScrubContext>,
     out: FlowOutcome,
     step: usize,
     action: &'static str,
@@ -175,7 +187,11 @@ impl Flow<'_> {
                 Ok(())
             }
             Step::ExpectClaim(e) => {
-                self.expect_claim(e.at).await;
+                if let Some(claim) = self.expect_claim(e.at).await
+                    && e.scrub.is_some()
+                {
+                    self.scrub(&claim, e.at);
+                }
                 Ok(())
             }
         }
@@ -195,6 +211,7 @@ impl Flow<'_> {
             system,
             hop: None,
             latency_ms: None,
+            rule: None,
             counts: kind != FindingKind::FormatOnly,
             message: String::new(),
         }
@@ -602,13 +619,17 @@ impl Flow<'_> {
         }
     }
 
-    async fn expect_claim(&mut self, at: Role) {
-        let Some(documented) = self.documented.clone() else { return };
-        let Ok(Some(pm_patient)) = self.lookup_patient(at).await else { return };
+    /// Traces every documented element to the claim; returns the claim, for the rules to check.
+    async fn expect_claim(&mut self, at: Role) -> Option<Claim> {
+        let documented = self.documented.clone()?;
+        let Ok(Some(pm_patient)) = self.lookup_patient(at).await else { return None };
         let claim = match self.systems.at(at).fetch(Query::Claims { patient_id: &pm_patient }).await {
             Ok(Records::Claims(claims)) => claims.into_iter().last().map(|c| c.value),
             Ok(_) => None,
-            Err(error) => return self.system_error(at, "claim", &error),
+            Err(error) => {
+                self.system_error(at, "claim", &error);
+                return None;
+            }
         };
         let emr_documentation = self.documentation_at(Role::Emr).await;
         let pm_encounter = self.documentation_at(at).await;
@@ -633,7 +654,7 @@ impl Flow<'_> {
                 lineage.elements.len()
             );
             self.out.findings.push(f);
-            return;
+            return None;
         }
         for element in lineage.elements.iter().filter(|e| !e.reached_claim) {
             let Some((hop, value)) = &element.first_change else { continue };
@@ -665,6 +686,36 @@ impl Flow<'_> {
             f.actual = value.clone();
             f.hop = Some(diff::Hop::Claim.as_str().into());
             f.message = format!("the claim carries {} at {field}, which was not documented", shown(value));
+            self.out.findings.push(f);
+        }
+        claim
+    }
+
+    /// The claim checked against the rules before it would be sent; each break predicts a denial.
+    fn scrub(&mut self, claim: &Claim, at: Role) {
+        let Some(rules) = self.rules else {
+            let mut f = self.finding(Category::System, FindingKind::Configuration, "claim", "", at);
+            f.message = "expect_claim asks to scrub the claim, but no rules were loaded for this run".into();
+            self.out.findings.push(f);
+            return;
+        };
+        let breaks = crate::rules::scrub(claim, rules);
+        self.out.tallies.claims_scrubbed += 1;
+        if breaks.iter().all(|b| b.severity != Severity::Error) {
+            self.out.tallies.claims_clean += 1;
+        }
+        for b in breaks {
+            let field = b.line.map(|l| format!("line[{l}]")).unwrap_or_default();
+            let mut f = self.finding(Category::Rule, FindingKind::RuleBreak, "claim", &field, at);
+            f.counts = b.severity == Severity::Error;
+            f.actual = json!(b.rule.as_str());
+            f.message = format!("{} ({}): {}", b.rule.as_str(), b.carc, b.message);
+            f.rule = Some(RuleEvidence {
+                id: b.rule.as_str().into(),
+                carc: b.carc.to_string(),
+                charge_at_risk: b.charge_at_risk,
+            });
+            f.hop = Some(diff::Hop::Claim.as_str().into());
             self.out.findings.push(f);
         }
     }

@@ -21,6 +21,10 @@ pub struct Tallies {
     pub keyed_fields: usize,
     /// Of those, fields keyed again because they did not flow.
     pub rekeyed_fields: usize,
+    /// Claims checked against coding and billing rules.
+    pub claims_scrubbed: usize,
+    /// Of those, claims with no rule break of severity error.
+    pub claims_clean: usize,
 }
 
 impl std::ops::AddAssign for Tallies {
@@ -31,6 +35,8 @@ impl std::ops::AddAssign for Tallies {
         self.handoff_exact += o.handoff_exact;
         self.keyed_fields += o.keyed_fields;
         self.rekeyed_fields += o.rekeyed_fields;
+        self.claims_scrubbed += o.claims_scrubbed;
+        self.claims_clean += o.claims_clean;
     }
 }
 

@@ -15,6 +15,7 @@ use crate::connect::fhir::{Connection, FhirAdapter};
 use crate::connect::{AdapterError, Query, Records};
 use crate::mock;
 use crate::model::{Capabilities, Role};
+use crate::rules::ScrubContext;
 use crate::scenario::{Scenario, SystemSpec, Target};
 
 /// How long one request to a real system may take when the target does not say.
@@ -26,6 +27,8 @@ pub struct RunPlan {
     pub run_id: String,
     /// How many flows run at once against each target.
     pub jobs: usize,
+    /// The rules `expect_claim: { scrub: cms }` checks claims against.
+    pub rules: Option<Arc<ScrubContext>>,
     pub scenarios: Vec<Scenario>,
     pub targets: Vec<PlannedTarget>,
 }
@@ -58,10 +61,17 @@ pub struct TargetOutcome {
 }
 
 pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
-    join_all(plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id, plan.jobs))).await
+    let rules = plan.rules.as_deref();
+    join_all(plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id, plan.jobs, rules))).await
 }
 
-async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &str, jobs: usize) -> TargetOutcome {
+async fn run_target(
+    planned: &PlannedTarget,
+    scenarios: &[Scenario],
+    run_id: &str,
+    jobs: usize,
+    rules: Option<&ScrubContext>,
+) -> TargetOutcome {
     let target = &planned.target;
     let mut outcome = TargetOutcome {
         name: target.name.clone(),
@@ -118,10 +128,11 @@ async fn run_target(planned: &PlannedTarget, scenarios: &[Scenario], run_id: &st
         }
         outcome.capabilities.insert(role, found);
     }
-    outcome.flows = stream::iter(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name))))
-        .buffered(jobs.max(1))
-        .collect()
-        .await;
+    outcome.flows =
+        stream::iter(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name), rules)))
+            .buffered(jobs.max(1))
+            .collect()
+            .await;
     outcome
 }
 

@@ -23,6 +23,9 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// The scenarios run, by name.
     pub scenarios: Vec<String>,
+    /// Rule checks that did not run (NCCI and MUE without imported CMS tables): no claim is known to pass them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules_not_run: Vec<String>,
     pub targets: Vec<TargetReport>,
 }
 
@@ -91,6 +94,7 @@ impl RunReport {
             finished_at: finished_at.to_string(),
             duration_ms,
             scenarios,
+            rules_not_run: Vec::new(),
             targets: outcomes.into_iter().map(TargetReport::from_outcome).collect(),
         }
     }

@@ -18,6 +18,12 @@ pub fn render(report: &RunReport) -> String {
     ));
     out.push_str(&scorecard(report).to_string());
     out.push('\n');
+    if !report.rules_not_run.is_empty() {
+        out.push_str(&format!(
+            "Rule checks not run (import the CMS tables with `handoff rules import`): {}\n",
+            report.rules_not_run.join(", ")
+        ));
+    }
     for target in &report.targets {
         out.push('\n');
         out.push_str(&findings(target));
@@ -54,10 +60,11 @@ fn scorecard(report: &RunReport) -> Table {
     header.extend(report.targets.iter().map(|t| Cell::new(&t.name)));
     table.set_header(header);
     type Row = (&'static str, fn(&TargetReport) -> String);
-    let rows: [Row; 10] = [
+    let rows: [Row; 11] = [
         ("Sync gap % (↓ better)", |t| pct(t.scores.sync_gap_pct)),
         ("Handoff accuracy % (↑ better)", |t| pct(t.scores.handoff_accuracy_pct)),
         ("Duplicate entry % (↓ better)", |t| pct(t.scores.duplicate_entry_pct)),
+        ("Clean claims % (↑ better)", |t| pct(t.scores.clean_claim_pct)),
         ("Topology (inferred)", |t| verdict(t.topology.verdict).into()),
         ("Patient sync p50 / p95 / max", |t| latency(t.latency.get("patient"))),
         ("Charges to PM p50 / p95 / max", |t| latency(t.latency.get("charge"))),

@@ -187,6 +187,20 @@ fn has_associated_modifier(line: &ClaimLine) -> bool {
     line.modifiers.iter().any(|m| NCCI_ASSOCIATED_MODIFIERS.contains(&m.as_str()))
 }
 
+/// The modifiers that make an E/M separately reportable beside a procedure (NCCI Policy Manual, chapter XI):
+/// an anatomic or distinct-service modifier on either line does not.
+const EM_BYPASS_MODIFIERS: [&str; 3] = ["24", "25", "57"];
+
+/// Whether a modifier on the pair lets an indicator-1 edit through: for a pair with an E/M, only an E/M
+/// modifier on the E/M line; otherwise any NCCI-associated modifier on either line.
+fn bypassed(line1: &ClaimLine, line2: &ClaimLine) -> bool {
+    let em_line = [line1, line2].into_iter().find(|l| super::is_em_code(&l.code));
+    match em_line {
+        Some(em) => em.modifiers.iter().any(|m| EM_BYPASS_MODIFIERS.contains(&m.as_str())),
+        None => has_associated_modifier(line1) || has_associated_modifier(line2),
+    }
+}
+
 pub(super) fn check(inputs: &[ScrubInput<'_>], days: &SameDay<'_>, table: &PtpTable, out: &mut [Vec<RuleBreak>]) {
     let line_at = |(c, l): LineRef| &inputs[c].claim.lines[l];
     for ((_, date), refs) in days {
@@ -206,14 +220,15 @@ pub(super) fn check(inputs: &[ScrubInput<'_>], days: &SameDay<'_>, table: &PtpTa
                 }
                 let Some(code1) = ProcedureCode::parse(&line1.code) else { continue };
                 let Some(edit) = table.edit_on(code1, code2, *date) else { continue };
-                let bypassed = edit.indicator == PtpIndicator::Allowed
-                    && (has_associated_modifier(line1) || has_associated_modifier(line2));
-                if bypassed {
+                if edit.indicator == PtpIndicator::Allowed && bypassed(line1, line2) {
                     continue;
                 }
                 denied.push(column2);
                 let same_claim = column1.0 == column2.0;
                 let hint = match edit.indicator {
+                    PtpIndicator::Allowed if super::is_em_code(&line1.code) || super::is_em_code(&line2.code) => {
+                        "; if the E/M was significant and separately identifiable, append modifier 25 to it"
+                    }
                     PtpIndicator::Allowed => {
                         "; if the services were distinct, append an NCCI-associated modifier (59, XS, ...)"
                     }
@@ -238,6 +253,23 @@ pub(super) fn check(inputs: &[ScrubInput<'_>], days: &SameDay<'_>, table: &PtpTa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_anatomic_modifier_on_the_procedure_does_not_unbundle_an_em() {
+        let line = |code: &str, modifiers: &[&str]| ClaimLine {
+            code: code.into(),
+            modifiers: modifiers.iter().map(|m| m.to_string()).collect(),
+            units: 1.0,
+            dx_pointers: vec![1],
+            place_of_service: "11".into(),
+            date_of_service: "2026-06-01".parse().unwrap(),
+            rendering_npi: "1234567893".into(),
+            charge: 100.0,
+        };
+        assert!(!bypassed(&line("20610", &["RT"]), &line("99204", &[])));
+        assert!(bypassed(&line("20610", &["RT"]), &line("99204", &["25"])));
+        assert!(bypassed(&line("11055", &["59"]), &line("10060", &[])));
+    }
     use crate::rules::fixtures::{claim, context_with_tables, line};
     use crate::rules::{scrub, scrub_batch};
 

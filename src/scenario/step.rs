@@ -156,6 +156,17 @@ pub struct ExpectClaim {
     /// What the claim is held against; `documented` is the only source in format v1.
     #[serde(default)]
     pub matches: ClaimSource,
+    /// Also check the claim against coding and billing rules before it would be sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrub: Option<RuleSet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSet {
+    /// CMS rules: ICD-10-CM billable on the date of service, CPT/HCPCS and modifier form, NPI, place of service,
+    /// 837P limits, and the NCCI and MUE tables when imported (`handoff rules import`).
+    Cms,
 }
 
 fn pm() -> Role {

@@ -22,6 +22,8 @@ pub struct Scores {
     pub handoff_accuracy_pct: Option<f64>,
     /// Fields keyed again because they did not flow, of all fields keyed. Lower is better.
     pub duplicate_entry_pct: Option<f64>,
+    /// Claims with no rule break of severity error, of all claims scrubbed. Higher is better.
+    pub clean_claim_pct: Option<f64>,
 }
 
 fn pct(part: usize, whole: usize) -> Option<f64> {
@@ -33,6 +35,7 @@ pub fn scores(t: &Tallies) -> Scores {
         sync_gap_pct: pct(t.sync_gaps, t.sync_expected),
         handoff_accuracy_pct: pct(t.handoff_exact, t.handoff_elements),
         duplicate_entry_pct: pct(t.rekeyed_fields, t.keyed_fields),
+        clean_claim_pct: pct(t.claims_clean, t.claims_scrubbed),
     }
 }
 
@@ -49,11 +52,14 @@ mod tests {
             handoff_exact: 42,
             keyed_fields: 80,
             rekeyed_fields: 0,
+            claims_scrubbed: 4,
+            claims_clean: 3,
         };
         let s = scores(&t);
         assert_eq!(s.sync_gap_pct, Some(6.67));
         assert_eq!(s.handoff_accuracy_pct, Some(95.45));
         assert_eq!(s.duplicate_entry_pct, Some(0.0));
+        assert_eq!(s.clean_claim_pct, Some(75.0));
     }
 
     #[test]

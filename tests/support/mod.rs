@@ -48,7 +48,15 @@ impl Run {
 
     pub fn report(self) -> RunReport {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        let plan = RunPlan { run_id: "test-run".into(), jobs: 64, scenarios: self.scenarios, targets: self.targets };
+        // The rules as a fresh machine has them: FY2026 ICD-10-CM built in, no NCCI or MUE tables imported.
+        let rules = handoff::rules::ScrubContext::new(handoff::rules::IcdRelease::embedded().unwrap());
+        let plan = RunPlan {
+            run_id: "test-run".into(),
+            jobs: 64,
+            rules: Some(std::sync::Arc::new(rules)),
+            scenarios: self.scenarios,
+            targets: self.targets,
+        };
         let started = jiff::Timestamp::now();
         let outcomes = runtime.block_on(execute(&plan));
         RunReport::new(

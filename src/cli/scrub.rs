@@ -1,0 +1,129 @@
+//! `handoff scrub`: the CMS rule breaks in 837P batches a PM exported, without any system to call.
+
+use std::path::{Path, PathBuf};
+
+use comfy_table::Table;
+use serde::Serialize;
+
+use super::Format;
+use crate::connect::x12::{Document, read_837p};
+use crate::exit;
+use crate::model::Claim;
+use crate::rules::{ScrubInput, Severity, scrub_batch};
+
+#[derive(Serialize)]
+struct Scrubbed {
+    claims: Vec<ClaimResult>,
+    /// Checks that did not run (NCCI and MUE without imported tables): the claims are not known to pass them.
+    not_run: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ClaimResult {
+    claim_id: String,
+    file: String,
+    charge: f64,
+    findings: Vec<Break>,
+}
+
+#[derive(Serialize)]
+struct Break {
+    rule: String,
+    severity: &'static str,
+    carc: String,
+    line: Option<usize>,
+    charge_at_risk: f64,
+    message: String,
+}
+
+pub fn scrub(files: &[PathBuf], format: Format, store: Option<&Path>) -> u8 {
+    let mut claims: Vec<(String, Claim)> = Vec::new();
+    for file in files {
+        match read_claims(file) {
+            Ok(found) => claims.extend(found.into_iter().map(|c| (file.display().to_string(), c))),
+            Err(why) => {
+                eprintln!("{}: {why}", file.display());
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    let context = match super::rules::scrub_context(store) {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("cannot load the rules: {why}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let inputs: Vec<ScrubInput> = claims.iter().map(|(_, c)| ScrubInput::new(c)).collect();
+    let breaks = scrub_batch(&inputs, &context);
+    let result = Scrubbed {
+        claims: claims
+            .iter()
+            .zip(breaks)
+            .map(|((file, claim), found)| ClaimResult {
+                claim_id: claim.id.clone(),
+                file: file.clone(),
+                charge: claim.total_charge,
+                findings: found
+                    .into_iter()
+                    .map(|b| Break {
+                        rule: b.rule.as_str().to_string(),
+                        severity: if b.severity == Severity::Error { "error" } else { "warning" },
+                        carc: b.carc.to_string(),
+                        line: b.line,
+                        charge_at_risk: b.charge_at_risk,
+                        message: b.message,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        not_run: context.not_run().iter().map(|r| r.as_str().to_string()).collect(),
+    };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default()),
+        Format::Table => println!("{}", table(&result)),
+    }
+    let errors = result.claims.iter().flat_map(|c| &c.findings).any(|f| f.severity == "error");
+    if errors { exit::FAILED } else { exit::SUCCESS }
+}
+
+fn read_claims(file: &Path) -> Result<Vec<Claim>, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!("is not text (invalid UTF-8 at byte {}); an X12 interchange is ASCII", e.utf8_error().valid_up_to())
+    })?;
+    let document = Document::parse(&text).map_err(|e| e.to_string())?;
+    read_837p(&document).map_err(|e| e.to_string())
+}
+
+fn table(result: &Scrubbed) -> String {
+    let mut table = Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_width(140);
+    table.set_header(vec!["claim", "line", "rule", "severity", "denial", "at risk", "why"]);
+    for claim in &result.claims {
+        for f in &claim.findings {
+            table.add_row(vec![
+                claim.claim_id.clone(),
+                f.line.map(|l| l.to_string()).unwrap_or_else(|| "—".into()),
+                f.rule.clone(),
+                f.severity.into(),
+                f.carc.clone(),
+                format!("${:.2}", f.charge_at_risk),
+                f.message.clone(),
+            ]);
+        }
+    }
+    let broken = result.claims.iter().filter(|c| c.findings.iter().any(|f| f.severity == "error")).count();
+    let mut out = format!("{} claim(s), {broken} with rule breaks\n", result.claims.len());
+    if broken > 0 || result.claims.iter().any(|c| !c.findings.is_empty()) {
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    if !result.not_run.is_empty() {
+        out.push_str(&format!(
+            "not run (import the CMS tables with `handoff rules import`): {}\n",
+            result.not_run.join(", ")
+        ));
+    }
+    out
+}
