@@ -110,6 +110,10 @@ fn check_modifiers(lines: &[ClaimLine], index: usize, line: &ClaimLine, out: &mu
     }
     let em = is_em_code(&line.code);
     let has = |m: &str| line.modifiers.iter().any(|x| x == m);
+    /// Preventive medicine visits (99381–99397) and Medicare wellness visits (G0402, G0438, G0439).
+    fn is_preventive(code: &str) -> bool {
+        matches!(code.parse::<u32>(), Ok(99381..=99397)) || matches!(code, "G0402" | "G0438" | "G0439")
+    }
     if has("25") {
         if !em {
             push(
@@ -119,16 +123,17 @@ fn check_modifiers(lines: &[ClaimLine], index: usize, line: &ClaimLine, out: &mu
                     line.code
                 ),
             );
-        } else if !lines
-            .iter()
-            .enumerate()
-            .any(|(other, l)| other != index && l.date_of_service == line.date_of_service && !is_em_code(&l.code))
-        {
-            // 25 says the visit was separate from a same-day procedure; with no procedure it claims something the claim does not show.
+        } else if !lines.iter().enumerate().any(|(other, l)| {
+            other != index
+                && l.date_of_service == line.date_of_service
+                && (!is_em_code(&l.code) || is_preventive(&l.code))
+        }) {
+            // 25 says the visit was separate from a same-day procedure, or from a preventive visit (CMS allows a
+            // problem-oriented E/M beside a preventive one); with neither it claims something the claim does not show.
             push(
                 RuleId::MODIFIER_25_NO_PROCEDURE,
                 format!(
-                    "modifier 25 on `{}` but no procedure on {} on this claim; drop 25 or add the procedure",
+                    "modifier 25 on `{}` but no procedure or preventive visit on {} on this claim; drop 25 or add the service",
                     line.code, line.date_of_service
                 ),
             );
@@ -221,6 +226,12 @@ mod tests {
 
         let good = claim(vec![line("99214", &["25"], 150.0), line("20610", &[], 90.0)]);
         assert!(breaks_of(&good, RuleId::MODIFIER_25_NO_PROCEDURE).is_empty());
+
+        // A problem visit beside a same-day preventive visit is the other use CMS allows.
+        let preventive = claim(vec![line("99396", &[], 180.0), line("99213", &["25"], 110.0)]);
+        assert!(breaks_of(&preventive, RuleId::MODIFIER_25_NO_PROCEDURE).is_empty());
+        let two_visits = claim(vec![line("99212", &[], 80.0), line("99213", &["25"], 110.0)]);
+        assert_eq!(breaks_of(&two_visits, RuleId::MODIFIER_25_NO_PROCEDURE).len(), 1);
         assert!(breaks_of(&good, RuleId::MODIFIER_25_NOT_EM).is_empty());
     }
 
