@@ -311,3 +311,40 @@ fn scrub_of_a_file_that_is_not_x12_exits_2_naming_the_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).starts_with("scenarios/address-and-phone-change.yaml: "), "{}", stderr(&out));
 }
+
+#[test]
+fn run_writes_junit_and_markdown_from_the_same_run() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = handoff(
+        &[
+            "run",
+            "scenarios",
+            "--target",
+            "mocks/interfaced-pair.yaml",
+            "--target",
+            "mocks/integrated-suite.yaml",
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+        repo(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let junit = std::fs::read_to_string(out_dir.path().join("junit.xml")).unwrap();
+    // Per target: 5 expectations in the new-patient scenario, 4 in the lab one, 2 in the address change.
+    assert_eq!(junit.matches("<testcase ").count(), 2 * 11, "{junit}");
+    assert_eq!(junit.matches("<testsuite ").count(), 2);
+    // interfaced-pair: the truncated name twice, the first patient's name, and the claim.
+    assert_eq!(junit.matches("<failure ").count(), 4, "{junit}");
+    assert!(junit.contains(r#"classname="interfaced-pair.new-medicare-patient-em-25-with-procedure""#), "{junit}");
+    assert!(
+        junit.contains("patient.name.family: expected &quot;Lopez-Hernandez&quot; got &quot;Lopez-Hern&quot;"),
+        "{junit}"
+    );
+    let markdown = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
+    assert!(markdown.contains("| interfaced-pair | 5.1 | 96.3 | 0.0 | 100.0 | interfaced | 1 / 3 |"), "{markdown}");
+    assert!(
+        markdown.contains("| integrated-suite | 0.0 | 100.0 | 0.0 | 100.0 | shared record | 3 / 3 |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("<b>interfaced-pair</b>: 5 finding(s)"), "{markdown}");
+}

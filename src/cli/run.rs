@@ -6,7 +6,7 @@ use super::files::{expand, render_input_error};
 use super::{Format, RunArgs};
 use crate::engine::{PlannedTarget, RunPlan, execute};
 use crate::exit;
-use crate::report::{RunReport, json, table};
+use crate::report::{RunReport, json, junit, markdown, table};
 use crate::scenario::{InputError, Scenario, Step, Target, load_scenario, load_target};
 
 pub fn run(args: RunArgs) -> u8 {
@@ -82,10 +82,16 @@ pub fn run(args: RunArgs) -> u8 {
         Format::Table => println!("{}", table::render(&report)),
         Format::Json => println!("{rendered_json}"),
     }
-    let written =
-        std::fs::create_dir_all(&out_dir).and_then(|_| std::fs::write(out_dir.join("report.json"), &rendered_json));
+    // Every format comes from the same finished run; a CI system reads junit.xml, a pull request report.md.
+    let files = [
+        ("report.json", rendered_json),
+        ("junit.xml", junit::render(&report)),
+        ("report.md", markdown::render(&report)),
+    ];
+    let written = std::fs::create_dir_all(&out_dir)
+        .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(out_dir.join(name), text)));
     match written {
-        Ok(()) => eprintln!("report: {}", out_dir.join("report.json").display()),
+        Ok(()) => eprintln!("report: {} (and junit.xml, report.md)", out_dir.join("report.json").display()),
         Err(e) => {
             eprintln!("{}: cannot write the report: {e}", out_dir.display());
             return exit::BAD_INPUT;

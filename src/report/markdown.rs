@@ -1,0 +1,57 @@
+//! A short Markdown summary, fit for a pull-request comment or a CI step summary.
+
+use std::fmt::Write;
+
+use super::RunReport;
+
+/// At most this many findings are listed per target; the rest are counted.
+const LISTED: usize = 10;
+
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    let pct = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into());
+    let _ = writeln!(out, "## handoff: {} scenario(s) × {} target(s)\n", report.scenarios.len(), report.targets.len());
+    let _ = writeln!(
+        out,
+        "| target | sync gap % ↓ | handoff accuracy % ↑ | duplicate entry % ↓ | clean claims % ↑ | topology | scenarios passed |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---|---:|");
+    for t in &report.targets {
+        let passed = t.flows.iter().filter(|f| f.passed).count();
+        let topology = serde_json::to_value(t.topology.verdict).ok().and_then(|v| v.as_str().map(str::to_string));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {passed} / {} |",
+            t.name,
+            pct(t.scores.sync_gap_pct),
+            pct(t.scores.handoff_accuracy_pct),
+            pct(t.scores.duplicate_entry_pct),
+            pct(t.scores.clean_claim_pct),
+            topology.unwrap_or_default().replace('_', " "),
+            t.flows.len()
+        );
+    }
+    for t in &report.targets {
+        let counted: Vec<_> = t.findings.iter().filter(|f| f.counts).collect();
+        if let Some(why) = &t.setup_error {
+            let _ = writeln!(out, "\n**{}** could not be set up: {why}", t.name);
+            continue;
+        }
+        if counted.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n<details><summary><b>{}</b>: {} finding(s)</summary>\n", t.name, counted.len());
+        for f in counted.iter().take(LISTED) {
+            let _ =
+                writeln!(out, "- `{}` step {} ({}): {}", f.scenario, f.step, f.action, f.message.replace('\n', " "));
+        }
+        if counted.len() > LISTED {
+            let _ = writeln!(out, "- … and {} more in report.json", counted.len() - LISTED);
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
+    if !report.rules_not_run.is_empty() {
+        let _ = writeln!(out, "\nRule checks not run (no CMS tables imported): {}", report.rules_not_run.join(", "));
+    }
+    out
+}
