@@ -1,8 +1,8 @@
 //! The files users write: scenarios (what to do) and targets (whom to do it to), their JSON Schemas, and loading them with errors that point at the line.
 
 mod diagnostic;
-mod document;
 mod fault;
+mod file_kind;
 mod load;
 mod located;
 mod scenario_file;
@@ -11,8 +11,8 @@ mod target_file;
 mod within;
 
 pub use diagnostic::InputError;
-pub use document::{DocumentKind, detect_kind};
 pub use fault::{Fault, FaultRole, Firing, HttpMethod, Nak, NakCode, RequestMatch, Throttle, Trigger};
+pub use file_kind::{DocumentKind, detect_kind};
 pub use load::{load_scenario, load_target, parse_scenario, parse_target};
 pub use located::Located;
 pub use scenario_file::Scenario;

@@ -1,6 +1,6 @@
 //! Sample parties, a patient and a claim shared by the X12 tests: the DESIGN.md Medicare patient at Bayview Clinic.
 
-use crate::model::{Address, Claim, ClaimLine, Coverage, HumanName, Patient, Relationship, Sex};
+use crate::model::{Address, Claim, ClaimLine, Coverage, HumanName, Patient, Relationship};
 
 use super::{BillingProvider, ClaimSubmission, Interchange, InterchangeHeader, Party, Provider, Receiver, Submitter};
 
@@ -23,21 +23,7 @@ pub fn interchange(control_number: u32) -> Interchange {
 }
 
 pub fn ana() -> Patient {
-    Patient {
-        name: HumanName { given: vec!["Ana".into(), "Maria".into()], family: "Lopez-Hernandez".into() },
-        birth_date: "1958-03-12".parse().unwrap(),
-        sex: Sex::Female,
-        address: Some(Address {
-            line: vec!["1200 Bayview Ave Apt 4B".into()],
-            city: "Tampa".into(),
-            state: "FL".into(),
-            postal_code: "33606".into(),
-        }),
-        phone: Some("(813) 555-0142".into()),
-        identifiers: vec![],
-        coverage: Some(medicare()),
-        secondary_coverage: None,
-    }
+    Patient { coverage: Some(medicare()), ..crate::model::fixtures::ana() }
 }
 
 pub fn medicare() -> Coverage {
