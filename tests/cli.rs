@@ -348,3 +348,84 @@ fn run_writes_junit_and_markdown_from_the_same_run() {
     );
     assert!(markdown.contains("<b>interfaced-pair</b>: 5 finding(s)"), "{markdown}");
 }
+
+/// `handoff mock serve` in the background, and its EMR and PM base URLs; killed when dropped.
+struct Served {
+    child: std::process::Child,
+    urls: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(profile: &str) -> Served {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(["mock", "serve", profile])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut urls = Vec::new();
+    while urls.len() < 2 {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")) {
+            urls.push(url.to_string());
+        }
+    }
+    Served { child, urls }
+}
+
+#[test]
+fn reports_about_real_systems_redact_patient_values_unless_asked() {
+    let served = serve("mocks/interfaced-pair.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("vendor.yaml");
+    std::fs::write(
+        &target,
+        format!(
+            "name: vendor\nsystems:\n  emr: {{ fhir: {{ base_url: \"{}\" }} }}\n  pm: {{ fhir: {{ base_url: \"{}\" }} }}\n",
+            served.urls[0], served.urls[1]
+        ),
+    )
+    .unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "scenarios/new-medicare-patient-em-25-with-procedure.yaml",
+            "--target",
+            target.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        handoff(&args, repo())
+    };
+    let redacted = dir.path().join("redacted");
+    let out = run(&redacted, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut written = String::from_utf8_lossy(&out.stdout).into_owned();
+    for file in ["report.json", "junit.xml", "report.md"] {
+        written.push_str(&std::fs::read_to_string(redacted.join(file)).unwrap());
+    }
+    // The truncated family name is found, but neither value of it is shown anywhere.
+    assert!(written.contains("name.family"), "{written}");
+    assert!(!written.contains("Lopez"), "PHI in the output:\n{written}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(redacted.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["phi"], "redacted");
+    let family =
+        report["targets"][0]["findings"].as_array().unwrap().iter().find(|f| f["field"] == "name.family").unwrap();
+    assert_eq!((family["expected"].as_str(), family["actual"].as_str()), (Some("[redacted]"), Some("[redacted]")));
+
+    let shown = dir.path().join("shown");
+    let out = run(&shown, &["--show-phi"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Lopez-Hern"), "{stdout}");
+    assert!(stdout.contains("Patient values are shown (--show-phi)"), "{stdout}");
+}

@@ -1,5 +1,6 @@
 //! `handoff mock serve`: one simulator profile on loopback until Ctrl-C, for poking at with curl or another tool.
 
+use std::io::Write;
 use std::path::Path;
 
 use super::files::render_input_error;
@@ -37,13 +38,15 @@ pub fn serve(profile: &Path, emr_port: u16, pm_port: u16) -> u8 {
                 return exit::UNREACHABLE;
             }
         };
-        println!("{} is serving FHIR R4 on loopback", target.name);
-        println!("  EMR  {}", running.emr_url);
-        println!("  PM   {}", running.pm_url);
-        if !simulator.faults.is_empty() {
-            println!("Faults fired so far: GET {}/$faults", running.pm_url);
-        }
-        println!("Ctrl-C stops it.");
+        // Whoever reads this may stop reading (a script that took the URLs): a closed stdout is not an error.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{} is serving FHIR R4 on loopback", target.name);
+        let _ = writeln!(out, "  EMR  {}", running.emr_url);
+        let _ = writeln!(out, "  PM   {}", running.pm_url);
+        let _ = writeln!(out, "  faults fired: {}/$faults", running.pm_url);
+        let _ = writeln!(out, "Ctrl-C stops it.");
+        let _ = out.flush();
+        drop(out);
         let _ = tokio::signal::ctrl_c().await;
         drop(running);
         exit::SUCCESS

@@ -1,5 +1,13 @@
 //! The command line: `run`, `validate`, `schema` and `mock serve`, each in its own module.
 
+/// Prints a line to stdout; a reader that has gone away (`handoff run | head`) is not an error worth a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod files;
 mod mock;
 mod rules;
@@ -101,6 +109,9 @@ pub struct RunArgs {
     /// How many flows run at once against each target.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub jobs: u64,
+    /// Show patient names, birth dates, addresses, phones and member ids in reports about real systems.
+    #[arg(long)]
+    pub show_phi: bool,
     /// The rules store `expect_claim: { scrub: cms }` checks against [default: $XDG_DATA_HOME/handoff/rules].
     #[arg(long, env = "HANDOFF_RULES")]
     pub rules: Option<PathBuf>,

@@ -45,7 +45,7 @@ pub fn import(files: &[PathBuf], store_dir: Option<&Path>) -> u8 {
         // CMS ships PTP edits as tab-delimited .txt and MUEs as .csv.
         let imported = if name.ends_with(".csv") { store.import_mue(file) } else { store.import_ptp(file) };
         match imported {
-            Ok(info) => println!("imported {} ({} rows, version {})", file.display(), info.rows, info.version),
+            Ok(info) => out!("imported {} ({} rows, version {})", file.display(), info.rows, info.version),
             Err(e) => {
                 failed = true;
                 eprintln!("{e}");
@@ -61,8 +61,8 @@ pub fn import(files: &[PathBuf], store_dir: Option<&Path>) -> u8 {
 pub fn status(store_dir: Option<&Path>) -> u8 {
     match open_store(store_dir).and_then(|s| s.status().map(|st| (s, st)).map_err(|e| e.to_string())) {
         Ok((store, status)) => {
-            println!("rules store: {}", store.dir().display());
-            println!("ICD-10-CM: FY2026 (built in), for dates of service 2025-10-01 to 2026-09-30");
+            out!("rules store: {}", store.dir().display());
+            out!("ICD-10-CM: FY2026 (built in), for dates of service 2025-10-01 to 2026-09-30");
             print!("{status}");
             exit::SUCCESS
         }

@@ -72,6 +72,9 @@ pub fn run(args: RunArgs) -> u8 {
         outcomes,
     );
     let mut report = report;
+    if !args.show_phi {
+        report.redact_phi();
+    }
     if let Some(rules) = &plan.rules
         && report.targets.iter().any(|t| t.tallies.claims_scrubbed > 0)
     {
@@ -79,8 +82,8 @@ pub fn run(args: RunArgs) -> u8 {
     }
     let rendered_json = json::render(&report);
     match args.format {
-        Format::Table => println!("{}", table::render(&report)),
-        Format::Json => println!("{rendered_json}"),
+        Format::Table => out!("{}", table::render(&report)),
+        Format::Json => out!("{rendered_json}"),
     }
     // Every format comes from the same finished run; a CI system reads junit.xml, a pull request report.md.
     let files = [

@@ -15,6 +15,6 @@ pub fn print(which: Option<SchemaKind>) -> u8 {
         Some(SchemaKind::Report) => crate::report::json::schema(),
         None => json!({ "scenario": scenario(), "target": target(), "report": crate::report::json::schema() }),
     };
-    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    out!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
     exit::SUCCESS
 }

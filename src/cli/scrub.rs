@@ -80,8 +80,8 @@ pub fn scrub(files: &[PathBuf], format: Format, store: Option<&Path>) -> u8 {
         not_run: context.not_run().iter().map(|r| r.as_str().to_string()).collect(),
     };
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&result).unwrap_or_default()),
-        Format::Table => println!("{}", table(&result)),
+        Format::Json => out!("{}", serde_json::to_string_pretty(&result).unwrap_or_default()),
+        Format::Table => out!("{}", table(&result)),
     }
     let errors = result.claims.iter().flat_map(|c| &c.findings).any(|f| f.severity == "error");
     if errors { exit::FAILED } else { exit::SUCCESS }

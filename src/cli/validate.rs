@@ -10,7 +10,7 @@ pub fn validate(files: &[PathBuf]) -> u8 {
     let mut failed = false;
     for path in files {
         match check(path) {
-            Ok(summary) => println!("ok  {}: {summary}", path.display()),
+            Ok(summary) => out!("ok  {}: {summary}", path.display()),
             Err(error) => {
                 failed = true;
                 eprintln!("{}", render_input_error(&error));

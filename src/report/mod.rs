@@ -3,7 +3,9 @@
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod phi;
 mod run_report;
 pub mod table;
 
+pub use phi::{PhiPolicy, REDACTED};
 pub use run_report::{Endpoints, FlowReport, REPORT_VERSION, RunReport, TargetKind, TargetReport};

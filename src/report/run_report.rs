@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::PhiPolicy;
 use crate::diff::Finding;
 use crate::engine::{Identity, StepResult, StepStatus, Tallies, TargetOutcome, TargetSystems};
 use crate::model::{Capabilities, Role};
@@ -23,6 +24,8 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// The scenarios run, by name.
     pub scenarios: Vec<String>,
+    /// Whether patient values about real systems are redacted in this report.
+    pub phi: PhiPolicy,
     /// Rule checks that did not run (NCCI and MUE without imported CMS tables): no claim is known to pass them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules_not_run: Vec<String>,
@@ -94,6 +97,7 @@ impl RunReport {
             finished_at: finished_at.to_string(),
             duration_ms,
             scenarios,
+            phi: PhiPolicy::Shown,
             rules_not_run: Vec::new(),
             targets: outcomes.into_iter().map(TargetReport::from_outcome).collect(),
         }

@@ -18,6 +18,9 @@ pub fn render(report: &RunReport) -> String {
     ));
     out.push_str(&scorecard(report).to_string());
     out.push('\n');
+    if report.phi == super::PhiPolicy::Shown && report.targets.iter().any(|t| t.kind == super::TargetKind::Systems) {
+        out.push_str("Patient values are shown (--show-phi): handle this output as protected health information.\n");
+    }
     if !report.rules_not_run.is_empty() {
         out.push_str(&format!(
             "Rule checks not run (import the CMS tables with `handoff rules import`): {}\n",
