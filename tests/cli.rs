@@ -194,28 +194,13 @@ fn bad_usage_exits_2() {
 
 #[test]
 fn mock_serve_answers_fhir_on_loopback_until_stopped() {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
-        .args(["mock", "serve", "mocks/interfaced-pair.yaml"])
-        .current_dir(repo())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut urls = Vec::new();
-    while urls.len() < 2 {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")) {
-            urls.push(url.to_string());
-        }
-    }
+    let served = serve("mocks/interfaced-pair.yaml");
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let statement: serde_json::Value =
-        runtime.block_on(async { reqwest::get(format!("{}/metadata", urls[0])).await.unwrap().json().await.unwrap() });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let statement: serde_json::Value = runtime
+        .block_on(async { reqwest::get(format!("{}/metadata", served.urls[0])).await.unwrap().json().await.unwrap() });
     assert_eq!(statement["resourceType"], "CapabilityStatement");
     assert_eq!(statement["implementation"]["description"], "interfaced-pair (emr)");
+    assert_eq!(statement["software"]["name"], "ChartWise EMR");
 }
 
 /// The CMS-layout fixtures, imported into a store of the test's own.
