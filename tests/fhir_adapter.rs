@@ -29,14 +29,41 @@ async fn simulator(topology: &str) -> handoff::mock::RunningSimulator {
 async fn search_follows_next_links_across_pages() {
     let sim = simulator("shared").await;
     let fhir = FhirAdapter::new(&sim.pm_url, Duration::from_secs(5)).unwrap();
-    let tracking = Identifier { system: "urn:test".into(), value: "many".into() };
+    let family = Identifier { system: "urn:test:family".into(), value: "many".into() };
     // The simulator pages at 20, so 45 records take three pages.
     for i in 0..45 {
-        fhir.apply(Action::Register { patient: &patient(&format!("P{i:02}")), tracking: &tracking }).await.unwrap();
+        let patient = Patient { identifiers: vec![family.clone()], ..patient(&format!("P{i:02}")) };
+        let tracking = Identifier { system: "urn:test".into(), value: format!("p{i}") };
+        fhir.apply(Action::Register { patient: &patient, tracking: &tracking }).await.unwrap();
     }
-    let Records::Patients(found) = fhir.fetch(Query::PatientByIdentifier(&tracking)).await.unwrap() else { panic!() };
+    let Records::Patients(found) = fhir.fetch(Query::PatientByIdentifier(&family)).await.unwrap() else { panic!() };
     assert_eq!(found.len(), 45);
     assert_eq!(found[44].value.name.family, "P44");
+}
+
+#[tokio::test]
+async fn registering_the_same_patient_twice_is_a_conditional_create() {
+    let sim = simulator("shared").await;
+    let fhir = FhirAdapter::new(&sim.pm_url, Duration::from_secs(5)).unwrap();
+    let tracking = Identifier { system: "urn:test".into(), value: "again".into() };
+    let covered = Patient {
+        coverage: Some(handoff::model::Coverage {
+            payer: "medicare".into(),
+            member_id: "1EG4TE5MK72".into(),
+            relationship: handoff::model::Relationship::Self_,
+        }),
+        ..patient("Twice")
+    };
+    let first = fhir.apply(Action::Register { patient: &covered, tracking: &tracking }).await.unwrap();
+    let second = fhir.apply(Action::Register { patient: &covered, tracking: &tracking }).await.unwrap();
+    assert_eq!(first.id, second.id);
+    let Records::Patients(found) = fhir.fetch(Query::PatientByIdentifier(&tracking)).await.unwrap() else { panic!() };
+    assert_eq!(found.len(), 1);
+    let id = first.id.unwrap();
+    let Records::Coverages(coverages) = fhir.fetch(Query::Coverage { patient_id: &id }).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(coverages.len(), 1, "the coverage is not registered again");
 }
 
 #[tokio::test]

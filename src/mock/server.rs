@@ -142,14 +142,54 @@ async fn transaction(State(state): State<Arc<ServerState>>, body: Bytes) -> Resp
     }
 }
 
-async fn create(State(state): State<Arc<ServerState>>, Path(resource_type): Path<String>, body: Bytes) -> Response {
+async fn create(
+    State(state): State<Arc<ServerState>>,
+    Path(resource_type): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(r) = known_type(&resource_type) {
         return r;
     }
-    match parse_body(&body, Some(&resource_type)) {
-        Ok(resource) => created(&state.store.create(resource, true)),
-        Err(r) => r,
+    let resource = match parse_body(&body, Some(&resource_type)) {
+        Ok(resource) => resource,
+        Err(r) => return r,
+    };
+    // Conditional create: `If-None-Exist: identifier=system|value` creates only when nothing matches.
+    if let Some(query) = headers.get("If-None-Exist").and_then(|v| v.to_str().ok()) {
+        let params: Vec<(String, String)> = match query_pairs(query) {
+            Some(p) => p,
+            None => return outcome(StatusCode::BAD_REQUEST, "invalid", "If-None-Exist is not a search query"),
+        };
+        if let Some((param, _)) = params.iter().find(|(p, _)| !search::supports(&resource_type, p)) {
+            return outcome(
+                StatusCode::BAD_REQUEST,
+                "not-supported",
+                &format!("this system does not support the search parameter `{param}` on {resource_type}"),
+            );
+        }
+        let key = params.iter().find_map(|(p, v)| search::index_key(&resource_type, p, v));
+        let found = state.store.find(&resource_type, key.as_ref(), |r| {
+            params.iter().all(|(p, v)| search::matches(&resource_type, r, p, v).unwrap_or(false))
+        });
+        match found.as_slice() {
+            [] => {}
+            [existing] => return fhir_json(StatusCode::OK, existing),
+            more => {
+                return outcome(
+                    StatusCode::PRECONDITION_FAILED,
+                    "duplicate",
+                    &format!("If-None-Exist matches {} resources; it must match at most one", more.len()),
+                );
+            }
+        }
     }
+    created(&state.store.create(resource, true))
+}
+
+/// `a=1&b=x%7Cy` as decoded pairs.
+fn query_pairs(query: &str) -> Option<Vec<(String, String)>> {
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&format!("/?{query}").parse().ok()?).ok().map(|q| q.0)
 }
 
 async fn read(State(state): State<Arc<ServerState>>, Path((resource_type, id)): Path<(String, String)>) -> Response {

@@ -34,6 +34,16 @@ pub struct Connection {
     pub retries: u32,
 }
 
+/// What a write is conditional on (FHIR R4 §3.1.0.8 and §3.1.0.7.1).
+#[derive(Debug, Clone, Copy)]
+enum Precondition<'a> {
+    None,
+    /// Update only the version last read.
+    IfMatch(&'a str),
+    /// Create only if no resource matches this search.
+    IfNoneExist(&'a str),
+}
+
 /// The longest `Retry-After` the harness will honour; a server asking for more is treated as down.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -83,13 +93,24 @@ impl FhirAdapter {
         method: Method,
         path: &str,
         body: Option<&Value>,
-        if_match: Option<&str>,
+        precondition: Precondition<'_>,
     ) -> Result<Value, AdapterError> {
+        Ok(self.exchange(method, path, body, precondition).await?.1)
+    }
+
+    /// One request, retried as the server asks, with the status it finally answered.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        precondition: Precondition<'_>,
+    ) -> Result<(StatusCode, Value), AdapterError> {
         let url = self.url(path);
         let mut refreshed = false;
         let mut attempt = 0;
         loop {
-            let response = self.attempt(method.clone(), &url, body, if_match).await?;
+            let response = self.attempt(method.clone(), &url, body, precondition).await?;
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED
                 && !refreshed
@@ -112,7 +133,7 @@ impl FhirAdapter {
                     continue;
                 }
             }
-            return self.read_response(response, url).await;
+            return Ok((status, self.read_response(response, url).await?));
         }
     }
 
@@ -121,7 +142,7 @@ impl FhirAdapter {
         method: Method,
         url: &str,
         body: Option<&Value>,
-        if_match: Option<&str>,
+        precondition: Precondition<'_>,
     ) -> Result<reqwest::Response, AdapterError> {
         let mut request = self.http.request(method, url).header("Accept", FHIR_JSON);
         request = match &self.credentials {
@@ -132,9 +153,11 @@ impl FhirAdapter {
                 request.bearer_auth(smart.access_token(&self.http, &self.base).await?.expose())
             }
         };
-        if let Some(version) = if_match {
-            request = request.header("If-Match", format!("W/\"{version}\""));
-        }
+        request = match precondition {
+            Precondition::None => request,
+            Precondition::IfMatch(version) => request.header("If-Match", format!("W/\"{version}\"")),
+            Precondition::IfNoneExist(query) => request.header("If-None-Exist", query),
+        };
         if let Some(body) = body {
             request = request.header("Content-Type", FHIR_JSON).body(body.to_string());
         }
@@ -190,12 +213,21 @@ impl FhirAdapter {
 
     async fn create(&self, resource: &Value) -> Result<String, AdapterError> {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default();
-        let created = self.send(Method::POST, resource_type, Some(resource), None).await?;
+        let created = self.send(Method::POST, resource_type, Some(resource), Precondition::None).await?;
         id_of(&created, &self.url(resource_type))
     }
 
+    /// Creates the resource unless one matching `query` exists (FHIR conditional create): the id, and whether it
+    /// was made now, so a scenario run twice against the same server does not register its patient twice.
+    async fn create_unless(&self, resource: &Value, query: &str) -> Result<(String, bool), AdapterError> {
+        let resource_type = resource["resourceType"].as_str().unwrap_or_default();
+        let (status, held) =
+            self.exchange(Method::POST, resource_type, Some(resource), Precondition::IfNoneExist(query)).await?;
+        Ok((id_of(&held, &self.url(resource_type))?, status == StatusCode::CREATED))
+    }
+
     async fn read(&self, resource_type: &str, id: &str) -> Result<Value, AdapterError> {
-        self.send(Method::GET, &format!("{resource_type}/{id}"), None, None).await
+        self.send(Method::GET, &format!("{resource_type}/{id}"), None, Precondition::None).await
     }
 
     /// Every match of a search, following `Bundle.link[next]` across pages.
@@ -205,7 +237,7 @@ impl FhirAdapter {
         let mut found = Vec::new();
         for _ in 0..MAX_PAGES {
             let Some(path) = next.take() else { break };
-            let bundle = self.send(Method::GET, &path, None, None).await?;
+            let bundle = self.send(Method::GET, &path, None, Precondition::None).await?;
             if bundle["resourceType"] != "Bundle" {
                 return Err(AdapterError::Malformed {
                     url: self.url(&path),
@@ -309,7 +341,8 @@ impl FhirAdapter {
                 }
             }
         }
-        self.send(Method::PUT, &format!("Patient/{id}"), Some(&updated), version.as_deref()).await?;
+        let precondition = version.as_deref().map(Precondition::IfMatch).unwrap_or(Precondition::None);
+        self.send(Method::PUT, &format!("Patient/{id}"), Some(&updated), precondition).await?;
         Ok(Applied { id: Some(id.to_string()) })
     }
 }
@@ -323,9 +356,14 @@ impl Adapter for FhirAdapter {
     async fn apply(&self, action: Action<'_>) -> Result<Applied, AdapterError> {
         match action {
             Action::Register { patient, tracking } => {
-                let id = self.create(&fhir::patient_to_fhir(&tracked(patient, tracking))).await?;
-                for (i, coverage) in patient.coverages().iter().enumerate() {
-                    self.create(&fhir::coverage_to_fhir(coverage, &id, i + 1)).await?;
+                let query = format!("identifier={}", encode(&format!("{}|{}", tracking.system, tracking.value)));
+                let (id, created) =
+                    self.create_unless(&fhir::patient_to_fhir(&tracked(patient, tracking)), &query).await?;
+                // A patient already registered keeps the coverage they were registered with.
+                if created {
+                    for (i, coverage) in patient.coverages().iter().enumerate() {
+                        self.create(&fhir::coverage_to_fhir(coverage, &id, i + 1)).await?;
+                    }
                 }
                 Ok(Applied { id: Some(id) })
             }
@@ -337,7 +375,7 @@ impl Adapter for FhirAdapter {
             Action::Document { patient_id, encounter } => {
                 let bundle = fhir::documentation_bundle(encounter, patient_id);
                 let response = self
-                    .send(Method::POST, "", Some(&bundle), None)
+                    .send(Method::POST, "", Some(&bundle), Precondition::None)
                     .await
                     .map_err(|e| not_supported_on(e, "FHIR transactions (documenting a visit)"))?;
                 let encounter_id = response["entry"]
@@ -360,7 +398,12 @@ impl Adapter for FhirAdapter {
             Action::BuildClaim { patient_id } => {
                 let parameters = json!({ "resourceType": "Parameters" });
                 let claim = self
-                    .send(Method::POST, &format!("Patient/{patient_id}/$build-claim"), Some(&parameters), None)
+                    .send(
+                        Method::POST,
+                        &format!("Patient/{patient_id}/$build-claim"),
+                        Some(&parameters),
+                        Precondition::None,
+                    )
                     .await
                     .map_err(|e| not_supported_on(e, "building a claim (operation $build-claim)"))?;
                 Ok(Applied { id: Some(id_of(&claim, &self.url("Claim"))?) })
@@ -380,7 +423,7 @@ impl Adapter for FhirAdapter {
                 Ok(Records::Patients(patients))
             }
             Query::Capabilities => {
-                let statement = self.send(Method::GET, "metadata", None, None).await?;
+                let statement = self.send(Method::GET, "metadata", None, Precondition::None).await?;
                 if statement["resourceType"] != "CapabilityStatement" {
                     return Err(AdapterError::Malformed {
                         url: self.url("metadata"),
