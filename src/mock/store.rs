@@ -185,10 +185,6 @@ impl Store {
         }
     }
 
-    pub fn all(&self, resource_type: &str) -> Vec<Value> {
-        self.inner().resources.get(resource_type).map(|m| m.values().cloned().collect()).unwrap_or_default()
-    }
-
     /// A FHIR transaction: every entry is created, `urn:uuid:` references between them are rewritten to the new ids.
     pub fn transaction(&self, bundle: &Value) -> Result<Value, StoreError> {
         let entries =
@@ -287,8 +283,8 @@ mod tests {
             {"fullUrl": "urn:uuid:e", "resource": {"resourceType": "Encounter", "diagnosis": [{"condition": {"reference": "urn:uuid:c"}}]}, "request": {"method": "POST", "url": "Encounter"}}
         ]});
         store.transaction(&bundle).unwrap();
-        let encounter = &store.all("Encounter")[0];
-        let condition = &store.all("Condition")[0];
+        let encounter = &store.find("Encounter", None, |_| true)[0];
+        let condition = &store.find("Condition", None, |_| true)[0];
         assert_eq!(
             encounter["diagnosis"][0]["condition"]["reference"],
             format!("Condition/{}", condition["id"].as_str().unwrap())

@@ -20,13 +20,6 @@ impl Role {
             Role::Pm => "pm",
         }
     }
-
-    pub fn other(self) -> Role {
-        match self {
-            Role::Emr => Role::Pm,
-            Role::Pm => Role::Emr,
-        }
-    }
 }
 
 impl std::fmt::Display for Role {

@@ -476,9 +476,3 @@ fn closest(word: &str, choices: &[&str]) -> String {
         _ => format!("expected one of: {}", choices.join(", ")),
     }
 }
-
-impl Located<Step> {
-    pub fn label(&self) -> &'static str {
-        self.value.label()
-    }
-}

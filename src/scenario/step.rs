@@ -41,10 +41,6 @@ impl Step {
             Step::ExpectClaim(_) => "expect_claim",
         }
     }
-
-    pub fn is_expectation(&self) -> bool {
-        matches!(self, Step::ExpectSynced(_) | Step::ExpectCharges(_) | Step::ExpectClaim(_))
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
