@@ -115,6 +115,12 @@ pub struct RunArgs {
     /// The rules store `expect_claim: { scrub: cms }` checks against [default: $XDG_DATA_HOME/handoff/rules].
     #[arg(long, env = "HANDOFF_RULES")]
     pub rules: Option<PathBuf>,
+    /// Compare with a baseline saved earlier: exit 1 only if something got worse (improvements are listed).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Save this run's findings and scores, volatile values scrubbed, as a baseline for later runs.
+    #[arg(long, value_name = "FILE")]
+    pub save_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,7 +6,8 @@ use super::files::{expand, render_input_error};
 use super::{Format, RunArgs};
 use crate::engine::{PlannedTarget, RunPlan, execute};
 use crate::exit;
-use crate::report::{RunReport, json, junit, markdown, table};
+use crate::report::baseline::{BASELINE_VERSION, Baseline};
+use crate::report::{BaselineComparison, RunReport, json, junit, markdown, table};
 use crate::scenario::{InputError, Scenario, Step, Target, load_scenario, load_target};
 
 pub fn run(args: RunArgs) -> u8 {
@@ -32,6 +33,13 @@ pub fn run(args: RunArgs) -> u8 {
                 return exit::BAD_INPUT;
             }
         },
+    };
+    let baseline = match args.baseline.as_deref().map(load_baseline).transpose() {
+        Ok(b) => b,
+        Err(why) => {
+            eprintln!("{why}");
+            return exit::BAD_INPUT;
+        }
     };
     let run_id = new_run_id();
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&run_id));
@@ -80,10 +88,26 @@ pub fn run(args: RunArgs) -> u8 {
     {
         report.rules_not_run = rules.not_run().iter().map(|r| r.as_str().to_string()).collect();
     }
+    if let (Some(baseline), Some(path)) = (&baseline, &args.baseline) {
+        report.baseline =
+            Some(BaselineComparison { file: path.display().to_string(), comparison: baseline.compare(&report) });
+    }
     let rendered_json = json::render(&report);
     match args.format {
         Format::Table => out!("{}", table::render(&report)),
         Format::Json => out!("{rendered_json}"),
+    }
+    if let Some(path) = &args.save_baseline {
+        let saved = serde_json::to_string_pretty(&Baseline::from_report(&report))
+            .map_err(std::io::Error::other)
+            .and_then(|text| std::fs::write(path, text + "\n"));
+        match saved {
+            Ok(()) => eprintln!("baseline: {}", path.display()),
+            Err(e) => {
+                eprintln!("{}: cannot write the baseline: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        }
     }
     // Every format comes from the same finished run; a CI system reads junit.xml, a pull request report.md.
     let files = [
@@ -101,6 +125,24 @@ pub fn run(args: RunArgs) -> u8 {
         }
     }
     report.exit_code()
+}
+
+/// A baseline saved by `--save-baseline`, or why it cannot be used, naming the file and where in it.
+fn load_baseline(path: &Path) -> Result<Baseline, String> {
+    let hint = "make one with `handoff run --save-baseline FILE` from a run you accept";
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
+    let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
+        format!("{}:{}:{}: not a handoff baseline: {e}\n  hint: {hint}", path.display(), e.line(), e.column())
+    })?;
+    if baseline.version != BASELINE_VERSION {
+        return Err(format!(
+            "{}: baseline version {} is not one this handoff reads (it reads {BASELINE_VERSION})\n  hint: {hint}",
+            path.display(),
+            baseline.version
+        ));
+    }
+    Ok(baseline)
 }
 
 /// Each scenario once per generated patient, every flow a different person: scenario `k` takes patients

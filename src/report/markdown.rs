@@ -31,6 +31,26 @@ pub fn render(report: &RunReport) -> String {
             t.flows.len()
         );
     }
+    if let Some(baseline) = &report.baseline {
+        let c = &baseline.comparison;
+        let verdict = if c.got_worse() {
+            format!("**{} regression(s)**", c.regressions.len())
+        } else {
+            "nothing got worse".into()
+        };
+        let _ = writeln!(
+            out,
+            "\nAgainst the baseline `{}`: {verdict}, {} improvement(s).",
+            baseline.file,
+            c.improvements.len()
+        );
+        for r in c.regressions.iter().take(LISTED) {
+            let _ = writeln!(out, "- worse: **{}** {}", r.target, r.what.replace('\n', " "));
+        }
+        if c.regressions.len() > LISTED {
+            let _ = writeln!(out, "- … and {} more in report.json", c.regressions.len() - LISTED);
+        }
+    }
     for t in &report.targets {
         let counted: Vec<_> = t.findings.iter().filter(|f| f.counts).collect();
         if let Some(why) = &t.setup_error {

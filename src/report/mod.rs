@@ -1,5 +1,6 @@
 //! Reports: one run model built from the engine's outcomes, and one module per format. Reporters read a finished run; they never call a system.
 
+pub mod baseline;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -8,4 +9,4 @@ mod run_report;
 pub mod table;
 
 pub use phi::{PhiPolicy, REDACTED};
-pub use run_report::{Endpoints, FlowReport, REPORT_VERSION, RunReport, TargetKind, TargetReport};
+pub use run_report::{BaselineComparison, Endpoints, FlowReport, REPORT_VERSION, RunReport, TargetKind, TargetReport};

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::PhiPolicy;
+use super::baseline::Comparison;
 use crate::diff::Finding;
 use crate::engine::{Identity, StepResult, StepStatus, Tallies, TargetOutcome, TargetSystems};
 use crate::model::{Capabilities, Role};
@@ -30,6 +31,18 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules_not_run: Vec<String>,
     pub targets: Vec<TargetReport>,
+    /// How this run compares with the baseline it was run against (`--baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineComparison>,
+}
+
+/// The baseline a run was compared with, and what changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineComparison {
+    /// The baseline file.
+    pub file: String,
+    #[serde(flatten)]
+    pub comparison: Comparison,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -100,11 +113,20 @@ impl RunReport {
             phi: PhiPolicy::Shown,
             rules_not_run: Vec::new(),
             targets: outcomes.into_iter().map(TargetReport::from_outcome).collect(),
+            baseline: None,
         }
     }
 
-    /// 3 if a system could not be reached, 1 if an expectation failed, else 0 (README: exit codes).
+    /// 3 if a system could not be reached, 1 if an expectation failed, else 0 (README: exit codes). Run against a
+    /// baseline, only what got worse fails: 1, or 3 when a system that was reached before cannot be now.
     pub fn exit_code(&self) -> u8 {
+        if let Some(baseline) = &self.baseline {
+            return match (baseline.comparison.got_worse(), self.targets.iter().any(TargetReport::unreachable)) {
+                (false, _) => 0,
+                (true, true) => 3,
+                (true, false) => 1,
+            };
+        }
         if self.targets.iter().any(TargetReport::unreachable) {
             3
         } else if self.targets.iter().any(|t| t.findings.iter().any(|f| f.counts) || t.flows.iter().any(|f| !f.passed))

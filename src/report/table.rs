@@ -31,6 +31,10 @@ pub fn render(report: &RunReport) -> String {
         out.push('\n');
         out.push_str(&findings(target));
     }
+    if let Some(baseline) = &report.baseline {
+        out.push('\n');
+        out.push_str(&baseline.comparison.render(&baseline.file));
+    }
     out
 }
 
