@@ -2,6 +2,7 @@
 
 mod support;
 
+use handoff::engine::RunEvent;
 use support::{Run, findings, target};
 
 const SLOW_INTERFACE: &str = r#"
@@ -9,6 +10,14 @@ name: slow-interface
 simulator:
   topology: interfaced
   interface: { delay: 1500ms }
+"#;
+
+/// A real-systems target whose bearer token is in a variable nobody set.
+const NEEDS_A_TOKEN: &str = r#"
+name: needs-a-token
+systems:
+  emr: { fhir: { base_url: "http://127.0.0.1:9/fhir", auth: { bearer: { env: HANDOFF_TEST_TOKEN_THAT_IS_NOT_SET } } } }
+  pm: { fhir: { base_url: "http://127.0.0.1:9/fhir" } }
 "#;
 
 #[test]
@@ -107,14 +116,7 @@ systems:
 fn a_missing_credential_names_the_variable_and_stops_only_that_target() {
     let report = Run::new()
         .scenario_file("scenarios/address-and-phone-change.yaml")
-        .target_yaml(
-            r#"
-name: needs-a-token
-systems:
-  emr: { fhir: { base_url: "http://127.0.0.1:9/fhir", auth: { bearer: { env: HANDOFF_TEST_TOKEN_THAT_IS_NOT_SET } } } }
-  pm: { fhir: { base_url: "http://127.0.0.1:9/fhir" } }
-"#,
-        )
+        .target_yaml(NEEDS_A_TOKEN)
         .target_file("mocks/integrated-suite.yaml")
         .report();
     let t = target(&report, "needs-a-token");
@@ -124,6 +126,52 @@ systems:
     );
     assert!(target(&report, "integrated-suite").flows[0].passed);
     assert_eq!(report.exit_code(), 3);
+}
+
+#[test]
+fn the_run_tells_listeners_each_flow_as_it_finishes_and_each_target_that_could_not_start() {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    Run::new()
+        .scenario_file("scenarios/address-and-phone-change.yaml")
+        .scenario_file("scenarios/established-patient-in-office-lab.yaml")
+        .target_yaml(NEEDS_A_TOKEN)
+        .target_file("mocks/integrated-suite.yaml")
+        .events_to(sender)
+        .report();
+    let events: Vec<RunEvent> = receiver.try_iter().collect();
+    let about = |name: &str| -> Vec<RunEvent> {
+        events
+            .iter()
+            .filter(|e| match e {
+                RunEvent::TargetStarted { target, .. }
+                | RunEvent::FlowFinished { target, .. }
+                | RunEvent::TargetFinished { target, .. } => target == name,
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        about("needs-a-token"),
+        [RunEvent::TargetFinished {
+            target: "needs-a-token".into(),
+            setup_error: Some(
+                "the environment variable HANDOFF_TEST_TOKEN_THAT_IS_NOT_SET (holding the bearer token) is not set"
+                    .into()
+            ),
+        }]
+    );
+    let suite = about("integrated-suite");
+    assert_eq!(suite.first(), Some(&RunEvent::TargetStarted { target: "integrated-suite".into(), flows: 2 }));
+    assert_eq!(suite.last(), Some(&RunEvent::TargetFinished { target: "integrated-suite".into(), setup_error: None }));
+    let mut finished: Vec<_> = suite[1..suite.len() - 1]
+        .iter()
+        .map(|e| match e {
+            RunEvent::FlowFinished { scenario, passed, .. } => (scenario.as_str(), *passed),
+            other => panic!("{other:?} between a target's start and finish"),
+        })
+        .collect();
+    finished.sort();
+    assert_eq!(finished, [("address-and-phone-change", true), ("established-patient-in-office-lab", true)]);
 }
 
 #[test]

@@ -10,6 +10,7 @@ macro_rules! out {
 
 mod files;
 mod mock;
+mod progress;
 mod rules;
 mod run;
 mod schema;

@@ -56,12 +56,14 @@ pub fn run(args: RunArgs) -> u8 {
     } else {
         None
     };
-    let plan = RunPlan {
+    let (progress, events) = super::progress::Progress::start(scenarios.len(), targets.len());
+    let mut plan = RunPlan {
         run_id: run_id.clone(),
         jobs: usize::try_from(args.jobs).unwrap_or(usize::MAX),
         rules,
         scenarios,
         targets: targets.into_iter().map(|(source, target)| PlannedTarget { source, target }).collect(),
+        events,
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
@@ -72,6 +74,9 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let started = jiff::Timestamp::now();
     let outcomes = runtime.block_on(execute(&plan));
+    // The bar ends when the last sender of its events is gone.
+    plan.events = Default::default();
+    progress.finish();
     let report = RunReport::new(
         &run_id,
         started,
@@ -94,7 +99,7 @@ pub fn run(args: RunArgs) -> u8 {
     }
     let rendered_json = json::render(&report);
     match args.format {
-        Format::Table => out!("{}", table::render(&report)),
+        Format::Table => out!("{}", table::render_with(&report, table::Colour::for_stdout())),
         Format::Json => out!("{rendered_json}"),
     }
     if let Some(path) = &args.save_baseline {

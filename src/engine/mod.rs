@@ -1,10 +1,12 @@
 //! Running scenarios against targets: each step applied through the adapters, each expectation polled against a deadline, everything observed turned into findings and tallies.
 
+mod event;
 mod flow;
 mod outcome;
 mod poll;
 mod run;
 
+pub use event::{Events, RunEvent};
 pub use flow::{Systems, run_flow};
 pub use outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus, Tallies};
 pub use run::{PlannedTarget, RunPlan, TargetOutcome, TargetSystems, execute};

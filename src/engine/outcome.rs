@@ -90,4 +90,9 @@ impl FlowOutcome {
     pub fn failed(&self) -> bool {
         self.findings.iter().any(|f: &Finding| f.counts)
     }
+
+    /// Every expectation held: nothing counted against a score and every step passed.
+    pub fn passed(&self) -> bool {
+        !self.failed() && self.steps.iter().all(|s| s.status == StepStatus::Passed)
+    }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use futures::{StreamExt, stream};
 
+use super::event::{Events, RunEvent};
 use super::flow::{Systems, run_flow};
 use super::outcome::FlowOutcome;
 use crate::connect::fhir::auth::Credentials;
@@ -31,6 +32,8 @@ pub struct RunPlan {
     pub rules: Option<Arc<ScrubContext>>,
     pub scenarios: Vec<Scenario>,
     pub targets: Vec<PlannedTarget>,
+    /// Where the run says what it is doing (a progress bar), if anyone listens.
+    pub events: Events,
 }
 
 pub struct PlannedTarget {
@@ -62,16 +65,17 @@ pub struct TargetOutcome {
 
 pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
     let rules = plan.rules.as_deref();
-    join_all(plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id, plan.jobs, rules))).await
+    join_all(plan.targets.iter().map(|t| async {
+        let outcome = run_target(t, plan, rules).await;
+        plan.events
+            .send(RunEvent::TargetFinished { target: outcome.name.clone(), setup_error: outcome.setup_error.clone() });
+        outcome
+    }))
+    .await
 }
 
-async fn run_target(
-    planned: &PlannedTarget,
-    scenarios: &[Scenario],
-    run_id: &str,
-    jobs: usize,
-    rules: Option<&ScrubContext>,
-) -> TargetOutcome {
+async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&ScrubContext>) -> TargetOutcome {
+    let (scenarios, run_id, jobs) = (&plan.scenarios, &plan.run_id, plan.jobs);
     let target = &planned.target;
     let mut outcome = TargetOutcome {
         name: target.name.clone(),
@@ -128,11 +132,16 @@ async fn run_target(
         }
         outcome.capabilities.insert(role, found);
     }
-    outcome.flows =
-        stream::iter(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name), rules)))
-            .buffered(jobs.max(1))
-            .collect()
-            .await;
+    plan.events.send(RunEvent::TargetStarted { target: target.name.clone(), flows: scenarios.len() });
+    outcome.flows = stream::iter(scenarios.iter().map(|s| async {
+        let flow = run_flow(s, &systems, format!("{run_id}:{}", s.name), rules).await;
+        let passed = flow.passed();
+        plan.events.send(RunEvent::FlowFinished { target: target.name.clone(), scenario: s.name.clone(), passed });
+        flow
+    }))
+    .buffered(jobs.max(1))
+    .collect()
+    .await;
     outcome
 }
 

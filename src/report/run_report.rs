@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::PhiPolicy;
 use super::baseline::Comparison;
 use crate::diff::Finding;
-use crate::engine::{Identity, StepResult, StepStatus, Tallies, TargetOutcome, TargetSystems};
+use crate::engine::{Identity, StepResult, Tallies, TargetOutcome, TargetSystems};
 use crate::model::{Capabilities, Role};
 use crate::score::{LatencyStats, Redundancy, Scores, Topology, infer_topology, latency_stats, redundancy, scores};
 
@@ -150,7 +150,7 @@ impl TargetReport {
             for l in &flow.latencies {
                 by_record.entry(l.record.clone()).or_default().push(l.ms);
             }
-            let passed = !flow.failed() && flow.steps.iter().all(|s| s.status == StepStatus::Passed);
+            let passed = flow.passed();
             identities.push(flow.identities.clone());
             flows.push(FlowReport { scenario: flow.scenario, passed, steps: flow.steps, identities: flow.identities });
             findings.extend(flow.findings);

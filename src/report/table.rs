@@ -1,13 +1,33 @@
 //! The terminal scorecard: targets side by side, then each target's findings.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
 use serde_json::Value;
 
 use super::{RunReport, TargetReport};
 use crate::score::{LatencyStats, TopologyVerdict};
 
+/// Whether the scorecard may colour its cells: the CLI says yes only on a terminal and never with `NO_COLOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Never,
+    Always,
+}
+
+impl Colour {
+    /// Colour for stdout as the user runs the command: a terminal, and `NO_COLOR` unset or empty (no-color.org).
+    pub fn for_stdout() -> Colour {
+        let asked_not = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        if !asked_not && std::io::IsTerminal::is_terminal(&std::io::stdout()) { Colour::Always } else { Colour::Never }
+    }
+}
+
+/// The scorecard and findings without colour, as files and pipes get them.
 pub fn render(report: &RunReport) -> String {
+    render_with(report, Colour::Never)
+}
+
+pub fn render_with(report: &RunReport, colour: Colour) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "handoff run {} — {} scenario(s) × {} target(s) in {:.1}s\n\n",
@@ -16,7 +36,7 @@ pub fn render(report: &RunReport) -> String {
         report.targets.len(),
         report.duration_ms as f64 / 1000.0
     ));
-    out.push_str(&scorecard(report).to_string());
+    out.push_str(&scorecard(report, colour).to_string());
     out.push('\n');
     if report.phi == super::PhiPolicy::Shown && report.targets.iter().any(|t| t.kind == super::TargetKind::Systems) {
         out.push_str("Patient values are shown (--show-phi): handle this output as protected health information.\n");
@@ -29,7 +49,7 @@ pub fn render(report: &RunReport) -> String {
     }
     for target in &report.targets {
         out.push('\n');
-        out.push_str(&findings(target));
+        out.push_str(&findings(target, colour));
     }
     if let Some(baseline) = &report.baseline {
         out.push('\n');
@@ -38,10 +58,25 @@ pub fn render(report: &RunReport) -> String {
     out
 }
 
-fn new_table() -> Table {
+fn new_table(colour: Colour) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(140);
+    // comfy-table would decide by itself whether stdout is a terminal; the caller has already decided.
+    match colour {
+        Colour::Always => table.enforce_styling(),
+        Colour::Never => table.force_no_tty(),
+    };
     table
+}
+
+/// Green when a value is as good as it can be, red when it is not; none when nothing was measured.
+fn judged(text: String, ideal: Option<bool>) -> Cell {
+    let cell = Cell::new(text).set_alignment(CellAlignment::Right);
+    match ideal {
+        Some(true) => cell.fg(Color::Green),
+        Some(false) => cell.fg(Color::Red),
+        None => cell,
+    }
 }
 
 fn pct(value: Option<f64>) -> String {
@@ -61,28 +96,42 @@ fn verdict(v: TopologyVerdict) -> &'static str {
     }
 }
 
-fn scorecard(report: &RunReport) -> Table {
-    let mut table = new_table();
+fn scorecard(report: &RunReport, colour: Colour) -> Table {
+    let mut table = new_table(colour);
     let mut header = vec![Cell::new("")];
     header.extend(report.targets.iter().map(|t| Cell::new(&t.name)));
     table.set_header(header);
-    type Row = (&'static str, fn(&TargetReport) -> String);
+    type Row = (&'static str, fn(&TargetReport) -> Cell);
     let rows: [Row; 11] = [
-        ("Sync gap % (↓ better)", |t| pct(t.scores.sync_gap_pct)),
-        ("Handoff accuracy % (↑ better)", |t| pct(t.scores.handoff_accuracy_pct)),
-        ("Duplicate entry % (↓ better)", |t| pct(t.scores.duplicate_entry_pct)),
-        ("Clean claims % (↑ better)", |t| pct(t.scores.clean_claim_pct)),
-        ("Topology (inferred)", |t| verdict(t.topology.verdict).into()),
-        ("Patient sync p50 / p95 / max", |t| latency(t.latency.get("patient"))),
-        ("Charges to PM p50 / p95 / max", |t| latency(t.latency.get("charge"))),
-        ("Scenarios passed", |t| format!("{} / {}", t.flows.iter().filter(|f| f.passed).count(), t.flows.len())),
-        ("Findings", |t| t.findings.iter().filter(|f| f.counts).count().to_string()),
-        ("Paid for twice ($/provider/mo)", paid_twice),
-        ("Offered by neither", missing),
+        ("Sync gap % (↓ better)", |t| judged(pct(t.scores.sync_gap_pct), t.scores.sync_gap_pct.map(|v| v == 0.0))),
+        ("Handoff accuracy % (↑ better)", |t| {
+            judged(pct(t.scores.handoff_accuracy_pct), t.scores.handoff_accuracy_pct.map(|v| v == 100.0))
+        }),
+        ("Duplicate entry % (↓ better)", |t| {
+            judged(pct(t.scores.duplicate_entry_pct), t.scores.duplicate_entry_pct.map(|v| v == 0.0))
+        }),
+        ("Clean claims % (↑ better)", |t| {
+            judged(pct(t.scores.clean_claim_pct), t.scores.clean_claim_pct.map(|v| v == 100.0))
+        }),
+        ("Topology (inferred)", |t| judged(verdict(t.topology.verdict).into(), None)),
+        ("Patient sync p50 / p95 / max", |t| judged(latency(t.latency.get("patient")), None)),
+        ("Charges to PM p50 / p95 / max", |t| judged(latency(t.latency.get("charge")), None)),
+        ("Scenarios passed", |t| {
+            let passed = t.flows.iter().filter(|f| f.passed).count();
+            judged(format!("{passed} / {}", t.flows.len()), Some(passed == t.flows.len()))
+        }),
+        ("Findings", |t| {
+            let counted = t.findings.iter().filter(|f| f.counts).count();
+            judged(counted.to_string(), Some(counted == 0))
+        }),
+        ("Paid for twice ($/provider/mo)", |t| {
+            judged(paid_twice(t), t.redundancy.known.then_some(t.redundancy.paid_twice.is_empty()))
+        }),
+        ("Offered by neither", |t| judged(missing(t), t.redundancy.known.then_some(t.redundancy.missing.is_empty()))),
     ];
     for (label, value) in rows {
         let mut row = vec![Cell::new(label)];
-        row.extend(report.targets.iter().map(|t| Cell::new(value(t)).set_alignment(CellAlignment::Right)));
+        row.extend(report.targets.iter().map(value));
         table.add_row(row);
     }
     table
@@ -112,7 +161,7 @@ fn missing(t: &TargetReport) -> String {
 /// Past this many, findings are counted by kind and field rather than listed; report.json keeps each one.
 const MAX_LISTED: usize = 40;
 
-fn grouped(target: &TargetReport) -> String {
+fn grouped(target: &TargetReport, colour: Colour) -> String {
     let mut groups: std::collections::BTreeMap<(String, String, String), (usize, usize)> = Default::default();
     for f in &target.findings {
         let what = format!(
@@ -132,7 +181,7 @@ fn grouped(target: &TargetReport) -> String {
     }
     let mut rows: Vec<_> = groups.into_iter().collect();
     rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    let mut table = new_table();
+    let mut table = new_table(colour);
     table.set_header(vec!["finding", "system", "field", "count"]);
     for ((what, system, field), (count, _)) in rows {
         table.add_row(vec![what, system, field, count.to_string()]);
@@ -153,7 +202,7 @@ fn shown(v: &Value) -> String {
     }
 }
 
-fn findings(target: &TargetReport) -> String {
+fn findings(target: &TargetReport, colour: Colour) -> String {
     if let Some(why) = &target.setup_error {
         return format!("{}: could not be set up: {why}\n", target.name);
     }
@@ -161,9 +210,9 @@ fn findings(target: &TargetReport) -> String {
         return format!("{}: no findings\n", target.name);
     }
     if target.findings.len() > MAX_LISTED {
-        return grouped(target);
+        return grouped(target, colour);
     }
-    let mut table = new_table();
+    let mut table = new_table(colour);
     table.set_header(vec!["scenario", "step", "finding", "system", "field", "expected", "actual"]);
     for f in &target.findings {
         let field = match &f.hop {
@@ -177,15 +226,68 @@ fn findings(target: &TargetReport) -> String {
             f.kind.as_str()
         );
         let actual = if f.expected.is_null() && f.actual.is_null() { f.message.clone() } else { shown(&f.actual) };
+        // Differences of form only are reported but agree: they are not painted as failures.
+        let what = if f.counts { Cell::new(what).fg(Color::Red) } else { Cell::new(what).fg(Color::Yellow) };
         table.add_row(vec![
-            f.scenario.clone(),
-            format!("{} {}", f.step, f.action),
+            Cell::new(&f.scenario),
+            Cell::new(format!("{} {}", f.step, f.action)),
             what,
-            f.system.to_string(),
-            field,
-            shown(&f.expected),
-            actual,
+            Cell::new(f.system),
+            Cell::new(field),
+            Cell::new(shown(&f.expected)),
+            Cell::new(actual),
         ]);
     }
     format!("{} — findings\n{table}\n", target.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{TargetOutcome, TargetSystems};
+
+    fn quiet_target() -> RunReport {
+        let outcome = TargetOutcome {
+            name: "integrated-suite".into(),
+            source: "mocks/integrated-suite.yaml".into(),
+            kind: TargetSystems::Simulator,
+            emr_endpoint: None,
+            pm_endpoint: None,
+            flows: Vec::new(),
+            setup_error: None,
+            capabilities: Default::default(),
+            capability_errors: Vec::new(),
+        };
+        let now = jiff::Timestamp::now();
+        RunReport::new("run", now, now, Vec::new(), vec![outcome])
+    }
+
+    #[test]
+    fn colour_only_when_the_caller_allows_it() {
+        let report = quiet_target();
+        let plain = render_with(&report, Colour::Never);
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert_eq!(plain, render(&report));
+        let coloured = render_with(&report, Colour::Always);
+        // The same table, painted: no finding and every scenario passed are green.
+        assert!(coloured.contains("\u{1b}["), "{coloured}");
+        assert_eq!(strip_ansi(&coloured), plain);
+    }
+
+    fn strip_ansi(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use handoff::engine::{PlannedTarget, RunPlan, execute};
+use handoff::engine::{Events, PlannedTarget, RunPlan, execute};
 use handoff::report::{RunReport, TargetReport};
 use handoff::scenario::{Scenario, Target, load_scenario, load_target, parse_scenario, parse_target};
 
@@ -17,6 +17,7 @@ pub fn repo(path: &str) -> PathBuf {
 pub struct Run {
     scenarios: Vec<Scenario>,
     targets: Vec<PlannedTarget>,
+    events: Events,
 }
 
 impl Run {
@@ -31,6 +32,12 @@ impl Run {
 
     pub fn scenario_yaml(mut self, yaml: &str) -> Run {
         self.scenarios.push(parse_scenario("inline.yaml", yaml).unwrap_or_else(|e| panic!("{}", e.headline())));
+        self
+    }
+
+    /// Where the run says what it is doing, as a progress bar would hear it.
+    pub fn events_to(mut self, sender: std::sync::mpsc::Sender<handoff::engine::RunEvent>) -> Run {
+        self.events = Events::to(sender);
         self
     }
 
@@ -56,6 +63,7 @@ impl Run {
             rules: Some(std::sync::Arc::new(rules)),
             scenarios: self.scenarios,
             targets: self.targets,
+            events: self.events,
         };
         let started = jiff::Timestamp::now();
         let outcomes = runtime.block_on(execute(&plan));
