@@ -5,7 +5,7 @@ use crate::model::{
     Sex,
 };
 
-use super::{Booking, Envelope, PatientId, PatientRecord, Route, ScheduledAppointment};
+use super::{Booking, Envelope, PatientId, PatientMerge, PatientRecord, Route, ScheduledAppointment};
 
 pub fn envelope(control_id: &str) -> Envelope {
     Envelope {
@@ -106,6 +106,18 @@ pub fn uninsured(mut record: PatientRecord) -> PatientRecord {
     record
 }
 
+/// Ana, found registered twice: once more at the EMR and once at a hospital that assigns OIDs. A merge carries no
+/// IN1, so the surviving patient has no coverage.
+pub fn merged_duplicate() -> PatientMerge {
+    PatientMerge {
+        surviving: uninsured(ana()),
+        retired: vec![
+            PatientId { value: "EMR-000998".into(), assigning_authority: "HANDOFF-EMR".into() },
+            PatientId { value: "4471".into(), assigning_authority: "urn:oid:2.16.840.1.113883.19".into() },
+        ],
+    }
+}
+
 pub fn booked_visit() -> ScheduledAppointment {
     ScheduledAppointment {
         patient: uninsured(ana()),
@@ -120,6 +132,14 @@ pub fn booked_visit() -> ScheduledAppointment {
             provider_npi: "1234567893".into(),
         },
     }
+}
+
+/// The same visit moved to an afternoon two days later and lengthened to 45 minutes.
+pub fn rescheduled_visit() -> ScheduledAppointment {
+    let mut moved = booked_visit();
+    moved.appointment.start = "2026-12-03T14:15".parse().unwrap();
+    moved.appointment.minutes = 45;
+    moved
 }
 
 /// What the receiver sees: the message written to ER7 and parsed back.

@@ -29,7 +29,7 @@ const MEDICAL_RECORD_NUMBER: &str = "MR";
 /// Coverage is not in PID; ADT carries it in IN1.
 pub fn pid(record: &PatientRecord) -> Segment {
     let patient = &record.patient;
-    let own_id = cx(&record.id.value, &record.id.assigning_authority, MEDICAL_RECORD_NUMBER);
+    let own_id = record_number(&record.id);
     let known_ids = patient.identifiers.iter().map(|i| cx(&i.value, &i.system, ""));
     let mut segment = Segment::new("PID")
         .with(1, "1")
@@ -44,6 +44,18 @@ pub fn pid(record: &PatientRecord) -> Segment {
         segment.set(13, home_phone(phone));
     }
     segment
+}
+
+/// A system's own id for a patient as a CX medical record number, as PID-3 and MRG-1 carry it.
+pub(super) fn record_number(id: &PatientId) -> Repetition {
+    cx(&id.value, &id.assigning_authority, MEDICAL_RECORD_NUMBER)
+}
+
+/// The id and assigning authority of a CX, undoing [`record_number`]; `None` when CX.1 is empty.
+pub(super) fn read_record_number(cx: &Repetition) -> Option<PatientId> {
+    let value = cx.component(1);
+    (!value.is_empty())
+        .then(|| PatientId { value: value.to_string(), assigning_authority: authority_system(cx.components.get(3)) })
 }
 
 /// CX: id^^^assigning authority^identifier type.
@@ -141,7 +153,7 @@ fn home_phone(phone: &str) -> Field {
 pub fn read_pid(pid: Located<'_>) -> Result<PatientRecord, ReadError> {
     let segment = pid.segment;
     let ids = segment.repetitions(3);
-    let own = ids.first().filter(|r| !r.component(1).is_empty()).ok_or(ReadError::MissingValue {
+    let id = ids.first().and_then(read_record_number).ok_or(ReadError::MissingValue {
         location: pid.location(3, None),
         expected: "the patient's id in the sending system (CX with assigning authority in CX.4)",
     })?;
@@ -180,10 +192,7 @@ pub fn read_pid(pid: Located<'_>) -> Result<PatientRecord, ReadError> {
         .map(|r| Identifier { system: authority_system(r.components.get(3)), value: r.component(1).to_string() })
         .collect();
     Ok(PatientRecord {
-        id: PatientId {
-            value: own.component(1).to_string(),
-            assigning_authority: authority_system(own.components.get(3)),
-        },
+        id,
         patient: Patient {
             name: HumanName { given, family: family.to_string() },
             birth_date,

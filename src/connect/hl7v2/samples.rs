@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use super::fixtures::{ana, awkward, booked_visit, envelope, uninsured, visit};
+use super::fixtures::{ana, awkward, booked_visit, envelope, merged_duplicate, rescheduled_visit, uninsured, visit};
 use super::{
-    Acknowledgment, ErrorCondition, Message, MessageHeader, PostedCharges, ack, adt_a04, adt_a08, dft_p03,
-    reject_unreadable, siu_s12,
+    Acknowledgment, ErrorCondition, Message, MessageHeader, PostedCharges, ack, adt_a04, adt_a08, adt_a40, dft_p03,
+    reject_unreadable, siu_s12, siu_s13, siu_s14, siu_s15,
 };
 
 fn samples() -> Vec<(&'static str, Message)> {
@@ -16,7 +16,11 @@ fn samples() -> Vec<(&'static str, Message)> {
     vec![
         ("adt_a04", adt.clone()),
         ("adt_a08_escapes", adt_a08(&envelope("MSG0002"), &awkward())),
+        ("adt_a40", adt_a40(&envelope("MSG0005"), &merged_duplicate())),
         ("siu_s12", siu_s12(&envelope("MSG0003"), &booked_visit())),
+        ("siu_s13", siu_s13(&envelope("MSG0006"), &rescheduled_visit(), "Patient asked for an afternoon slot")),
+        ("siu_s14", siu_s14(&envelope("MSG0007"), &booked_visit(), "")),
+        ("siu_s15", siu_s15(&envelope("MSG0008"), &booked_visit(), "Patient cancelled")),
         ("dft_p03", dft_p03(&envelope("MSG0004"), &PostedCharges::from_encounter(uninsured(ana()), &visit()))),
         ("ack_aa", ack(&header, "ACK0001", replied_at, &Acknowledgment::accept("Patient registered"))),
         (

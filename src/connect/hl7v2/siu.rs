@@ -1,16 +1,16 @@
-//! SIU^S12 (a new appointment was booked) ⇄ appointment.
+//! SIU (SIU_S12 structure) ⇄ appointment: the segments every scheduling notification shares, and S12, a new
+//! appointment booked. S13–S15 are in `schedule_event`.
 
 use crate::model::{Appointment, DateTime};
 
-use super::header::{Envelope, MessageType, msh};
+use super::header::{Envelope, msh};
 use super::patient::{PatientRecord, pid, read_pid};
 use super::provider::provider;
 use super::reader::{Located, expect_message_code, required_segment};
+use super::schedule_event::ScheduleEvent;
 use super::values::{format_minute, parse_minute, parse_number};
 use super::{Field, Message, ReadError, Segment};
 
-/// HL7 table 0278 (filler status): the slot is booked.
-const BOOKED: &str = "Booked";
 /// ISO+ unit code for minutes, as SCH-10 and AIP-10 expect.
 const MINUTES: &str = "MIN";
 
@@ -33,9 +33,21 @@ pub struct ScheduledAppointment {
     pub appointment: Appointment,
 }
 
-/// MSH, SCH, PID, RGS, AIP. The start and duration are in SCH-9/10/11, which 2.5.1 keeps for backward
-/// compatibility and most PM systems still read, and again in AIP-6/9/10 for those that moved on.
+/// SIU^S12: a new appointment was booked.
 pub fn siu_s12(envelope: &Envelope, scheduled: &ScheduledAppointment) -> Message {
+    siu(envelope, ScheduleEvent::Booked, "", scheduled)
+}
+
+/// MSH, SCH, PID, RGS, AIP. The start and duration are in SCH-9/10/11, which 2.5.1 keeps for backward
+/// compatibility and most PM systems still read, and again in AIP-6/9/10 for those that moved on. SCH-6 says
+/// which event this is and why (`reason`, or the event's own description when empty); SCH-25 and AIP-12 give the
+/// slot's status after it.
+pub(super) fn siu(
+    envelope: &Envelope,
+    event: ScheduleEvent,
+    reason: &str,
+    scheduled: &ScheduledAppointment,
+) -> Message {
     let appointment = &scheduled.appointment;
     let booking = &scheduled.booking;
     let start = format_minute(appointment.start);
@@ -47,26 +59,27 @@ pub fn siu_s12(envelope: &Envelope, scheduled: &ScheduledAppointment) -> Message
         .map(|end| format_minute(DateTime(end)))
         .unwrap_or_default();
     let minutes = appointment.minutes.to_string();
-    let booked = || Field::from_components([BOOKED, BOOKED, "HL70278"]);
+    let status = || Field::from_components([event.filler_status(), event.filler_status(), "HL70278"]);
+    let reason = if reason.is_empty() { event.description() } else { reason };
     let sch = Segment::new("SCH")
         .with(1, booking.placer_appointment_id.as_str())
         .with(2, booking.filler_appointment_id.as_str())
-        .with(6, Field::from_components(["S12", "New appointment booked"]))
+        .with(6, Field::from_components([event.trigger(), reason]))
         .with(9, minutes.as_str())
         .with(10, MINUTES)
         .with(11, Field::from_components(["", "", "", start.as_str(), end.as_str()]))
         .with(16, booking.booked_by.as_str())
         .with(20, booking.booked_by.as_str())
-        .with(25, booked());
+        .with(25, status());
     let aip = Segment::new("AIP")
         .with(1, "1")
         .with(3, provider(&appointment.provider_npi))
         .with(6, start.as_str())
         .with(9, minutes.as_str())
         .with(10, MINUTES)
-        .with(12, booked());
+        .with(12, status());
     Message::new(vec![
-        msh(envelope, &MessageType::new("SIU", "S12", "SIU_S12")),
+        msh(envelope, &event.message_type()),
         sch,
         pid(&scheduled.patient),
         Segment::new("RGS").with(1, "1"),
