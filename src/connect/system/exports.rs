@@ -160,7 +160,8 @@ fn rejected_sets(acks: &[x12::FunctionalAck], theirs: &[&Exported], file: &str) 
                         if errors.is_empty() { String::new() } else { format!(" at {}", errors.join("; ")) }
                     )
                 }
-                None if !ack.accepted() => format!("group {} was rejected (AK9 {})", ack.group_control, ack.status),
+                // A group partly accepted (AK9 P) rejected only the sets it lists.
+                None if ack.status == "R" => format!("group {} was rejected (AK9 R)", ack.group_control),
                 _ => continue,
             };
             notices.push(ClaimNotice::Rejected {
@@ -307,4 +308,93 @@ fn interchanges(text: &str) -> Vec<String> {
         out.push(current);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::x12::fixtures::{claim, interchange, submission};
+    use crate::connect::x12::professional_claim;
+
+    /// An outbox holding claim C123 as set 0002 of group 1 — the set `tests/inputs/x12/999.x12` rejects — with
+    /// another interchange after it in the same file, and an inbox holding that 999 and the 277CA fixture.
+    fn folders() -> (tempfile::TempDir, ExportFolders) {
+        let dir = tempfile::tempdir().unwrap();
+        let (outbox, inbox) = (dir.path().join("claims"), dir.path().join("remits"));
+        std::fs::create_dir_all(&outbox).unwrap();
+        std::fs::create_dir_all(&inbox).unwrap();
+        let batch = |id: &str, set: u32| {
+            let mut c = claim();
+            c.id = id.into();
+            interchange(set).with_group(1, vec![professional_claim(&submission(c), set).unwrap()]).to_x12()
+        };
+        std::fs::write(outbox.join("day.837"), format!("{}\r\n{}", batch("C123", 2), batch("PM-42-7", 3))).unwrap();
+        let fixture = |name: &str| std::fs::read(format!("{}/tests/inputs/x12/{name}", env!("CARGO_MANIFEST_DIR")));
+        std::fs::write(inbox.join("ack.999"), fixture("999.x12").unwrap()).unwrap();
+        std::fs::write(inbox.join("status.277"), fixture("277ca.x12").unwrap()).unwrap();
+        let folders = ExportFolders::new(outbox, Some(inbox));
+        (dir, folders)
+    }
+
+    #[test]
+    fn claims_are_the_patients_by_member_id_or_by_account_number_in_clm01() {
+        let (_dir, folders) = folders();
+        let ids = |patient: &str, members: &[&str]| -> Vec<String> {
+            let members: Vec<String> = members.iter().map(|m| m.to_string()).collect();
+            folders.claims(patient, &members).unwrap().into_iter().map(|c| c.id).collect()
+        };
+        assert_eq!(ids("p1", &["1eg4-te5-mk72"]), ["C123", "PM-42-7"]);
+        assert_eq!(ids("PM-42", &[]), ["PM-42-7"]);
+        assert_eq!(ids("PM-4", &[]), Vec::<String>::new(), "an account number is matched whole");
+        assert_eq!(ids("p1", &["5TR7YH2WQ81"]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_999_rejecting_the_set_is_a_rejection_naming_the_segment_and_element() {
+        let (_dir, folders) = folders();
+        let notices = folders.notices("p1", &["1EG4TE5MK72".into()]).unwrap();
+        let rejected: Vec<(&str, &str, &str)> = notices
+            .iter()
+            .filter_map(|n| match n {
+                ClaimNotice::Rejected { claim_id, by, reason, .. } => Some((claim_id.as_str(), *by, reason.as_str())),
+                ClaimNotice::Unreadable { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            rejected,
+            [(
+                "C123",
+                "999",
+                "transaction set 0002 of group 1 was rejected (IK5 R) at CLM (segment 18 of the set, loop 2300, code \
+                 8): CLM05-2 error 7"
+            )]
+        );
+        // The 277CA accepts C123, and rejects only a claim that is not this patient's.
+        assert_eq!(notices.len(), 1, "{notices:?}");
+    }
+
+    #[test]
+    fn an_unreadable_interchange_names_the_file_and_segment_and_the_others_are_still_read() {
+        let (dir, folders) = folders();
+        let text = std::fs::read_to_string(dir.path().join("claims/day.837")).unwrap();
+        let broken = text.replacen("CLM*C123*250*", "CLM*C123**", 1);
+        std::fs::write(dir.path().join("claims/day.837"), broken).unwrap();
+        std::fs::write(dir.path().join("claims/empty.txt"), "").unwrap();
+        let claims = folders.claims("PM-42", &[]).unwrap();
+        assert_eq!(claims.len(), 1);
+        let notices = folders.notices("PM-42", &[]).unwrap();
+        let unreadable: Vec<String> = notices
+            .iter()
+            .filter_map(|n| match n {
+                ClaimNotice::Unreadable { file, reason } => {
+                    Some(format!("{}: {reason}", Path::new(file).file_name().unwrap().to_string_lossy()))
+                }
+                ClaimNotice::Rejected { .. } => None,
+            })
+            .collect();
+        assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+        assert!(unreadable[0].starts_with("day.837: interchange 1: CLM02 (segment "), "{unreadable:?}");
+        assert!(unreadable[0].ends_with("is empty; expected the claim's total charge"), "{unreadable:?}");
+        assert!(unreadable[1].starts_with("empty.txt: the interchange is empty"), "{unreadable:?}");
+    }
 }

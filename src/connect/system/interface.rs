@@ -499,3 +499,90 @@ impl Kept {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fixtures::ana;
+
+    fn envelope(control_id: &str) -> Envelope {
+        Envelope { route: Route::default(), control_id: control_id.into(), sent_at: Timestamp::now() }
+    }
+
+    fn charge(code: &str, diagnoses: &[&str]) -> Charge {
+        Charge {
+            code: code.into(),
+            modifiers: vec![],
+            units: 1.0,
+            diagnoses: diagnoses.iter().map(|d| d.to_string()).collect(),
+            place_of_service: "11".into(),
+            date_of_service: "2026-06-01".parse().unwrap(),
+            rendering_npi: "1234567893".into(),
+        }
+    }
+
+    fn acknowledged(received: &Received, message: &Message) -> (AckCode, String) {
+        let ack = hl7v2::read_ack(&received.receive(message.clone())).unwrap();
+        (ack.acknowledgment.code, ack.acknowledgment.text)
+    }
+
+    #[test]
+    fn what_arrives_is_acknowledged_and_read_as_the_roles_records() {
+        let received = Received::default();
+        let record = PatientRecord {
+            id: PatientId { value: "EMR-77".into(), assigning_authority: "EMR".into() },
+            patient: ana(),
+        };
+        assert_eq!(acknowledged(&received, &hl7v2::adt_a04(&envelope("A1"), &record)).0, AckCode::Accept);
+        // An interface that sends one charge per message: both belong to visit V1, whose diagnoses the first lists.
+        for (n, (code, dx)) in [("99213", vec!["I10"]), ("36415", vec!["E11.65"])].into_iter().enumerate() {
+            let posted = PostedCharges {
+                patient: record.clone(),
+                diagnoses: vec![Diagnosis { code: "I10".into() }],
+                charges: vec![charge(code, &dx)],
+                visit_number: Some("V1".into()),
+            };
+            let sent = hl7v2::dft_p03(&envelope(&format!("D{n}")), &posted);
+            assert_eq!(acknowledged(&received, &sent).0, AckCode::Accept);
+        }
+        let kept = received.kept();
+        let found: Vec<String> = kept.patients().into_iter().map(|p| p.id).collect();
+        assert_eq!(found, ["EMR-77"]);
+        let visit = kept.documentation("EMR-77").unwrap();
+        assert_eq!((visit.id.as_str(), visit.version.as_deref()), ("V1", Some("3")));
+        let lines: Vec<(&str, &[u8])> =
+            visit.value.service_lines.iter().map(|l| (l.code.as_str(), l.dx_pointers.as_slice())).collect();
+        assert_eq!(lines, [("99213", &[1][..]), ("36415", &[2][..])]);
+        assert_eq!(kept.charges("EMR-77").len(), 2);
+        assert!(kept.charges("EMR-78").is_empty());
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_answered_ae_with_the_place_and_not_kept() {
+        let received = Received::default();
+        let record = PatientRecord {
+            id: PatientId { value: "EMR-77".into(), assigning_authority: "EMR".into() },
+            patient: ana(),
+        };
+        let mut message = hl7v2::adt_a04(&envelope("A2"), &record);
+        message.segments.iter_mut().find(|s| s.id == "PID").unwrap().set(7, "");
+        let (code, text) = acknowledged(&received, &message);
+        assert_eq!(code, AckCode::Error);
+        assert!(text.starts_with("PID-7 (segment 3) is empty"), "{text}");
+        let orm = Message::parse("MSH|^~\\&|EMR||PM||20260601||ORM^O01^ORM_O01|O1|P|2.5.1\r").unwrap();
+        assert_eq!(
+            acknowledged(&received, &orm),
+            (AckCode::Error, "MSH-9 (segment 1) is `ORM^O01^ORM_O01`; expected ADT, SIU or DFT".into())
+        );
+        assert!(received.kept().messages.is_empty());
+    }
+
+    #[test]
+    fn a_patient_number_is_short_and_fixed_by_the_tracking_identifier() {
+        let tracking = Identifier { system: "urn:handoff:tracking".into(), value: "20261127T044514Z-b7b4:new".into() };
+        // Pinned: a later run registering the same tracking identifier must name the same PID-3.
+        assert_eq!(patient_number(&tracking), "HOADD367282144");
+        let other = Identifier { value: "20261127T044514Z-b7b4:other".into(), ..tracking.clone() };
+        assert_ne!(patient_number(&tracking), patient_number(&other));
+    }
+}

@@ -175,3 +175,56 @@ impl Adapter for System {
         Err(self.none_could(what, tried, fix))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::connect::hl7v2::Route;
+    use crate::model::{Identifier, fixtures::ana};
+
+    async fn interface_only(role: Role) -> System {
+        let settings =
+            InterfaceSettings { send_to: None, listen: None, route: Route::default(), timeout: Duration::from_secs(1) };
+        System::new(role, None, Some(InterfaceChannel::open(settings).await.unwrap()), None)
+    }
+
+    #[tokio::test]
+    async fn what_no_channel_can_do_says_which_channels_there_are_and_what_would_do_it() {
+        let pm = interface_only(Role::Pm).await;
+        let err = pm.apply(Action::BuildClaim { patient_id: "p1" }).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not supported by this system: build_claim: this pm is reached only through HL7 v2; build the claims in \
+             the system and point `x12.outbox` at its export folder"
+        );
+        let tracking = Identifier { system: "urn:handoff:tracking".into(), value: "run:s".into() };
+        let err = pm.apply(Action::Register { patient: &ana(), tracking: &tracking }).await.unwrap_err();
+        assert!(
+            err.to_string().ends_with("give it `hl7v2.send_to` (its inbound interface) or a `fhir` API to act through"),
+            "{err}"
+        );
+        let err = pm.fetch(Query::Charges { patient_id: "p1" }).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("give it `hl7v2.listen` so the harness receives what it emits, or a `fhir` API to read"),
+            "{err}"
+        );
+        let err = pm.fetch(Query::Claims { patient_id: "p1" }).await.unwrap_err();
+        assert!(
+            err.to_string().ends_with("point `x12.outbox` at the folder its claim batches are exported to"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pm_that_exports_its_claims_builds_them_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let pm = System::new(Role::Pm, None, None, Some(ExportFolders::new(dir.path().to_path_buf(), None)));
+        assert_eq!(pm.apply(Action::BuildClaim { patient_id: "p1" }).await.unwrap(), Applied { id: None });
+        let Records::Claims(claims) = pm.fetch(Query::Claims { patient_id: "p1" }).await.unwrap() else { panic!() };
+        assert!(claims.is_empty());
+        assert_eq!(pm.endpoint(), format!("x12 outbox {}", dir.path().display()));
+    }
+}
