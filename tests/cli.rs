@@ -20,7 +20,7 @@ fn every_invalid_input_names_file_line_and_column_and_exits_2() {
     let dir = repo().join("tests/inputs/invalid");
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    assert_eq!(files.len(), 9);
+    assert_eq!(files.len(), 12);
     for file in files {
         let name = file.file_name().unwrap().to_str().unwrap().to_string();
         let out = handoff(&["validate", &format!("tests/inputs/invalid/{name}")], repo());
@@ -65,14 +65,22 @@ fn the_shipped_files_validate() {
 }
 
 #[test]
-fn the_readme_real_vendor_target_is_valid_and_is_the_one_tested() {
+fn the_readme_real_system_targets_are_valid_and_are_the_ones_tested() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let start = readme.find("# A vendor's FHIR R4 sandbox").unwrap();
-    let block = &readme[start..start + readme[start..].find("```").unwrap()];
-    let file = std::fs::read_to_string(repo().join("tests/inputs/targets/vendor-sandbox.yaml")).unwrap();
-    assert_eq!(block, file, "README's target example and tests/inputs/targets/vendor-sandbox.yaml differ");
-    let out = handoff(&["validate", "tests/inputs/targets/vendor-sandbox.yaml"], repo());
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (heading, file) in [
+        ("# A vendor's FHIR R4 sandbox", "vendor-sandbox.yaml"),
+        ("# A vendor EMR and PM joined by their HL7 v2.5.1 interface", "vendor-interface.yaml"),
+        ("# A PM whose claims go to the clearinghouse as X12 files", "pm-exports.yaml"),
+    ] {
+        let start = readme.find(heading).unwrap_or_else(|| panic!("README has no `{heading}` example"));
+        let block = &readme[start..start + readme[start..].find("```").unwrap()];
+        let path = format!("tests/inputs/targets/{file}");
+        let text = std::fs::read_to_string(repo().join(&path)).unwrap();
+        assert_eq!(block, text, "README's target example and {path} differ");
+        let out = handoff(&["validate", &path], repo());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("ok  {path}: target `")), "{path}");
+    }
 }
 
 #[test]

@@ -80,6 +80,11 @@ pub enum Query<'a> {
     Claims {
         patient_id: &'a str,
     },
+    /// What came back about the patient's claims from payers and clearinghouses (999, 277CA), and claim files
+    /// that could not be read.
+    ClaimNotices {
+        patient_id: &'a str,
+    },
 }
 
 /// A record with the identity and version the system gave it.
@@ -102,6 +107,16 @@ pub enum Records {
     Documentation(Option<Versioned<Encounter>>),
     Charges(Vec<Versioned<Charge>>),
     Claims(Vec<Versioned<Claim>>),
+    ClaimNotices(Vec<ClaimNotice>),
+}
+
+/// Something about the claim exchange that the harness must report, whatever the claim holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimNotice {
+    /// A payer or clearinghouse refused the claim: `by` is the transaction that says so (`999`, `277CA`).
+    Rejected { claim_id: String, by: &'static str, file: String, reason: String },
+    /// A file in the exchange folders is not a transaction the harness can read; `reason` names the segment.
+    Unreadable { file: String, reason: String },
 }
 
 #[async_trait]

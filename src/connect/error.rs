@@ -10,6 +10,9 @@ pub enum AdapterError {
     Http { url: String, status: u16, outcome: Option<String> },
     #[error("{url} sent something that is not valid {expected}: {detail}")]
     Malformed { url: String, expected: &'static str, detail: String },
+    /// The system understood the request and refused it (an HL7 ACK with AE or AR): `text` is its reason.
+    #[error("{endpoint} answered {code}: {text}")]
+    Rejected { endpoint: String, code: &'static str, text: String },
     #[error("not supported by this system: {what}")]
     NotSupported { what: String },
     #[error("{0}")]
@@ -24,6 +27,7 @@ impl AdapterError {
             AdapterError::Timeout { .. } => "timeout",
             AdapterError::Http { .. } => "http_error",
             AdapterError::Malformed { .. } => "malformed_response",
+            AdapterError::Rejected { .. } => "rejected",
             AdapterError::NotSupported { .. } => "not_supported",
             AdapterError::Config(_) => "configuration",
         }

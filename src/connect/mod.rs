@@ -4,7 +4,8 @@ mod adapter;
 mod error;
 pub mod fhir;
 pub mod hl7v2;
+pub mod system;
 pub mod x12;
 
-pub use adapter::{Action, Adapter, Applied, Query, Records, Versioned};
+pub use adapter::{Action, Adapter, Applied, ClaimNotice, Query, Records, Versioned};
 pub use error::AdapterError;

@@ -41,6 +41,8 @@ pub enum FindingKind {
     HttpError,
     MalformedResponse,
     NotSupported,
+    /// A system or a payer refused what it was sent, and said why.
+    Rejected,
     Configuration,
     /// The claim breaks a coding or billing rule.
     RuleBreak,
@@ -65,6 +67,7 @@ impl FindingKind {
             FindingKind::HttpError => "http_error",
             FindingKind::MalformedResponse => "malformed_response",
             FindingKind::NotSupported => "not_supported",
+            FindingKind::Rejected => "rejected",
             FindingKind::Configuration => "configuration",
             FindingKind::RuleBreak => "rule_break",
         }
@@ -77,6 +80,7 @@ impl FindingKind {
             "http_error" => FindingKind::HttpError,
             "malformed_response" => FindingKind::MalformedResponse,
             "not_supported" => FindingKind::NotSupported,
+            "rejected" => FindingKind::Rejected,
             _ => FindingKind::Configuration,
         }
     }

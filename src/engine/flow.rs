@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
 use super::poll;
-use crate::connect::{Action, Adapter, AdapterError, Query, Records, Versioned};
+use crate::connect::{Action, Adapter, AdapterError, ClaimNotice, Query, Records, Versioned};
 use crate::diff::{
     self, Category, Finding, FindingKind, HopRecords, RuleEvidence, compare_appointment, compare_coverages,
     compare_patient,
@@ -645,6 +645,7 @@ impl Flow<'_> {
             claim: claim.as_ref(),
         };
         let lineage = diff::trace(&documented, coverage.as_ref(), hops);
+        self.claim_notices(at, &pm_patient, claim.as_ref()).await;
         self.out.tallies.handoff_elements += lineage.elements.len();
         self.out.tallies.handoff_exact += lineage.exact();
         if claim.is_none() {
@@ -689,6 +690,35 @@ impl Flow<'_> {
             self.out.findings.push(f);
         }
         claim
+    }
+
+    /// What payers and clearinghouses said about the claim (a rejection, with its reason), and claim files the
+    /// system holds that could not be read. A system that keeps no such responses has nothing to say.
+    async fn claim_notices(&mut self, at: Role, patient_id: &str, claim: Option<&Claim>) {
+        let notices = match self.systems.at(at).fetch(Query::ClaimNotices { patient_id }).await {
+            Ok(Records::ClaimNotices(notices)) => notices,
+            Ok(_) | Err(AdapterError::NotSupported { .. }) => return,
+            Err(error) => return self.system_error(at, "claim", &error),
+        };
+        for notice in notices {
+            match notice {
+                ClaimNotice::Rejected { claim_id, by, file, reason } => {
+                    if claim.is_none_or(|c| c.id != claim_id) {
+                        continue;
+                    }
+                    let mut f = self.finding(Category::Rule, FindingKind::Rejected, "claim", "", at);
+                    f.actual = json!(by);
+                    f.hop = Some(diff::Hop::Claim.as_str().into());
+                    f.message = format!("the claim was rejected ({by} in {file}): {reason}");
+                    self.out.findings.push(f);
+                }
+                ClaimNotice::Unreadable { file, reason } => {
+                    let mut f = self.finding(Category::System, FindingKind::MalformedResponse, "claim", "", at);
+                    f.message = format!("{} ({at}): {file} cannot be read: {reason}", self.action);
+                    self.out.findings.push(f);
+                }
+            }
+        }
     }
 
     /// The claim checked against the rules before it would be sent; each break predicts a denial.

@@ -13,11 +13,13 @@ use super::flow::{Systems, run_flow};
 use super::outcome::FlowOutcome;
 use crate::connect::fhir::auth::Credentials;
 use crate::connect::fhir::{Connection, FhirAdapter};
+use crate::connect::hl7v2::Route;
+use crate::connect::system::{ExportFolders, InterfaceChannel, InterfaceSettings, System};
 use crate::connect::{AdapterError, Query, Records};
 use crate::mock;
 use crate::model::{Capabilities, Role};
 use crate::rules::ScrubContext;
-use crate::scenario::{Scenario, SystemSpec, Target};
+use crate::scenario::{FhirSystem, Scenario, SystemSpec, Target};
 
 /// How long one request to a real system may take when the target does not say.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -102,7 +104,10 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
         },
         (None, Some(real)) => {
             let base_dir = Path::new(&planned.source).parent().unwrap_or(Path::new(".")).to_path_buf();
-            real_system(&real.emr, &base_dir).and_then(|emr| Ok(Systems { emr, pm: real_system(&real.pm, &base_dir)? }))
+            match real_system(Role::Emr, &real.emr, &base_dir).await {
+                Ok(emr) => real_system(Role::Pm, &real.pm, &base_dir).await.map(|pm| Systems { emr, pm }),
+                Err(e) => Err(e),
+            }
         }
         (None, None) => Err("the target names no systems".to_string()),
     };
@@ -152,26 +157,62 @@ fn simulator_systems(emr: &str, pm: &str) -> Result<Systems, String> {
     Ok(Systems { emr: adapter(emr)?, pm: adapter(pm)? })
 }
 
-/// An adapter for a real system; files the target names are read from the target file's folder.
-fn real_system(spec: &SystemSpec, base_dir: &Path) -> Result<Arc<dyn crate::connect::Adapter>, String> {
-    match spec {
-        SystemSpec::Fhir(fhir) => {
-            let credentials = Credentials::load(fhir.auth.as_ref(), base_dir)?;
-            let ca_pem = match &fhir.ca_file {
-                Some(file) => {
-                    let path = base_dir.join(file);
-                    Some(std::fs::read(&path).map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?)
-                }
+/// An adapter for a real system, through each channel the target gives it; files the target names are read from
+/// the target file's folder. An HL7 v2 `listen` port is bound here and held until the adapter is dropped.
+async fn real_system(
+    role: Role,
+    spec: &SystemSpec,
+    base_dir: &Path,
+) -> Result<Arc<dyn crate::connect::Adapter>, String> {
+    let fhir = match &spec.fhir {
+        Some(fhir) => Some(fhir_system(fhir, base_dir)?),
+        None => None,
+    };
+    let interface = match &spec.hl7v2 {
+        Some(hl7) => {
+            let listen = match &hl7.listen {
+                Some(listen) => Some(
+                    listen
+                        .parse()
+                        .map_err(|_| format!("the {role} `listen` `{}` is not an address and port", listen.value))?,
+                ),
                 None => None,
             };
-            let connection = Connection {
-                timeout: fhir.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT),
-                ca_pem,
-                retries: fhir.retries.unwrap_or(3),
+            let text = |value: &Option<String>, default: &str| value.clone().unwrap_or_else(|| default.to_string());
+            let settings = InterfaceSettings {
+                send_to: hl7.send_to.as_ref().map(|s| s.value.clone()),
+                listen,
+                route: Route {
+                    sending_application: text(&hl7.sending_application, "HANDOFF"),
+                    sending_facility: text(&hl7.sending_facility, "HANDOFF"),
+                    receiving_application: text(&hl7.receiving_application, ""),
+                    receiving_facility: text(&hl7.receiving_facility, ""),
+                },
+                timeout: hl7.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT),
             };
-            let adapter = FhirAdapter::configured(&fhir.base_url, credentials, connection)
-                .map_err(|e: AdapterError| e.to_string())?;
-            Ok(Arc::new(adapter))
+            Some(InterfaceChannel::open(settings).await?)
         }
-    }
+        None => None,
+    };
+    let exports = spec.x12.as_ref().map(|x12| {
+        ExportFolders::new(base_dir.join(&x12.outbox.value), x12.inbox.as_ref().map(|i| base_dir.join(&i.value)))
+    });
+    Ok(Arc::new(System::new(role, fhir, interface, exports)))
+}
+
+fn fhir_system(fhir: &FhirSystem, base_dir: &Path) -> Result<FhirAdapter, String> {
+    let credentials = Credentials::load(fhir.auth.as_ref(), base_dir)?;
+    let ca_pem = match &fhir.ca_file {
+        Some(file) => {
+            let path = base_dir.join(file);
+            Some(std::fs::read(&path).map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let connection = Connection {
+        timeout: fhir.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT),
+        ca_pem,
+        retries: fhir.retries.unwrap_or(3),
+    };
+    FhirAdapter::configured(&fhir.base_url, credentials, connection).map_err(|e: AdapterError| e.to_string())
 }

@@ -36,6 +36,28 @@ pub struct ServiceLine {
     pub rendering_npi: String,
 }
 
+impl ServiceLine {
+    /// The service a charge bills, its diagnosis codes turned back into pointers into `diagnoses`; a code not on
+    /// the list has no pointer.
+    pub fn from_charge(charge: &Charge, diagnoses: &[String]) -> ServiceLine {
+        let pointers = charge
+            .diagnoses
+            .iter()
+            .filter_map(|c| diagnoses.iter().position(|d| d == c))
+            .filter_map(|p| u8::try_from(p + 1).ok())
+            .collect();
+        ServiceLine {
+            code: charge.code.clone(),
+            modifiers: charge.modifiers.clone(),
+            units: charge.units,
+            dx_pointers: pointers,
+            place_of_service: charge.place_of_service.clone(),
+            date_of_service: charge.date_of_service,
+            rendering_npi: charge.rendering_npi.clone(),
+        }
+    }
+}
+
 impl Encounter {
     /// The charges the visit produces, one per service line, each naming the diagnosis codes its pointers
     /// resolve to (as a PM charge and an HL7 FT1-19 carry them).

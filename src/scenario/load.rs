@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Defect, Document, Fault, InputError, Located, Scenario, Simulator, Step, Target, Topology};
+use super::{Auth, Defect, Document, Fault, InputError, Located, Scenario, Simulator, Step, Systems, Target, Topology};
 use crate::mock::{OPERATIONS, RESOURCES};
 use crate::model::Role;
 
@@ -33,7 +33,9 @@ pub fn parse_scenario(path: &str, text: &str) -> Result<Scenario, InputError> {
 
 pub fn parse_target(path: &str, text: &str) -> Result<Target, InputError> {
     let target: Target = parse(path, text)?;
-    let errors = check_target(&target)
+    // Folders a target names are relative to the target file's own folder.
+    let base_dir = Path::new(path).parent().unwrap_or(Path::new(""));
+    let errors = check_target(&target, base_dir)
         .into_iter()
         .map(|(line, column, message, hint)| InputError::at(path, text, line, column, message, Some(hint)))
         .collect();
@@ -236,7 +238,7 @@ fn check_document(doc: &Document, line: u64, column: u64) -> Vec<Problem> {
     problems
 }
 
-fn check_target(target: &Target) -> Vec<Problem> {
+fn check_target(target: &Target, base_dir: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
     match (&target.systems, &target.simulator) {
         (Some(_), Some(_)) => problems.push((
@@ -274,31 +276,7 @@ fn check_target(target: &Target) -> Vec<Problem> {
         }
     }
     if let Some(systems) = &target.systems {
-        for (role, spec) in [("emr", &systems.emr), ("pm", &systems.pm)] {
-            let super::SystemSpec::Fhir(fhir) = spec;
-            let source = match &fhir.auth {
-                Some(super::Auth::Bearer(source)) | Some(super::Auth::Basic { password: source, .. }) => Some(source),
-                _ => None,
-            };
-            if let Some(source) = source
-                && source.env.is_some() == source.file.is_some()
-            {
-                problems.push((
-                    systems.line,
-                    systems.column,
-                    format!("the {role} secret needs exactly one of `env` or `file`"),
-                    "name the environment variable (`env: EMR_TOKEN`) or the file (`file: secrets/emr-token`) that holds it".into(),
-                ));
-            }
-            if !(fhir.base_url.starts_with("https://") || fhir.base_url.starts_with("http://")) {
-                problems.push((
-                    systems.line,
-                    systems.column,
-                    format!("the {role} base_url `{}` is not an http(s) URL", fhir.base_url),
-                    "write the FHIR base, for example https://vendor.example/fhir/r4".into(),
-                ));
-            }
-        }
+        problems.extend(check_systems(systems, base_dir));
     }
     for product in &target.products {
         if product.roles.is_empty() {
@@ -373,6 +351,115 @@ fn check_target(target: &Target) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Each role's channels: at least one, each with what it needs, at an address or folder that can be used.
+fn check_systems(systems: &Systems, base_dir: &Path) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut listening: Vec<(&str, &Located<String>)> = Vec::new();
+    for (role, spec) in [("emr", &systems.emr), ("pm", &systems.pm)] {
+        let mut problem = |at: (u64, u64), message: String, hint: &str| {
+            problems.push((at.0, at.1, message, hint.to_string()));
+        };
+        if spec.channels().is_empty() {
+            problem(
+                (spec.line, spec.column),
+                format!("the {role} system names no channel to reach it through"),
+                "give it at least one of `fhir: { base_url }`, `hl7v2: { send_to, listen }` or `x12: { outbox }`",
+            );
+        }
+        if let Some(fhir) = &spec.fhir {
+            let source = match &fhir.auth {
+                Some(Auth::Bearer(source)) | Some(Auth::Basic { password: source, .. }) => Some(source),
+                _ => None,
+            };
+            if let Some(source) = source
+                && source.env.is_some() == source.file.is_some()
+            {
+                problem(
+                    (fhir.line, fhir.column),
+                    format!("the {role} secret needs exactly one of `env` or `file`"),
+                    "name the environment variable (`env: EMR_TOKEN`) or the file (`file: secrets/emr-token`) that holds it",
+                );
+            }
+            if !(fhir.base_url.starts_with("https://") || fhir.base_url.starts_with("http://")) {
+                problem(
+                    (fhir.line, fhir.column),
+                    format!("the {role} base_url `{}` is not an http(s) URL", fhir.base_url),
+                    "write the FHIR base, for example https://vendor.example/fhir/r4",
+                );
+            }
+        }
+        if let Some(hl7) = &spec.hl7v2 {
+            if hl7.send_to.is_none() && hl7.listen.is_none() {
+                problem(
+                    (hl7.line, hl7.column),
+                    format!("the {role} `hl7v2` channel neither sends nor listens"),
+                    "give `send_to: host:port` (the system's inbound interface), `listen: 127.0.0.1:port` \
+                     (where its outbound interface sends), or both",
+                );
+            }
+            if let Some(send_to) = &hl7.send_to
+                && !is_host_port(send_to)
+            {
+                problem(
+                    (send_to.line, send_to.column),
+                    format!("the {role} `send_to` `{}` is not a host and port", send_to.value),
+                    "write the inbound interface as host:port, for example `interfaces.vendor.example:6661`",
+                );
+            }
+            if let Some(listen) = &hl7.listen {
+                match listen.parse::<std::net::SocketAddr>() {
+                    Err(_) => problem(
+                        (listen.line, listen.column),
+                        format!("the {role} `listen` `{}` is not an address and port on this machine", listen.value),
+                        "write an IP address and port, for example `127.0.0.1:7001`, or `0.0.0.0:7001` to take \
+                         messages from other machines",
+                    ),
+                    Ok(addr) if addr.port() == 0 => problem(
+                        (listen.line, listen.column),
+                        format!("the {role} `listen` `{}` has port 0", listen.value),
+                        "name the port the vendor's interface is configured to send to",
+                    ),
+                    Ok(_) => {
+                        if let Some((other, _)) = listening.iter().find(|(_, l)| l.value == listen.value) {
+                            problem(
+                                (listen.line, listen.column),
+                                format!("the {role} and the {other} both listen on `{}`", listen.value),
+                                "give each role its own port",
+                            );
+                        }
+                        listening.push((role, listen));
+                    }
+                }
+            }
+        }
+        if let Some(x12) = &spec.x12 {
+            for (key, folder) in [("outbox", Some(&x12.outbox)), ("inbox", x12.inbox.as_ref())] {
+                let Some(folder) = folder else { continue };
+                let path = base_dir.join(&folder.value);
+                if !path.is_dir() {
+                    let why = if path.exists() { "is a file" } else { "does not exist" };
+                    problem(
+                        (folder.line, folder.column),
+                        format!("the {role} x12 {key} `{}` is not a folder ({} {why})", folder.value, path.display()),
+                        "create the folder, or give its path relative to this target file's folder",
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// `host:port`, with a port from 1 to 65535; a bracketed IPv6 address is a host too.
+fn is_host_port(text: &str) -> bool {
+    match text.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty() && !host.contains(char::is_whitespace) && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+        None => false,
+    }
 }
 
 /// A fault that is misspelled, out of range or aimed where no request goes; each would silently never fire.

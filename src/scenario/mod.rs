@@ -21,7 +21,7 @@ pub use step::{
     UpdatePatient,
 };
 pub use target_file::{
-    Auth, Carried, Defect, FhirSystem, Interface, JwtAlgorithm, Product, SecretSource, Simulator, SmartBackend,
-    SystemSpec, Systems, Target, Topology,
+    Auth, Carried, Defect, FhirSystem, Hl7v2System, Interface, JwtAlgorithm, Product, SecretSource, Simulator,
+    SmartBackend, SystemSpec, Systems, Target, Topology, X12System,
 };
 pub use within::Within;

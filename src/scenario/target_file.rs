@@ -43,14 +43,75 @@ pub struct Product {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Systems {
-    pub emr: SystemSpec,
-    pub pm: SystemSpec,
+    pub emr: Located<SystemSpec>,
+    pub pm: Located<SystemSpec>,
 }
 
+/// One role's system, and every channel it is reached through: a real practice's PM often has a FHIR API, an
+/// inbound HL7 port and claim exports at once. At least one channel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSpec {
+    /// The system's FHIR R4 API: everything it serves is read and written there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fhir: Option<Located<FhirSystem>>,
+    /// The system's HL7 v2.5.1 interface: its inbound port, and a port where the harness stands in for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hl7v2: Option<Located<Hl7v2System>>,
+    /// The folders where the system exports its X12 claim batches and receives what payers send back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x12: Option<Located<X12System>>,
+}
+
+impl SystemSpec {
+    /// The channels present, by their key in the file, for messages.
+    pub fn channels(&self) -> Vec<&'static str> {
+        let present = [("fhir", self.fhir.is_some()), ("hl7v2", self.hl7v2.is_some()), ("x12", self.x12.is_some())];
+        present.into_iter().filter(|(_, p)| *p).map(|(name, _)| name).collect()
+    }
+}
+
+/// An HL7 v2.5.1 interface over MLLP.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hl7v2System {
+    /// `host:port` of the system's inbound interface: registrations (ADT^A04/A08), appointments (SIU^S12) and
+    /// charges (DFT^P03) for this role are sent there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_to: Option<Located<String>>,
+    /// `address:port` on this machine where the harness takes this role's inbound messages itself, for the whole
+    /// run: point the other system's outbound interface here (an EMR's DFT^P03 charges, a PM's ADT and SIU); each
+    /// message is acknowledged and read as what this role holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<Located<String>>,
+    /// MSH-3 of the messages sent (default `HANDOFF`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sending_application: Option<String>,
+    /// MSH-4 (default `HANDOFF`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sending_facility: Option<String>,
+    /// MSH-5, as the receiving interface routes on it (default empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiving_application: Option<String>,
+    /// MSH-6 (default empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiving_facility: Option<String>,
+    /// How long to wait for each ACK (default 30s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Within>,
+}
+
+/// A pair of folders the system exchanges X12 005010 files through. Relative paths are read from the target
+/// file's folder.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum SystemSpec {
-    Fhir(FhirSystem),
+#[serde(deny_unknown_fields)]
+pub struct X12System {
+    /// Where the system exports its 837P claim batches (`*.x12`, `*.837`, `*.txt`; one or more interchanges
+    /// each): the claims as they went to the payer.
+    pub outbox: Located<String>,
+    /// Where the 999 and 277CA acknowledgments the payer or clearinghouse sent back are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<Located<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

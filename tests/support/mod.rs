@@ -109,3 +109,79 @@ pub fn findings(target: &TargetReport) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// A free loopback port for a test to tell the harness to listen on: bound, read, and released.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The patient of the shipped new-Medicare-patient scenario, whom the interface and export tests bill.
+pub fn ana() -> handoff::model::Patient {
+    load_scenario(&repo("scenarios/new-medicare-patient-em-25-with-procedure.yaml")).unwrap().patient
+}
+
+/// One claim line as a PM exports it: the code, modifiers, units and pointers of a service on 2026-06-01 in the office.
+pub fn claim_line(code: &str, modifiers: &[&str], units: f64, dx_pointers: &[u8]) -> handoff::model::ClaimLine {
+    handoff::model::ClaimLine {
+        code: code.into(),
+        modifiers: modifiers.iter().map(|m| m.to_string()).collect(),
+        units,
+        dx_pointers: dx_pointers.to_vec(),
+        place_of_service: "11".into(),
+        date_of_service: "2026-06-01".parse().unwrap(),
+        rendering_npi: "1234567893".into(),
+        charge: 100.0 * units,
+    }
+}
+
+/// An 837P batch as a PM exports it, written with handoff's own 837P writer.
+pub fn claim_batch(claim: handoff::model::Claim, control_number: u32) -> String {
+    use handoff::connect::x12::{
+        BillingProvider, ClaimSubmission, Interchange, InterchangeHeader, Party, Provider, Receiver, Submitter,
+        professional_claim,
+    };
+    use handoff::model::{Address, HumanName};
+    let subscriber = ana();
+    let submission = ClaimSubmission {
+        reference: format!("BATCH{control_number:04}"),
+        created: "2026-06-02T08:00".parse().unwrap(),
+        submitter: Submitter {
+            name: "Bayview Clinic".into(),
+            id: "BAYVIEW01".into(),
+            contact: "Billing Office".into(),
+            phone: "8135550100".into(),
+        },
+        receiver: Receiver { name: "Gulf Coast Clearinghouse".into(), id: "GCCH01".into() },
+        billing: BillingProvider {
+            name: "Bayview Clinic".into(),
+            npi: "1245319599".into(),
+            tax_id: "591234567".into(),
+            address: Address {
+                line: vec!["500 Harbor Blvd".into()],
+                city: "Tampa".into(),
+                state: "FL".into(),
+                postal_code: "33606-1234".into(),
+            },
+        },
+        coverage: subscriber.coverage.clone().unwrap(),
+        subscriber,
+        payer_id: "09102".into(),
+        claim_filing_code: "MB".into(),
+        place_of_service: "11".into(),
+        providers: vec![Provider {
+            npi: "1234567893".into(),
+            name: HumanName { given: vec!["Priya".into()], family: "Raman".into() },
+        }],
+        claim,
+    };
+    let header = InterchangeHeader {
+        sender: Party { qualifier: "ZZ".into(), id: "BAYVIEWCLINIC".into() },
+        receiver: Party { qualifier: "ZZ".into(), id: "CLEARHOUSE".into() },
+        created: "2026-06-02T08:00".parse().unwrap(),
+        control_number,
+        production: false,
+        ack_requested: false,
+    };
+    let set = professional_claim(&submission, 1).unwrap();
+    Interchange::new(header).with_group(control_number, vec![set]).to_x12()
+}

@@ -460,6 +460,7 @@ impl Adapter for FhirAdapter {
                 Ok(Records::Charges(charges))
             }
             Query::Claims { patient_id } => self.claims(patient_id).await,
+            Query::ClaimNotices { .. } => Err(AdapterError::NotSupported { what: "claim acknowledgments".into() }),
         }
     }
 }

@@ -16,7 +16,7 @@ mod segment;
 mod status;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod samples;
 
