@@ -48,7 +48,7 @@ fn tables(rng: &mut ChaCha8Rng) -> (PtpTable, MueTable) {
             1 => PtpIndicator::NotApplicable,
             _ => PtpIndicator::Allowed,
         };
-        let deletion = (rng.next_u32() % 8 == 0).then_some(20_240_101);
+        let deletion = rng.next_u32().is_multiple_of(8).then_some(20_240_101);
         ptp.insert(code(a), code(b), PtpEdit { effective: 20_100_101, deletion, indicator });
     }
     let mut mue = MueTable::new();
