@@ -1,12 +1,12 @@
-//! `handoff run`: load scenarios and targets, run them, print the scorecard, write report.json.
+//! `handoff run`: load scenarios and targets, run them, print the scorecard, write the reports under --out.
 
 use std::path::{Path, PathBuf};
 
 use super::files::{expand, render_input_error};
-use super::{Format, RunArgs};
+use super::{RunArgs, RunFormat};
 use crate::engine::{PlannedTarget, RunPlan, execute};
 use crate::exit;
-use crate::report::{RunReport, json, junit, markdown, table};
+use crate::report::{RunReport, html, json, junit, markdown, table, test_report};
 use crate::scenario::{InputError, Scenario, Step, Target, load_scenario, load_target};
 
 pub fn run(args: RunArgs) -> u8 {
@@ -81,20 +81,32 @@ pub fn run(args: RunArgs) -> u8 {
         report.rules_not_run = rules.not_run().iter().map(|r| r.as_str().to_string()).collect();
     }
     let rendered_json = json::render(&report);
+    let rendered_html = html::render(&report);
     match args.format {
-        Format::Table => out!("{}", table::render(&report)),
-        Format::Json => out!("{rendered_json}"),
+        RunFormat::Table => out!("{}", table::render(&report)),
+        RunFormat::Json => out!("{rendered_json}"),
+        RunFormat::Html => out!("{rendered_html}"),
     }
     // Every format comes from the same finished run; a CI system reads junit.xml, a pull request report.md.
     let files = [
         ("report.json", rendered_json),
         ("junit.xml", junit::render(&report)),
         ("report.md", markdown::render(&report)),
+        ("report.html", rendered_html),
     ];
-    let written = std::fs::create_dir_all(&out_dir)
-        .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(out_dir.join(name), text)));
+    let fhir_dir = out_dir.join("fhir");
+    let written = std::fs::create_dir_all(&fhir_dir)
+        .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(out_dir.join(name), text)))
+        .and_then(|_| {
+            test_report::render(&report).iter().try_for_each(|(name, resource)| {
+                std::fs::write(fhir_dir.join(name), serde_json::to_string_pretty(resource).unwrap_or_default())
+            })
+        });
     match written {
-        Ok(()) => eprintln!("report: {} (and junit.xml, report.md)", out_dir.join("report.json").display()),
+        Ok(()) => eprintln!(
+            "report: {} (and junit.xml, report.md, report.html, fhir/TestReport-*.json)",
+            out_dir.join("report.json").display()
+        ),
         Err(e) => {
             eprintln!("{}: cannot write the report: {e}", out_dir.display());
             return exit::BAD_INPUT;
