@@ -89,7 +89,7 @@ fn header(page: &mut String, report: &RunReport) {
         esc(&report.run_id),
         report.scenarios.len(),
         report.targets.len(),
-        esc(&report.started_at),
+        esc(&readable_time(&report.started_at)),
         report.duration_ms as f64 / 1000.0
     );
     let real = report.targets.iter().any(|t| t.kind == TargetKind::Systems);
@@ -113,6 +113,14 @@ fn header(page: &mut String, report: &RunReport) {
         );
     }
     page.push_str("</header>\n");
+}
+
+/// `2026-11-27 06:02:33 UTC` for a person; a time that does not parse is shown as it is.
+fn readable_time(timestamp: &str) -> String {
+    timestamp
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|_| timestamp.to_string())
 }
 
 fn nav(page: &mut String, report: &RunReport) {
@@ -252,7 +260,7 @@ fn latency_section(page: &mut String, report: &RunReport) {
         y += group_gap;
         svg.text(0.0, y - 6.0, "start", "head", kind);
         for t in &report.targets {
-            svg.text(16.0, y + 11.0, "start", "", &t.name);
+            svg.text(16.0, y + 13.0, "start", "", &t.name);
             match t.latency.get(kind) {
                 Some(s) => {
                     svg.rect(label_width, y + 3.0, x_of(s.p50_ms) - label_width, 12.0, "#2b7bb9");
@@ -798,6 +806,12 @@ mod tests {
         assert!(render(&report).contains("from real systems are redacted"));
         report.targets.retain(|t| t.kind == TargetKind::Simulator);
         assert!(render(&report).contains("Every target is a simulator"));
+    }
+
+    #[test]
+    fn times_are_shown_to_the_second() {
+        assert_eq!(readable_time("2026-11-27T06:02:33.610008853Z"), "2026-11-27 06:02:33 UTC");
+        assert_eq!(readable_time("[time]"), "[time]");
     }
 
     #[test]
