@@ -238,7 +238,7 @@ fn latency_section(page: &mut String, report: &RunReport) {
         kinds.iter().flat_map(|k| report.targets.iter().map(move |t| (k.as_str(), t, t.latency.get(k)))).collect();
     let slowest = rows.iter().filter_map(|(_, _, s)| s.map(|s| s.max_ms)).max().unwrap_or(0);
     let scale_max = nice_ceiling(slowest.max(1) as f64);
-    let (label_width, value_width, row, group_gap) = (230.0, 170.0, 22.0, 24.0);
+    let (label_width, value_width, row, group_gap) = (230.0, 190.0, 22.0, 24.0);
     let plot = CHART_WIDTH - label_width - value_width;
     let x_of = |ms: u64| label_width + plot * (ms as f64 / scale_max).min(1.0);
     let height = 34.0 + rows.len() as f64 * row + kinds.len() as f64 * group_gap;
@@ -338,7 +338,7 @@ fn category_section(page: &mut String, report: &RunReport) {
         })
         .collect();
     let most = tallies.iter().map(|by| by.values().sum::<usize>()).max().unwrap_or(0).max(1);
-    let (label_width, value_width, row) = (210.0, 330.0, 28.0);
+    let (label_width, value_width, row) = (210.0, 420.0, 28.0);
     let plot = CHART_WIDTH - label_width - value_width;
     let height = 36.0 + row * report.targets.len() as f64;
     let summary = report
