@@ -403,9 +403,13 @@ fn reports_about_real_systems_redact_patient_values_unless_asked() {
     let out = run(&redacted, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let mut written = String::from_utf8_lossy(&out.stdout).into_owned();
-    for file in ["report.json", "junit.xml", "report.md"] {
+    for file in ["report.json", "junit.xml", "report.md", "report.html"] {
         written.push_str(&std::fs::read_to_string(redacted.join(file)).unwrap());
     }
+    for entry in std::fs::read_dir(redacted.join("fhir")).unwrap() {
+        written.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(written.contains("\"resourceType\": \"TestReport\""), "a FHIR TestReport is written under fhir/");
     // The truncated family name is found, but neither value of it is shown anywhere.
     assert!(written.contains("name.family"), "{written}");
     assert!(!written.contains("Lopez"), "PHI in the output:\n{written}");

@@ -3,17 +3,7 @@
 mod support;
 
 use handoff::score::TopologyVerdict;
-use support::{Run, findings, target};
-
-fn shipped() -> handoff::report::RunReport {
-    Run::new()
-        .scenario_file("scenarios/new-medicare-patient-em-25-with-procedure.yaml")
-        .scenario_file("scenarios/established-patient-in-office-lab.yaml")
-        .scenario_file("scenarios/address-and-phone-change.yaml")
-        .target_file("mocks/integrated-suite.yaml")
-        .target_file("mocks/interfaced-pair.yaml")
-        .report()
-}
+use support::{findings, shipped, target};
 
 #[test]
 fn integrated_suite_is_one_clean_shared_record_and_interfaced_pair_shows_each_defect() {

@@ -96,9 +96,9 @@ pub struct RunArgs {
     #[arg(long = "target", short = 't')]
     pub targets: Vec<PathBuf>,
     /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Where to write report.json [default: reports/<run-id>].
+    #[arg(long, value_enum, default_value_t = RunFormat::Table)]
+    pub format: RunFormat,
+    /// Where to write the reports [default: reports/<run-id>].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run each scenario once per generated patient, with a generated visit, instead of its own patient.
@@ -128,6 +128,14 @@ pub struct RunArgs {
 pub enum Format {
     Table,
     Json,
+}
+
+/// What `handoff run` prints: the scorecard, the JSON report, or the HTML page (to redirect to a file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    Table,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

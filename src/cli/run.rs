@@ -1,13 +1,13 @@
-//! `handoff run`: load scenarios and targets, run them, print the scorecard, write report.json.
+//! `handoff run`: load scenarios and targets, run them, print the scorecard, write the reports under --out.
 
 use std::path::{Path, PathBuf};
 
 use super::files::{expand, render_input_error};
-use super::{Format, RunArgs};
+use super::{RunArgs, RunFormat};
 use crate::engine::{PlannedTarget, RunPlan, execute};
 use crate::exit;
 use crate::report::baseline::{BASELINE_VERSION, Baseline};
-use crate::report::{BaselineComparison, RunReport, json, junit, markdown, table};
+use crate::report::{BaselineComparison, RunReport, html, json, junit, markdown, table, test_report};
 use crate::scenario::{InputError, Scenario, Step, Target, load_scenario, load_target};
 
 pub fn run(args: RunArgs) -> u8 {
@@ -98,9 +98,11 @@ pub fn run(args: RunArgs) -> u8 {
             Some(BaselineComparison { file: path.display().to_string(), comparison: baseline.compare(&report) });
     }
     let rendered_json = json::render(&report);
+    let rendered_html = html::render(&report);
     match args.format {
-        Format::Table => out!("{}", table::render_with(&report, table::Colour::for_stdout())),
-        Format::Json => out!("{rendered_json}"),
+        RunFormat::Table => out!("{}", table::render_with(&report, table::Colour::for_stdout())),
+        RunFormat::Json => out!("{rendered_json}"),
+        RunFormat::Html => out!("{rendered_html}"),
     }
     if let Some(path) = &args.save_baseline {
         let saved = serde_json::to_string_pretty(&Baseline::from_report(&report))
@@ -119,11 +121,21 @@ pub fn run(args: RunArgs) -> u8 {
         ("report.json", rendered_json),
         ("junit.xml", junit::render(&report)),
         ("report.md", markdown::render(&report)),
+        ("report.html", rendered_html),
     ];
-    let written = std::fs::create_dir_all(&out_dir)
-        .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(out_dir.join(name), text)));
+    let fhir_dir = out_dir.join("fhir");
+    let written = std::fs::create_dir_all(&fhir_dir)
+        .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(out_dir.join(name), text)))
+        .and_then(|_| {
+            test_report::render(&report).iter().try_for_each(|(name, resource)| {
+                std::fs::write(fhir_dir.join(name), serde_json::to_string_pretty(resource).unwrap_or_default())
+            })
+        });
     match written {
-        Ok(()) => eprintln!("report: {} (and junit.xml, report.md)", out_dir.join("report.json").display()),
+        Ok(()) => eprintln!(
+            "report: {} (and junit.xml, report.md, report.html, fhir/TestReport-*.json)",
+            out_dir.join("report.json").display()
+        ),
         Err(e) => {
             eprintln!("{}: cannot write the report: {e}", out_dir.display());
             return exit::BAD_INPUT;

@@ -21,6 +21,18 @@ pub enum Category {
     System,
 }
 
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Sync => "sync",
+            Category::Handoff => "handoff",
+            Category::Redundancy => "redundancy",
+            Category::Rule => "rule",
+            Category::System => "system",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {

@@ -1,12 +1,16 @@
 //! Reports: one run model built from the engine's outcomes, and one module per format. Reporters read a finished run; they never call a system.
 
 pub mod baseline;
+#[cfg(test)]
+mod fixtures;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 mod phi;
 mod run_report;
 pub mod table;
+pub mod test_report;
 
 pub use phi::{PhiPolicy, REDACTED};
 pub use run_report::{BaselineComparison, Endpoints, FlowReport, REPORT_VERSION, RunReport, TargetKind, TargetReport};

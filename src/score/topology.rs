@@ -19,6 +19,18 @@ pub enum TopologyVerdict {
     Unknown,
 }
 
+impl TopologyVerdict {
+    /// How a person would say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            TopologyVerdict::SharedRecord => "shared record",
+            TopologyVerdict::Interfaced => "interfaced",
+            TopologyVerdict::BatchSynced => "batch-synced",
+            TopologyVerdict::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Topology {
     pub verdict: TopologyVerdict,

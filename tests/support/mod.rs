@@ -77,6 +77,18 @@ impl Run {
     }
 }
 
+/// The three shipped scenarios against the shipped integrated suite and interfaced pair: one clean, one with
+/// each of its planted defects.
+pub fn shipped() -> RunReport {
+    Run::new()
+        .scenario_file("scenarios/new-medicare-patient-em-25-with-procedure.yaml")
+        .scenario_file("scenarios/established-patient-in-office-lab.yaml")
+        .scenario_file("scenarios/address-and-phone-change.yaml")
+        .target_file("mocks/integrated-suite.yaml")
+        .target_file("mocks/interfaced-pair.yaml")
+        .report()
+}
+
 pub fn target<'a>(report: &'a RunReport, name: &str) -> &'a TargetReport {
     report.targets.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no target {name}"))
 }
