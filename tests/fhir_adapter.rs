@@ -87,7 +87,9 @@ async fn an_emr_that_does_not_bill_says_so_instead_of_failing() {
     let tracking = Identifier { system: "urn:test".into(), value: "emr".into() };
     let id = emr.apply(Action::Register { patient: &patient("X"), tracking: &tracking }).await.unwrap().id.unwrap();
     let err = emr.apply(Action::BuildClaim { patient_id: &id }).await.unwrap_err();
-    assert_eq!(err, AdapterError::NotSupported { what: "building a claim (operation $build-claim)".into() });
+    // Its CapabilityStatement lists no $build-claim, so the adapter does not ask.
+    let what = "building a claim (operation $build-claim is not in its CapabilityStatement)";
+    assert_eq!(err, AdapterError::NotSupported { what: what.into() });
 }
 
 #[tokio::test]

@@ -47,8 +47,13 @@ struct Judged {
     held: Held,
 }
 
-/// The steps after a stop cannot run: there is no patient, or no system, to run them on.
-struct Stop;
+/// Why a step ended early.
+enum Stop {
+    /// The steps after it cannot run: there is no patient, or no system, to run them on.
+    Flow,
+    /// The system does not support what the step asked; the steps that do not depend on it still run.
+    Step,
+}
 
 /// What a record looks like in one system, for `expect_synced`.
 #[derive(Debug, Clone)]
@@ -86,6 +91,7 @@ pub async fn run_flow(
         seen_version: HashMap::new(),
         appointment: None,
         documented: None,
+        unsupported: HashMap::new(),
         rules,
         out: FlowOutcome { scenario: scenario.name.clone(), ..Default::default() },
         step: 0,
@@ -105,6 +111,16 @@ pub async fn run_flow(
             });
             continue;
         }
+        if let Some(why) = flow.cannot_check(&step.value) {
+            flow.out.steps.push(StepResult {
+                step: flow.step,
+                action: flow.action.into(),
+                status: StepStatus::Skipped,
+                message: Some(format!("nothing to check: {why}")),
+                elapsed_ms: 0,
+            });
+            continue;
+        }
         let started = Instant::now();
         let before = flow.out.findings.len();
         let result = flow.run_step(&step.value).await;
@@ -116,7 +132,12 @@ pub async fn run_flow(
         } else {
             StepStatus::Passed
         };
-        let message = new.iter().find(|f| f.counts).map(|f| f.message.clone());
+        // A step in error says why, before what else it found.
+        let message = new
+            .iter()
+            .find(|f| status == StepStatus::Error && f.category == Category::System)
+            .or_else(|| new.iter().find(|f| f.counts))
+            .map(|f| f.message.clone());
         flow.out.steps.push(StepResult {
             step: flow.step,
             action: flow.action.into(),
@@ -124,7 +145,7 @@ pub async fn run_flow(
             message,
             elapsed_ms: millis(started.elapsed()),
         });
-        stopped = result.is_err();
+        stopped = matches!(result, Err(Stop::Flow));
     }
     let mut identities: Vec<Identity> =
         flow.patient_ids.iter().map(|(role, id)| Identity { role: *role, patient_id: id.clone() }).collect();
@@ -150,6 +171,8 @@ struct Flow<'a> {
     seen_version: HashMap<(Role, &'static str), Judged>,
     appointment: Option<Appointment>,
     documented: Option<Encounter>,
+    /// Records a system could not make because it does not support the step that makes them, and why.
+    unsupported: HashMap<&'static str, String>,
     rules: Option<&'a ScrubContext>,
     out: FlowOutcome,
     step: usize,
@@ -230,14 +253,34 @@ impl Flow<'_> {
         self.out.tallies.keyed_fields += fields;
     }
 
-    async fn act(&mut self, role: Role, record: &str, action: Action<'_>) -> Result<Option<String>, Stop> {
+    async fn act(&mut self, role: Role, record: &'static str, action: Action<'_>) -> Result<Option<String>, Stop> {
         match self.systems.at(role).apply(action).await {
             Ok(applied) => Ok(applied.id),
-            Err(error) => {
-                self.system_error(role, record, &error);
-                Err(Stop)
-            }
+            // Without a patient nothing after can run, whatever the reason.
+            Err(error) => Err(self.halt(role, record, &error, matches!(action, Action::Register { .. }))),
         }
+    }
+
+    /// A system error ends the step; it ends the flow too unless the system only lacks support for this step.
+    fn halt(&mut self, role: Role, record: &'static str, error: &AdapterError, fatal: bool) -> Stop {
+        self.system_error(role, record, error);
+        if fatal || !matches!(error, AdapterError::NotSupported { .. }) {
+            return Stop::Flow;
+        }
+        let why = format!("the {role} could not do step {} ({}): {error}", self.step, self.action);
+        self.unsupported.entry(record).or_insert(why);
+        Stop::Step
+    }
+
+    /// Why an expectation cannot be checked: a step that would have made what it reads was not supported.
+    fn cannot_check(&self, step: &Step) -> Option<String> {
+        let reads: &[&str] = match step {
+            Step::ExpectSynced(e) => &[e.record.as_str()],
+            Step::ExpectCharges(_) => &["encounter", CHARGES],
+            Step::ExpectClaim(_) => &["encounter", CHARGES, "claim"],
+            _ => &[],
+        };
+        reads.iter().find_map(|record| self.unsupported.get(record).cloned())
     }
 
     async fn register(&mut self, at: Role) -> Result<(), Stop> {
@@ -326,7 +369,7 @@ impl Flow<'_> {
         let id = self.act(role, "patient", Action::Register { patient: &keyed, tracking: &tracking }).await?;
         let id = match id {
             Some(id) => id,
-            None => self.lookup_patient(role).await?.ok_or(Stop)?,
+            None => self.lookup_patient(role).await?.ok_or(Stop::Flow)?,
         };
         self.patient_ids.insert(role, id.clone());
         self.out.tallies.keyed_fields += fields;
@@ -354,7 +397,7 @@ impl Flow<'_> {
             }
             Err(error) => {
                 self.system_error(role, "patient", &error);
-                Err(Stop)
+                Err(Stop::Flow)
             }
         }
     }
@@ -370,10 +413,7 @@ impl Flow<'_> {
         let held = match self.systems.at(at).fetch(Query::Charges { patient_id }).await {
             Ok(Records::Charges(c)) => c.into_iter().map(|c| c.value.code).collect::<Vec<_>>(),
             Ok(_) => Vec::new(),
-            Err(error) => {
-                self.system_error(at, CHARGES, &error);
-                return Err(Stop);
-            }
+            Err(error) => return Err(self.halt(at, CHARGES, &error, false)),
         };
         let mut unmatched = held;
         let mut missing = Vec::new();

@@ -15,7 +15,7 @@ pub enum TopologyVerdict {
     Interfaced,
     /// Two records synced in batches: different ids, typically arriving a second and a half or more later.
     BatchSynced,
-    /// Not enough was observed to say.
+    /// Not enough was observed to say: no patient in both roles, or different ids and no sync seen between them.
     Unknown,
 }
 
@@ -60,6 +60,12 @@ pub fn infer_topology(flows: &[Vec<Identity>], patient_latencies_ms: &[u64]) -> 
     let ids = format!("the same patient id in both roles in {same} of {} flows", pairs.len());
     let verdict = if same == pairs.len() {
         TopologyVerdict::SharedRecord
+    } else if sorted.is_empty() {
+        // Two records, and nothing seen to carry one to the other: staff may have keyed both.
+        return Topology {
+            verdict: TopologyVerdict::Unknown,
+            evidence: format!("{ids}; no patient was seen to reach the other role, so nothing shows what joins them"),
+        };
     } else if median >= BATCH_MS {
         TopologyVerdict::BatchSynced
     } else {
@@ -91,5 +97,16 @@ mod tests {
         assert_eq!(infer_topology(&[flow("e1", "p1")], &[500]).verdict, TopologyVerdict::Interfaced);
         assert_eq!(infer_topology(&[flow("e1", "p1")], &[2_900]).verdict, TopologyVerdict::BatchSynced);
         assert_eq!(infer_topology(&[], &[]).verdict, TopologyVerdict::Unknown);
+    }
+
+    #[test]
+    fn different_ids_with_no_sync_seen_are_not_called_an_interface() {
+        let t = infer_topology(&[flow("e1", "p1"), flow("e2", "p2")], &[]);
+        assert_eq!(t.verdict, TopologyVerdict::Unknown);
+        assert_eq!(
+            t.evidence,
+            "the same patient id in both roles in 0 of 2 flows; no patient was seen to reach the other role, so \
+             nothing shows what joins them"
+        );
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::FHIR_JSON;
 use super::auth::Credentials;
+use super::capability::{Declared, Need};
 use super::resources::{self as fhir, Unreadable};
 use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
 use crate::model::{Coverage, Patient};
@@ -23,6 +24,8 @@ pub struct FhirAdapter {
     credentials: Credentials,
     timeout: Duration,
     retries: u32,
+    /// What the server's CapabilityStatement declares, read once; `None` when it published none that could be read.
+    declared: tokio::sync::OnceCell<Option<Declared>>,
 }
 
 /// How to reach a server: beyond its address and credentials.
@@ -75,6 +78,7 @@ impl FhirAdapter {
             credentials,
             timeout: connection.timeout,
             retries: connection.retries,
+            declared: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -85,6 +89,34 @@ impl FhirAdapter {
             self.base.clone()
         } else {
             format!("{}/{}", self.base, path)
+        }
+    }
+
+    /// Refuses, without sending it, a request the server's CapabilityStatement says it cannot serve.
+    async fn require(&self, need: Need<'_>, doing: &str) -> Result<(), AdapterError> {
+        let declared = self
+            .declared
+            .get_or_init(|| async {
+                match self.send(Method::GET, "metadata", None, Precondition::None).await {
+                    Ok(statement) if statement["resourceType"] == "CapabilityStatement" => {
+                        Some(Declared::from_statement(&statement))
+                    }
+                    Ok(_) => {
+                        tracing::info!(base = %self.base, "/metadata is not a CapabilityStatement: every request will be tried");
+                        None
+                    }
+                    Err(error) => {
+                        tracing::info!(base = %self.base, %error, "no CapabilityStatement: every request will be tried");
+                        None
+                    }
+                }
+            })
+            .await;
+        match declared.as_ref().and_then(|d| d.lacks(need)) {
+            Some(missing) => Err(AdapterError::NotSupported {
+                what: format!("{doing} ({missing} is not in its CapabilityStatement)"),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -213,6 +245,11 @@ impl FhirAdapter {
 
     async fn create(&self, resource: &Value) -> Result<String, AdapterError> {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default();
+        self.require(
+            Need::Interaction { resource: resource_type, code: "create" },
+            &format!("creating {resource_type}"),
+        )
+        .await?;
         let created = self.send(Method::POST, resource_type, Some(resource), Precondition::None).await?;
         id_of(&created, &self.url(resource_type))
     }
@@ -221,17 +258,27 @@ impl FhirAdapter {
     /// was made now, so a scenario run twice against the same server does not register its patient twice.
     async fn create_unless(&self, resource: &Value, query: &str) -> Result<(String, bool), AdapterError> {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default();
+        let doing = format!("registering a {resource_type}");
+        self.require(Need::Interaction { resource: resource_type, code: "create" }, &doing).await?;
+        self.require(Need::ConditionalCreate { resource: resource_type }, &doing).await?;
         let (status, held) =
             self.exchange(Method::POST, resource_type, Some(resource), Precondition::IfNoneExist(query)).await?;
         Ok((id_of(&held, &self.url(resource_type))?, status == StatusCode::CREATED))
     }
 
     async fn read(&self, resource_type: &str, id: &str) -> Result<Value, AdapterError> {
+        self.require(Need::Interaction { resource: resource_type, code: "read" }, &format!("reading {resource_type}"))
+            .await?;
         self.send(Method::GET, &format!("{resource_type}/{id}"), None, Precondition::None).await
     }
 
     /// Every match of a search, following `Bundle.link[next]` across pages.
     async fn search(&self, resource_type: &str, params: &[(&str, &str)]) -> Result<Vec<Value>, AdapterError> {
+        let doing = format!("searching {resource_type}");
+        self.require(Need::Interaction { resource: resource_type, code: "search-type" }, &doing).await?;
+        for (name, _) in params {
+            self.require(Need::SearchParam { resource: resource_type, name }, &format!("{doing} by {name}")).await?;
+        }
         let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
         let mut next = Some(format!("{resource_type}?{}", query.join("&")));
         let mut found = Vec::new();
@@ -341,6 +388,7 @@ impl FhirAdapter {
                 }
             }
         }
+        self.require(Need::Interaction { resource: "Patient", code: "update" }, "updating a Patient").await?;
         let precondition = version.as_deref().map(Precondition::IfMatch).unwrap_or(Precondition::None);
         self.send(Method::PUT, &format!("Patient/{id}"), Some(&updated), precondition).await?;
         Ok(Applied { id: Some(id.to_string()) })
@@ -374,6 +422,7 @@ impl Adapter for FhirAdapter {
             }
             Action::Document { patient_id, encounter } => {
                 let bundle = fhir::documentation_bundle(encounter, patient_id);
+                self.require(Need::System("transaction"), "documenting a visit").await?;
                 let response = self
                     .send(Method::POST, "", Some(&bundle), Precondition::None)
                     .await
@@ -396,6 +445,7 @@ impl Adapter for FhirAdapter {
                 Ok(Applied { id: None })
             }
             Action::BuildClaim { patient_id } => {
+                self.require(Need::Operation { resource: "Patient", name: "build-claim" }, "building a claim").await?;
                 let parameters = json!({ "resourceType": "Parameters" });
                 let claim = self
                     .send(
@@ -431,6 +481,8 @@ impl Adapter for FhirAdapter {
                         detail: format!("resourceType is {}", statement["resourceType"]),
                     });
                 }
+                // Already read, so the requests that follow are checked against it without asking again.
+                let _ = self.declared.set(Some(Declared::from_statement(&statement)));
                 Ok(Records::Capabilities(fhir::capabilities_from_fhir(&statement)))
             }
             Query::PatientsBornOn(date) => {
@@ -528,7 +580,14 @@ fn outcome_text(body: &Value) -> Option<String> {
     let texts: Vec<String> = body["issue"]
         .as_array()?
         .iter()
-        .filter_map(|i| i["diagnostics"].as_str().or_else(|| i["details"]["text"].as_str()).map(str::to_string))
+        .filter_map(|i| {
+            let text = i["diagnostics"].as_str().or_else(|| i["details"]["text"].as_str())?;
+            // Where the server says the problem is (`Patient.birthDate`), unless its text already does.
+            Some(match i["expression"][0].as_str().or_else(|| i["location"][0].as_str()) {
+                Some(at) if !text.contains(at) => format!("{at}: {text}"),
+                _ => text.to_string(),
+            })
+        })
         .collect();
     (!texts.is_empty()).then(|| texts.join("; "))
 }
@@ -584,5 +643,13 @@ mod tests {
         let body = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "diagnostics": "birthDate is required"}]});
         assert_eq!(outcome_text(&body).as_deref(), Some("birthDate is required"));
         assert_eq!(outcome_text(&json!({"resourceType": "Patient"})), None);
+        let medplum = json!({"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "structure", "details": {"text": "Invalid date format"}, "expression": ["Patient.birthDate"]},
+            {"severity": "error", "code": "structure", "details": {"text": "Invalid additional property \"colour\""}, "expression": ["Patient.colour"]},
+        ]});
+        assert_eq!(
+            outcome_text(&medplum).as_deref(),
+            Some("Patient.birthDate: Invalid date format; Patient.colour: Invalid additional property \"colour\"")
+        );
     }
 }
