@@ -4,6 +4,7 @@ mod adapter;
 mod error;
 pub mod fhir;
 pub mod hl7v2;
+pub mod wire;
 pub mod x12;
 
 pub use adapter::{Action, Adapter, Applied, Query, Records, Versioned};

@@ -12,6 +12,7 @@ use super::flow::{Systems, run_flow};
 use super::outcome::FlowOutcome;
 use crate::connect::fhir::auth::Credentials;
 use crate::connect::fhir::{Connection, FhirAdapter};
+use crate::connect::wire::{self, WireLog, WireTap};
 use crate::connect::{AdapterError, Query, Records};
 use crate::mock;
 use crate::model::{Capabilities, Role};
@@ -31,6 +32,8 @@ pub struct RunPlan {
     pub rules: Option<Arc<ScrubContext>>,
     pub scenarios: Vec<Scenario>,
     pub targets: Vec<PlannedTarget>,
+    /// Where every message sent or received is recorded, when the run keeps them (`--out`).
+    pub wire: Option<WireLog>,
 }
 
 pub struct PlannedTarget {
@@ -62,7 +65,10 @@ pub struct TargetOutcome {
 
 pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
     let rules = plan.rules.as_deref();
-    join_all(plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id, plan.jobs, rules))).await
+    join_all(
+        plan.targets.iter().map(|t| run_target(t, &plan.scenarios, &plan.run_id, plan.jobs, rules, plan.wire.as_ref())),
+    )
+    .await
 }
 
 async fn run_target(
@@ -71,8 +77,10 @@ async fn run_target(
     run_id: &str,
     jobs: usize,
     rules: Option<&ScrubContext>,
+    wire: Option<&WireLog>,
 ) -> TargetOutcome {
     let target = &planned.target;
+    let tap = |role: Role| wire.map(|w| w.tap(&target.name, role));
     let mut outcome = TargetOutcome {
         name: target.name.clone(),
         source: planned.source.clone(),
@@ -88,9 +96,9 @@ async fn run_target(
     // Held until the flows finish: dropping it stops the simulator.
     let mut _simulator = None;
     let systems = match (&target.simulator, &target.systems) {
-        (Some(profile), _) => match mock::start(&target.name, profile, &products, 0, 0).await {
+        (Some(profile), _) => match mock::start_recorded(&target.name, profile, &products, 0, 0, wire).await {
             Ok(running) => {
-                let systems = simulator_systems(&running.emr_url, &running.pm_url);
+                let systems = simulator_systems(&running.emr_url, &running.pm_url, tap);
                 _simulator = Some(running);
                 systems
             }
@@ -98,7 +106,8 @@ async fn run_target(
         },
         (None, Some(real)) => {
             let base_dir = Path::new(&planned.source).parent().unwrap_or(Path::new(".")).to_path_buf();
-            real_system(&real.emr, &base_dir).and_then(|emr| Ok(Systems { emr, pm: real_system(&real.pm, &base_dir)? }))
+            real_system(&real.emr, &base_dir, tap(Role::Emr))
+                .and_then(|emr| Ok(Systems { emr, pm: real_system(&real.pm, &base_dir, tap(Role::Pm))? }))
         }
         (None, None) => Err("the target names no systems".to_string()),
     };
@@ -128,23 +137,29 @@ async fn run_target(
         }
         outcome.capabilities.insert(role, found);
     }
-    outcome.flows =
-        stream::iter(scenarios.iter().map(|s| run_flow(s, &systems, format!("{run_id}:{}", s.name), rules)))
-            .buffered(jobs.max(1))
-            .collect()
-            .await;
+    outcome.flows = stream::iter(
+        scenarios.iter().map(|s| wire::in_flow(&s.name, run_flow(s, &systems, format!("{run_id}:{}", s.name), rules))),
+    )
+    .buffered(jobs.max(1))
+    .collect()
+    .await;
     outcome
 }
 
-fn simulator_systems(emr: &str, pm: &str) -> Result<Systems, String> {
-    let adapter = |url: &str| -> Result<Arc<dyn crate::connect::Adapter>, String> {
-        Ok(Arc::new(FhirAdapter::new(url, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?))
+fn simulator_systems(emr: &str, pm: &str, tap: impl Fn(Role) -> Option<WireTap>) -> Result<Systems, String> {
+    let adapter = |url: &str, role: Role| -> Result<Arc<dyn crate::connect::Adapter>, String> {
+        let adapter = FhirAdapter::new(url, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?;
+        Ok(Arc::new(adapter.with_wire(tap(role))))
     };
-    Ok(Systems { emr: adapter(emr)?, pm: adapter(pm)? })
+    Ok(Systems { emr: adapter(emr, Role::Emr)?, pm: adapter(pm, Role::Pm)? })
 }
 
 /// An adapter for a real system; files the target names are read from the target file's folder.
-fn real_system(spec: &SystemSpec, base_dir: &Path) -> Result<Arc<dyn crate::connect::Adapter>, String> {
+fn real_system(
+    spec: &SystemSpec,
+    base_dir: &Path,
+    tap: Option<WireTap>,
+) -> Result<Arc<dyn crate::connect::Adapter>, String> {
     match spec {
         SystemSpec::Fhir(fhir) => {
             let credentials = Credentials::load(fhir.auth.as_ref(), base_dir)?;
@@ -162,7 +177,7 @@ fn real_system(spec: &SystemSpec, base_dir: &Path) -> Result<Arc<dyn crate::conn
             };
             let adapter = FhirAdapter::configured(&fhir.base_url, credentials, connection)
                 .map_err(|e: AdapterError| e.to_string())?;
-            Ok(Arc::new(adapter))
+            Ok(Arc::new(adapter.with_wire(tap)))
         }
     }
 }

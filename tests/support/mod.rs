@@ -56,6 +56,7 @@ impl Run {
             rules: Some(std::sync::Arc::new(rules)),
             scenarios: self.scenarios,
             targets: self.targets,
+            wire: None,
         };
         let started = jiff::Timestamp::now();
         let outcomes = runtime.block_on(execute(&plan));
