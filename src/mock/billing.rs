@@ -85,7 +85,7 @@ pub fn claim_interchange(
                 postal_code: "33606-0001".into(),
             },
         },
-        subscriber: patient.clone(),
+        subscriber: in_x12_characters(patient),
         coverage: coverage.clone(),
         payer_id: payer_id(&coverage.payer),
         claim_filing_code: claim_filing_code(&coverage.payer).into(),
@@ -105,6 +105,69 @@ pub fn claim_interchange(
     let text = Interchange::new(header).with_group(control_number, vec![set]).to_x12();
     // One segment a line, as billing staff read a batch file; X12 readers skip the line breaks.
     Ok(text.replace('~', "~\n"))
+}
+
+/// The patient as a PM's X12 export writes them: X12 carries no letters beyond ASCII, so `Muñoz` goes as `Munoz`.
+fn in_x12_characters(patient: &Patient) -> Patient {
+    let mut patient = patient.clone();
+    let name = &mut patient.name;
+    for text in name.given.iter_mut().chain([&mut name.family]) {
+        *text = ascii_fold(text);
+    }
+    if let Some(address) = &mut patient.address {
+        for text in address.line.iter_mut().chain([&mut address.city]) {
+            *text = ascii_fold(text);
+        }
+    }
+    patient
+}
+
+/// Latin letters with marks as the letter without them; any other character beyond ASCII is left out.
+fn ascii_fold(text: &str) -> String {
+    const FOLDS: &[(&str, &str)] = &[
+        ("ÀÁÂÃÄÅĀĂĄẠẢẤẦẨẪẬẮẰẲẴẶ", "A"),
+        ("àáâãäåāăąạảấầẩẫậắằẳẵặ", "a"),
+        ("ÇĆČ", "C"),
+        ("çćč", "c"),
+        ("ĐĎ", "D"),
+        ("đď", "d"),
+        ("ÈÉÊËĒĘĚẸẺẼẾỀỂỄỆ", "E"),
+        ("èéêëēęěẹẻẽếềểễệ", "e"),
+        ("ÌÍÎÏĪỈỊ", "I"),
+        ("ìíîïīỉị", "i"),
+        ("Ł", "L"),
+        ("ł", "l"),
+        ("ÑŃŇ", "N"),
+        ("ñńň", "n"),
+        ("ÒÓÔÕÖØŌƠỌỎỐỒỔỖỘỚỜỞỠỢ", "O"),
+        ("òóôõöøōơọỏốồổỗộớờởỡợ", "o"),
+        ("ŘŔ", "R"),
+        ("řŕ", "r"),
+        ("ŚŠŞ", "S"),
+        ("śšş", "s"),
+        ("ŤŢ", "T"),
+        ("ťţ", "t"),
+        ("ÙÚÛÜŪŮƯỤỦỨỪỬỮỰ", "U"),
+        ("ùúûüūůưụủứừửữự", "u"),
+        ("ÝŸỲỴỶỸ", "Y"),
+        ("ýÿỳỵỷỹ", "y"),
+        ("ŹŻŽ", "Z"),
+        ("źżž", "z"),
+        ("ß", "ss"),
+        ("Æ", "AE"),
+        ("æ", "ae"),
+        ("Œ", "OE"),
+        ("œ", "oe"),
+    ];
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if let Some((_, plain)) = FOLDS.iter().find(|(marked, _)| marked.contains(c)) {
+            out.push_str(plain);
+        }
+    }
+    out
 }
 
 /// SBR09: the kind of plan the claim is filed under.
@@ -153,6 +216,25 @@ mod tests {
         assert!(text.contains("SBR*P*18*******MB~"), "{text}");
         let read = read_837p(&Document::parse(&text).unwrap()).unwrap();
         assert_eq!(read, vec![claim]);
+    }
+
+    #[test]
+    fn names_and_addresses_go_out_in_x12_characters() {
+        let mut patient = crate::model::fixtures::ana();
+        patient.name.family = "Muñoz-Łukasiewicz".into();
+        patient.name.given = vec!["Thị Ngọc".into(), "Zoë".into()];
+        patient.address = Some(Address {
+            line: vec!["12 Calle Ñandú".into()],
+            city: "Peñuelas".into(),
+            state: "PR".into(),
+            postal_code: "00624".into(),
+        });
+        let folded = in_x12_characters(&patient);
+        assert_eq!(folded.name.family, "Munoz-Lukasiewicz");
+        assert_eq!(folded.name.given, ["Thi Ngoc", "Zoe"]);
+        let address = folded.address.unwrap();
+        assert_eq!((address.line[0].as_str(), address.city.as_str()), ("12 Calle Nandu", "Penuelas"));
+        assert_eq!(ascii_fold("Straße → 東京"), "Strasse  ");
     }
 
     #[test]

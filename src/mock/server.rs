@@ -342,8 +342,9 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
     created(&stored)
 }
 
-/// Records the 837P the PM would send for a claim it built. A claim X12 cannot carry (a dependent, a line with
-/// no diagnosis pointer) would be refused by the clearinghouse too, so no file stands for it.
+/// Records the 837P the PM would send for a claim it built. A claim the 837P writer cannot write (a dependent's,
+/// whose 2000C loop it does not build; a line with no diagnosis pointer, which a clearinghouse would refuse) is
+/// logged at debug level and has no file.
 fn send_to_clearinghouse(state: &ServerState, tap: &WireTap, patient_id: &str, stored: &Value, coverage: &Coverage) {
     let claim_id = stored["id"].as_str().unwrap_or_default();
     let Some(patient) = state.store.read("Patient", patient_id).and_then(|p| fhir::patient_from_fhir(&p).ok()) else {
