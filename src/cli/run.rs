@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use super::files::{expand, render_input_error};
 use super::{RunArgs, RunFormat};
+use crate::connect::wire::WireLog;
 use crate::engine::{PlannedTarget, RunPlan, execute};
 use crate::exit;
 use crate::report::baseline::{BASELINE_VERSION, Baseline};
-use crate::report::{BaselineComparison, RunReport, html, json, junit, markdown, table, test_report};
+use crate::report::{BaselineComparison, RunReport, artifacts, html, json, junit, markdown, table, test_report};
 use crate::scenario::{InputError, Scenario, Step, Target, load_scenario, load_target};
 
 pub fn run(args: RunArgs) -> u8 {
@@ -64,6 +65,8 @@ pub fn run(args: RunArgs) -> u8 {
         scenarios,
         targets: targets.into_iter().map(|(source, target)| PlannedTarget { source, target }).collect(),
         events,
+        // Messages are kept only for a run whose output the user placed, where they will be written.
+        wire: args.out.is_some().then(WireLog::new),
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
@@ -141,6 +144,9 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     }
+    if let Some(wire) = &plan.wire {
+        write_artifacts(&out_dir, &report, &wire.exchanges(), args.show_phi);
+    }
     report.exit_code()
 }
 
@@ -160,6 +166,19 @@ fn load_baseline(path: &Path) -> Result<Baseline, String> {
         ));
     }
     Ok(baseline)
+}
+
+/// The run's messages beside its report; a file that cannot be written is a warning, since the report stands.
+fn write_artifacts(out_dir: &Path, report: &RunReport, exchanges: &[crate::connect::wire::Exchange], show_phi: bool) {
+    let written = artifacts::write(out_dir, report, exchanges, show_phi);
+    for failure in &written.failures {
+        eprintln!("warning: cannot write an artifact: {failure}");
+    }
+    for withheld in &written.withheld {
+        eprintln!("{}", withheld.reason);
+    }
+    let root = out_dir.join(artifacts::ARTIFACTS);
+    eprintln!("artifacts: {} ({} message file(s), listed in {})", root.display(), written.files, artifacts::INDEX);
 }
 
 /// Each scenario once per generated patient, every flow a different person: scenario `k` takes patients

@@ -5,6 +5,7 @@ mod error;
 pub mod fhir;
 pub mod hl7v2;
 pub mod system;
+pub mod wire;
 pub mod x12;
 
 pub use adapter::{Action, Adapter, Applied, ClaimNotice, Query, Records, Versioned};

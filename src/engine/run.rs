@@ -15,6 +15,7 @@ use crate::connect::fhir::auth::Credentials;
 use crate::connect::fhir::{Connection, FhirAdapter};
 use crate::connect::hl7v2::Route;
 use crate::connect::system::{ExportFolders, InterfaceChannel, InterfaceSettings, System};
+use crate::connect::wire::{self, WireLog, WireTap};
 use crate::connect::{AdapterError, Query, Records};
 use crate::mock;
 use crate::model::{Capabilities, Role};
@@ -36,6 +37,8 @@ pub struct RunPlan {
     pub targets: Vec<PlannedTarget>,
     /// Where the run says what it is doing (a progress bar), if anyone listens.
     pub events: Events,
+    /// Where every message sent or received is recorded, when the run keeps them (`--out`).
+    pub wire: Option<WireLog>,
 }
 
 pub struct PlannedTarget {
@@ -77,7 +80,7 @@ pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
 }
 
 async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&ScrubContext>) -> TargetOutcome {
-    let (scenarios, run_id, jobs) = (&plan.scenarios, &plan.run_id, plan.jobs);
+    let (scenarios, run_id, jobs, wire) = (&plan.scenarios, &plan.run_id, plan.jobs, plan.wire.as_ref());
     let target = &planned.target;
     let mut outcome = TargetOutcome {
         name: target.name.clone(),
@@ -91,12 +94,13 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
         capability_errors: Vec::new(),
     };
     let products: Vec<_> = target.products.iter().map(|p| p.value.clone()).collect();
+    let tap = |role: Role| wire.map(|w| w.tap(&target.name, role));
     // Held until the flows finish: dropping it stops the simulator.
     let mut _simulator = None;
     let systems = match (&target.simulator, &target.systems) {
-        (Some(profile), _) => match mock::start(&target.name, profile, &products, 0, 0).await {
+        (Some(profile), _) => match mock::start_recorded(&target.name, profile, &products, 0, 0, wire).await {
             Ok(running) => {
-                let systems = simulator_systems(&running.emr_url, &running.pm_url);
+                let systems = simulator_systems(&running.emr_url, &running.pm_url, tap);
                 _simulator = Some(running);
                 systems
             }
@@ -104,8 +108,10 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
         },
         (None, Some(real)) => {
             let base_dir = Path::new(&planned.source).parent().unwrap_or(Path::new(".")).to_path_buf();
-            match real_system(Role::Emr, &real.emr, &base_dir).await {
-                Ok(emr) => real_system(Role::Pm, &real.pm, &base_dir).await.map(|pm| Systems { emr, pm }),
+            match real_system(Role::Emr, &real.emr, &base_dir, tap(Role::Emr)).await {
+                Ok(emr) => {
+                    real_system(Role::Pm, &real.pm, &base_dir, tap(Role::Pm)).await.map(|pm| Systems { emr, pm })
+                }
                 Err(e) => Err(e),
             }
         }
@@ -139,7 +145,7 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
     }
     plan.events.send(RunEvent::TargetStarted { target: target.name.clone(), flows: scenarios.len() });
     outcome.flows = stream::iter(scenarios.iter().map(|s| async {
-        let flow = run_flow(s, &systems, format!("{run_id}:{}", s.name), rules).await;
+        let flow = wire::in_flow(&s.name, run_flow(s, &systems, format!("{run_id}:{}", s.name), rules)).await;
         let passed = flow.passed();
         plan.events.send(RunEvent::FlowFinished { target: target.name.clone(), scenario: s.name.clone(), passed });
         flow
@@ -150,11 +156,12 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
     outcome
 }
 
-fn simulator_systems(emr: &str, pm: &str) -> Result<Systems, String> {
-    let adapter = |url: &str| -> Result<Arc<dyn crate::connect::Adapter>, String> {
-        Ok(Arc::new(FhirAdapter::new(url, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?))
+fn simulator_systems(emr: &str, pm: &str, tap: impl Fn(Role) -> Option<WireTap>) -> Result<Systems, String> {
+    let adapter = |url: &str, role: Role| -> Result<Arc<dyn crate::connect::Adapter>, String> {
+        let adapter = FhirAdapter::new(url, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?;
+        Ok(Arc::new(adapter.with_wire(tap(role))))
     };
-    Ok(Systems { emr: adapter(emr)?, pm: adapter(pm)? })
+    Ok(Systems { emr: adapter(emr, Role::Emr)?, pm: adapter(pm, Role::Pm)? })
 }
 
 /// An adapter for a real system, through each channel the target gives it; files the target names are read from
@@ -163,9 +170,10 @@ async fn real_system(
     role: Role,
     spec: &SystemSpec,
     base_dir: &Path,
+    tap: Option<WireTap>,
 ) -> Result<Arc<dyn crate::connect::Adapter>, String> {
     let fhir = match &spec.fhir {
-        Some(fhir) => Some(fhir_system(fhir, base_dir)?),
+        Some(fhir) => Some(fhir_system(fhir, base_dir)?.with_wire(tap)),
         None => None,
     };
     let interface = match &spec.hl7v2 {

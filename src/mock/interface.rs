@@ -17,7 +17,8 @@ use crate::connect::hl7v2::{
     self, AckCode, AdtEvent, Booking, Envelope, Message, PatientId, PatientRecord, PostedCharges, Route,
     ScheduledAppointment,
 };
-use crate::model::{Diagnosis, Patient};
+use crate::connect::wire::{Direction, PatientRef, WireFormat, WireTap};
+use crate::model::{Diagnosis, Patient, Role};
 
 /// How long the engine waits for a receiver's ACK before it counts the message as not delivered.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,6 +45,8 @@ pub struct Interface {
     messages: usize,
     /// When the engine started: batch runs fall on multiples of `batch_every` from here.
     started: Instant,
+    /// Where each message and its ACK are recorded, when the run keeps them.
+    wire: Option<WireTap>,
 }
 
 impl Interface {
@@ -53,6 +56,7 @@ impl Interface {
         ports: Ports,
         config: &crate::scenario::Interface,
         defects: Defects,
+        wire: Option<WireTap>,
     ) -> Interface {
         Interface {
             pm,
@@ -65,6 +69,7 @@ impl Interface {
             registered: HashSet::new(),
             messages: 0,
             started: Instant::now(),
+            wire,
         }
     }
 
@@ -149,7 +154,7 @@ impl Interface {
             }
             _ => return Ok(()),
         };
-        self.deliver(self.ports.emr, &message).await
+        self.deliver(Role::Emr, &message).await
     }
 
     /// A registration or update for a PM patient, with the demographic defects planted.
@@ -197,11 +202,11 @@ impl Interface {
             visit_number: Some(encounter.to_string()),
         };
         let message = hl7v2::dft_p03(&self.envelope("EMR", "PM"), &posted);
-        self.deliver(self.ports.pm, &message).await?;
+        self.deliver(Role::Pm, &message).await?;
         if self.defects.duplicates_charges() {
             self.messages += 1;
             let again = hl7v2::dft_p03(&self.envelope("EMR", "PM"), &posted);
-            self.deliver(self.ports.pm, &again).await?;
+            self.deliver(Role::Pm, &again).await?;
         }
         Ok(())
     }
@@ -215,12 +220,35 @@ impl Interface {
     }
 
     /// Sends one message and reads its ACK; anything but AA means the receiver did not apply it.
-    async fn deliver(&self, to: SocketAddr, message: &Message) -> Result<(), String> {
-        let reply = hl7v2::send(to, message, ACK_TIMEOUT).await.map_err(|e| e.to_string())?;
+    async fn deliver(&self, to: Role, message: &Message) -> Result<(), String> {
+        let address = match to {
+            Role::Emr => self.ports.emr,
+            Role::Pm => self.ports.pm,
+        };
+        self.record(to, Direction::Sent, message, message);
+        let reply = hl7v2::send(address, message, ACK_TIMEOUT).await.map_err(|e| e.to_string())?;
+        self.record(to, Direction::Received, &reply, message);
         let ack = hl7v2::read_ack(&reply).map_err(|e| e.to_string())?;
         match ack.acknowledgment.code {
             AckCode::Accept => Ok(()),
             code => Err(format!("the receiver answered {}: {}", code.as_str(), ack.acknowledgment.text)),
         }
+    }
+
+    /// `about` is the message the patient is read from: an ACK names none, so it is the message it answers.
+    fn record(&self, to: Role, direction: Direction, message: &Message, about: &Message) {
+        let Some(tap) = &self.wire else { return };
+        let msh = |c| message.segment("MSH").map_or("", |s| s.component(9, c));
+        let label = format!("{}^{}", msh(1), msh(2));
+        // PID-3 names the patient by the id of the system in PID-3.4, which the flows' identities can be matched on.
+        let patient = about.segment("PID").and_then(|pid| {
+            let role = match pid.component(3, 4) {
+                "PM" => Role::Pm,
+                "EMR" => Role::Emr,
+                _ => return None,
+            };
+            Some(PatientRef { role, id: pid.component(3, 1).to_string() })
+        });
+        tap.towards(to).record(direction, WireFormat::Hl7v2, label, patient, message.to_er7().into_bytes());
     }
 }

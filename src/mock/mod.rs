@@ -16,5 +16,5 @@ pub use billing::build_claim;
 pub use capability::{OPERATIONS, RESOURCES};
 pub use defects::Defects;
 pub use faults::{FaultCount, FaultTally};
-pub use simulator::{RunningSimulator, SimulatorError, start};
+pub use simulator::{RunningSimulator, SimulatorError, start, start_recorded};
 pub use store::{Change, Store, StoreError};

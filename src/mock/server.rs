@@ -1,6 +1,7 @@
 //! One simulated system's FHIR R4 REST API over axum: read, search with paging, create, update with If-Match, transactions, and `$build-claim`, behind the profile's transport faults.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,14 +12,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::billing::build_claim;
+use super::billing::{build_claim, claim_interchange};
 use super::capability::{RESOURCES, capability_statement};
 use super::faults::{self, FaultLayer, FaultPlan};
 use super::search::{self, PAGING};
 use super::store::{Store, StoreError};
 use crate::connect::fhir::FHIR_JSON;
 use crate::connect::fhir::resources as fhir;
-use crate::model::Role;
+use crate::connect::wire::{Direction, PatientRef, WireFormat, WireTap};
+use crate::model::{Coverage, Role};
 use crate::scenario::Product;
 
 const DEFAULT_PAGE: usize = 20;
@@ -35,6 +37,10 @@ pub struct ServerState {
     pub faults: Arc<FaultPlan>,
     /// The product this endpoint plays, as the profile declares it.
     pub product: Option<Product>,
+    /// Where the 837P of each claim built is recorded, when the run keeps messages.
+    pub clearinghouse: Option<WireTap>,
+    /// 837P interchanges sent so far, which numbers the next.
+    pub claims_sent: AtomicU32,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
@@ -325,10 +331,36 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
     let resource =
         fhir::claim_to_fhir(&claim, &patient_id, coverage_resource.as_ref().and_then(|c| c["id"].as_str()), &now);
     let stored = store.create(resource, true);
+    if let (Some(tap), Some(coverage)) = (&state.clearinghouse, &coverage) {
+        send_to_clearinghouse(&state, tap, &patient_id, &stored, coverage);
+    }
     for mut item in charge_items {
         let id = item["id"].as_str().unwrap_or_default().to_string();
         item["status"] = json!("billed");
         let _ = store.update("ChargeItem", &id, item, None, false);
     }
     created(&stored)
+}
+
+/// Records the 837P the PM would send for a claim it built. A claim the 837P writer cannot write (a dependent's,
+/// whose 2000C loop it does not build; a line with no diagnosis pointer, which a clearinghouse would refuse) is
+/// logged at debug level and has no file.
+fn send_to_clearinghouse(state: &ServerState, tap: &WireTap, patient_id: &str, stored: &Value, coverage: &Coverage) {
+    let claim_id = stored["id"].as_str().unwrap_or_default();
+    let Some(patient) = state.store.read("Patient", patient_id).and_then(|p| fhir::patient_from_fhir(&p).ok()) else {
+        return;
+    };
+    let Ok(claim) = fhir::claim_from_fhir(stored, claim_id, Some(coverage)) else { return };
+    let control_number = state.claims_sent.fetch_add(1, Ordering::Relaxed) + 1;
+    let now = crate::model::DateTime(jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).datetime());
+    match claim_interchange(&claim, &patient, coverage, control_number, now) {
+        Ok(text) => tap.record(
+            Direction::Received,
+            WireFormat::X12,
+            "837P",
+            Some(PatientRef { role: state.role, id: patient_id.to_string() }),
+            text.into_bytes(),
+        ),
+        Err(why) => tracing::debug!(claim = claim_id, "no 837P for the claim: {why}"),
+    }
 }

@@ -15,6 +15,7 @@ use super::listen;
 use super::server::{ServerState, router};
 use super::store::Store;
 use crate::connect::hl7v2::{self, Message};
+use crate::connect::wire::{Scope, WireLog, WireTap};
 use crate::model::Role;
 use crate::scenario::{Product, Simulator, Topology};
 
@@ -30,6 +31,8 @@ pub struct RunningSimulator {
     pub pm_url: String,
     faults: Arc<FaultPlan>,
     tasks: Vec<JoinHandle<()>>,
+    /// Where the simulator's own messages are recorded, when the run keeps them.
+    wire: Option<WireLog>,
 }
 
 impl RunningSimulator {
@@ -69,6 +72,13 @@ impl RunningSimulator {
             bills,
             faults: self.faults.clone(),
             product,
+            // What a billing system would send its clearinghouse is the message a user of the simulator wants to see.
+            clearinghouse: self
+                .wire
+                .as_ref()
+                .filter(|_| bills)
+                .map(|w| w.tap(profile, role).in_scope(Scope::Clearinghouse)),
+            claims_sent: Default::default(),
         });
         self.tasks.push(tokio::spawn(listen::serve(listener, router(state))));
         Ok(base)
@@ -102,12 +112,26 @@ pub async fn start(
     emr_port: u16,
     pm_port: u16,
 ) -> Result<RunningSimulator, SimulatorError> {
+    start_recorded(name, profile, products, emr_port, pm_port, None).await
+}
+
+/// As [`start`], recording into `wire` the messages the simulator's own parts exchange: the interface's HL7 v2
+/// messages and their ACKs, and the 837P each claim would go out as.
+pub async fn start_recorded(
+    name: &str,
+    profile: &Simulator,
+    products: &[Product],
+    emr_port: u16,
+    pm_port: u16,
+    wire: Option<&WireLog>,
+) -> Result<RunningSimulator, SimulatorError> {
     // Made first, so that if a port cannot be bound, dropping it stops whatever had already started.
     let mut running = RunningSimulator {
         emr_url: String::new(),
         pm_url: String::new(),
         faults: Arc::new(FaultPlan::new(profile.seed, &profile.faults)),
         tasks: Vec::new(),
+        wire: wire.cloned(),
     };
     let product = |role: Role| products.iter().find(|p| p.roles.contains(&role)).cloned();
     match profile.topology {
@@ -135,7 +159,8 @@ pub async fn start(
                 emr: running.listen_mllp(move |m| emr_inbound.handle(&m)).await?,
                 pm: running.listen_mllp(move |m| pm_inbound.handle(&m)).await?,
             };
-            let interface = Interface::new(pm.clone(), emr.clone(), ports, &config, defects);
+            let tap: Option<WireTap> = wire.map(|w| w.tap(name, Role::Emr).in_scope(Scope::Interface));
+            let interface = Interface::new(pm.clone(), emr.clone(), ports, &config, defects, tap);
             running.tasks.push(tokio::spawn(interface.run(from_pm, from_emr)));
             running.emr_url = running.serve(emr, name, Role::Emr, false, emr_port, product(Role::Emr)).await?;
             running.pm_url = running.serve(pm, name, Role::Pm, true, pm_port, product(Role::Pm)).await?;

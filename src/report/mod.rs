@@ -1,5 +1,6 @@
 //! Reports: one run model built from the engine's outcomes, and one module per format. Reporters read a finished run; they never call a system.
 
+pub mod artifacts;
 pub mod baseline;
 #[cfg(test)]
 mod fixtures;

@@ -2,13 +2,17 @@
 """Validate HL7 v2.5.1 ER7 files with hl7apy's strict validation, as an independent check of handoff's builders.
 
 Usage: python3 tests/interop/hl7_validate.py tests/interop/samples/*.hl7
+       python3 tests/interop/hl7_validate.py target/ci-report/artifacts   (every *.hl7 under a folder)
 Needs: pip install hl7apy
-Prints one line per file and exits non-zero if any file fails. .ci/run runs it on every sample.
+Prints one line per file and exits non-zero if any file fails. CI (.ci/run) runs it on the samples and on the
+wire artifacts of its `handoff run --out`.
 """
 import sys
 
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
+
+from interop_files import expand
 
 
 def validate(path):
@@ -21,7 +25,8 @@ def validate(path):
     return message.msh.msh_9.to_er7()
 
 
-def main(paths):
+def main(args):
+    paths = expand(args, ".hl7")
     if not paths:
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 """Validate X12 005010 files (837P, 835, ...) with pyx12, as an independent check of handoff's writers and fixtures.
 
 Usage: python3 tests/interop/x12_validate.py tests/interop/x12/837p.x12 tests/inputs/x12/835.x12
+       python3 tests/interop/x12_validate.py target/ci-report/artifacts   (every *.x12 under a folder)
 Needs: pip install pyx12
 Prints one line per file and exits non-zero if any file fails. pyx12's own CLI exits 1 even on success, so it is
 called as a library here: x12n_document() returns False on any error and logs what failed.
@@ -10,6 +11,8 @@ import logging
 import sys
 
 from pyx12 import params, x12n_document
+
+from interop_files import expand
 
 
 class Collect(logging.Handler):
@@ -38,7 +41,8 @@ def validate(path):
     return bool(ok) and not collect.messages, collect.messages
 
 
-def main(paths):
+def main(args):
+    paths = expand(args, ".x12")
     if not paths:
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -64,6 +64,7 @@ impl Run {
             scenarios: self.scenarios,
             targets: self.targets,
             events: self.events,
+            wire: None,
         };
         let started = jiff::Timestamp::now();
         let outcomes = runtime.block_on(execute(&plan));

@@ -10,6 +10,7 @@ use super::FHIR_JSON;
 use super::auth::Credentials;
 use super::capability::{Declared, Need};
 use super::resources::{self as fhir, Unreadable};
+use crate::connect::wire::{Direction, WireFormat, WireTap};
 use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
 use crate::model::{Coverage, Patient};
 
@@ -26,6 +27,8 @@ pub struct FhirAdapter {
     retries: u32,
     /// What the server's CapabilityStatement declares, read once; `None` when it published none that could be read.
     declared: tokio::sync::OnceCell<Option<Declared>>,
+    /// Where request and response bodies are recorded, when the run keeps them.
+    wire: Option<WireTap>,
 }
 
 /// How to reach a server: beyond its address and credentials.
@@ -79,7 +82,15 @@ impl FhirAdapter {
             timeout: connection.timeout,
             retries: connection.retries,
             declared: tokio::sync::OnceCell::new(),
+            wire: None,
         })
+    }
+
+    /// The same adapter, recording every body it sends and receives into `tap` (never headers, so never
+    /// credentials); `None` records nothing.
+    pub fn with_wire(mut self, tap: Option<WireTap>) -> FhirAdapter {
+        self.wire = tap;
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -139,6 +150,10 @@ impl FhirAdapter {
         precondition: Precondition<'_>,
     ) -> Result<(StatusCode, Value), AdapterError> {
         let url = self.url(path);
+        let label = self.wire.as_ref().map(|_| self.request_label(&method, path, body));
+        if let (Some(label), Some(body)) = (&label, body) {
+            self.record(Direction::Sent, label.clone(), body);
+        }
         let mut refreshed = false;
         let mut attempt = 0;
         loop {
@@ -165,7 +180,7 @@ impl FhirAdapter {
                     continue;
                 }
             }
-            return Ok((status, self.read_response(response, url).await?));
+            return Ok((status, self.read_response(response, url, label.as_deref()).await?));
         }
     }
 
@@ -196,7 +211,13 @@ impl FhirAdapter {
         request.send().await.map_err(|e| self.transport_error(url, e))
     }
 
-    async fn read_response(&self, response: reqwest::Response, url: String) -> Result<Value, AdapterError> {
+    /// `label` names the request, for the wire log.
+    async fn read_response(
+        &self,
+        response: reqwest::Response,
+        url: String,
+        label: Option<&str>,
+    ) -> Result<Value, AdapterError> {
         let status = response.status();
         let content_type = response
             .headers()
@@ -222,11 +243,41 @@ impl FhirAdapter {
         } else {
             Value::Null
         };
+        if let Some(label) = label
+            && !value.is_null()
+        {
+            self.record(Direction::Received, format!("{} {label}", status.as_u16()), &value);
+        }
         if status.is_success() {
             Ok(value)
         } else {
             Err(AdapterError::Http { url, status: status.as_u16(), outcome: outcome_text(&value) })
         }
+    }
+
+    fn record(&self, direction: Direction, label: String, body: &Value) {
+        if let Some(tap) = &self.wire {
+            tap.record(direction, WireFormat::Fhir, label, None, serde_json::to_vec_pretty(body).unwrap_or_default());
+        }
+    }
+
+    /// What a request is, shortly: `POST Patient`, `GET Coverage`, `POST Bundle`, `POST Patient $build-claim`.
+    fn request_label(&self, method: &Method, path: &str, body: Option<&Value>) -> String {
+        // Next-page links are absolute, sometimes on another host: what follows the base path names the request.
+        let without_host = |url: &'_ str| match url.split_once("://") {
+            Some((_, rest)) => rest.split_once('/').map_or("", |(_, p)| p).to_string(),
+            None => url.to_string(),
+        };
+        let base_path = without_host(&self.base);
+        let relative = without_host(path);
+        let relative = relative.strip_prefix(base_path.as_str()).filter(|_| path.contains("://")).unwrap_or(&relative);
+        let mut parts = relative.split('?').next().unwrap_or_default().split('/').filter(|p| !p.is_empty());
+        let what: Vec<&str> = match parts.next() {
+            // A transaction or batch is posted to the base.
+            None => vec![body.and_then(|b| b["resourceType"].as_str()).unwrap_or("base")],
+            Some(resource) => std::iter::once(resource).chain(parts.filter(|p| p.starts_with('$'))).collect(),
+        };
+        format!("{method} {}", what.join(" "))
     }
 
     fn transport_error(&self, url: &str, error: reqwest::Error) -> AdapterError {
@@ -630,6 +681,19 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
         headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn names_each_request_by_method_and_resource_without_ids_or_search_values() {
+        let adapter = FhirAdapter::new("http://127.0.0.1:8080/fhir", Duration::from_secs(1)).unwrap();
+        let label = |method: Method, path: &str, body: Option<&Value>| adapter.request_label(&method, path, body);
+        assert_eq!(label(Method::POST, "Patient", None), "POST Patient");
+        assert_eq!(label(Method::PUT, "Patient/p12", None), "PUT Patient");
+        assert_eq!(label(Method::GET, "Coverage?beneficiary=Patient/p12", None), "GET Coverage");
+        assert_eq!(label(Method::POST, "Patient/p12/$build-claim", None), "POST Patient $build-claim");
+        assert_eq!(label(Method::POST, "", Some(&json!({"resourceType": "Bundle"}))), "POST Bundle");
+        assert_eq!(label(Method::GET, "http://127.0.0.1:8080/fhir/Encounter?_offset=20", None), "GET Encounter");
+        assert_eq!(label(Method::GET, "https://other.example/fhir/Claim?page=2", None), "GET Claim");
     }
 
     #[test]
