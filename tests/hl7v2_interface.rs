@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use handoff::connect::hl7v2::{
     self, Acknowledgment, Envelope, ErrorCondition, Message, MessageHeader, PatientId, Route, ack, read_adt, read_dft,
 };
+use handoff::connect::wire::{Scope, WireLog};
 use handoff::model::Claim;
 use support::{Run, claim_batch, claim_line, findings, free_port, target};
 use tokio::net::TcpListener;
@@ -81,7 +82,9 @@ fn actions_reach_a_vendor_inbound_port_as_adt_siu_and_dft_and_a_nak_is_a_finding
     let pm = background.block_on(vendor_pm(Arc::clone(&inbox)));
     let registered = format!("name: hl7-register-and-document{PATIENT}{REGISTER_AND_DOCUMENT}");
     let refused = format!("name: hl7-refused{PATIENT}{REGISTER_AND_DOCUMENT}").replace("Lopez-Hernandez", "Refused");
+    let wire = WireLog::new();
     let report = Run::new()
+        .recording(&wire)
         .scenario_yaml(&registered)
         .scenario_yaml(&refused)
         .target_yaml(&format!(
@@ -117,6 +120,24 @@ fn actions_reach_a_vendor_inbound_port_as_adt_siu_and_dft_and_a_nak_is_a_finding
     let posted = read_dft(dft).unwrap();
     assert_eq!(posted.charges[0].modifiers, ["25", "GC"]);
     assert_eq!(posted.diagnoses.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(), ["M17.11", "E11.65"]);
+
+    // What a user attaches to the vendor's ticket: each message as sent and the ACK that answered it.
+    let exchanged: Vec<(String, &str, String)> = wire
+        .exchanges()
+        .iter()
+        .filter(|e| e.scope.scenario() == Some("hl7-register-and-document"))
+        .map(|e| (e.role.to_string(), e.direction.as_str(), e.label.clone()))
+        .collect();
+    let expected = [
+        ("pm", "sent", "ADT^A04"),
+        ("pm", "received", "ACK^A04"),
+        ("pm", "sent", "SIU^S12"),
+        ("pm", "received", "ACK^S12"),
+        ("pm", "sent", "DFT^P03"),
+        ("pm", "received", "ACK^P03"),
+    ]
+    .map(|(r, d, l)| (r.to_string(), d, l.to_string()));
+    assert_eq!(exchanged, expected);
 
     let found = findings(t);
     assert_eq!(found.len(), 1, "{found:#?}");
@@ -213,7 +234,9 @@ steps:
   - build_claim: { at: pm }
   - expect_claim: { at: pm }
 "#;
+    let wire = WireLog::new();
     let report = Run::new()
+        .recording(&wire)
         .scenario_yaml(&format!("name: vendor-emr-feed{PATIENT}{steps}"))
         .target_yaml(&format!(
             "name: emr-feed\nsystems:\n  emr: {{ hl7v2: {{ send_to: \"{emr}\", timeout: 5s }} }}\n  pm:\n    \
@@ -236,4 +259,22 @@ steps:
     let pm = flow.identities.iter().find(|i| i.role == handoff::model::Role::Pm).unwrap();
     assert_eq!(pm.patient_id, "EMR-77");
     assert_eq!(t.tallies.handoff_elements, t.tallies.handoff_exact + 1);
+    // What the vendor EMR emitted is kept as the interface's traffic, each message with the ACK the harness gave it,
+    // traced to the patient by the vendor's own record number.
+    let emitted: Vec<(&str, String, Option<String>)> = wire
+        .exchanges()
+        .iter()
+        .filter(|e| e.scope == Scope::Interface)
+        .map(|e| (e.direction.as_str(), e.label.clone(), e.patient.as_ref().map(|p| format!("{} {}", p.role, p.id))))
+        .collect();
+    let pm_patient = Some("pm EMR-77".to_string());
+    assert_eq!(
+        emitted,
+        [
+            ("received", "ADT^A04".to_string(), pm_patient.clone()),
+            ("sent", "ACK^A04".to_string(), None),
+            ("received", "DFT^P03".to_string(), pm_patient),
+            ("sent", "ACK^P03".to_string(), None),
+        ]
+    );
 }

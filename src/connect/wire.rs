@@ -150,6 +150,11 @@ impl WireTap {
         self
     }
 
+    /// The system at the other end.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
     /// The same tap, for the system that plays `role`.
     pub fn towards(&self, role: Role) -> WireTap {
         WireTap { role, ..self.clone() }

@@ -173,7 +173,7 @@ async fn real_system(
     tap: Option<WireTap>,
 ) -> Result<Arc<dyn crate::connect::Adapter>, String> {
     let fhir = match &spec.fhir {
-        Some(fhir) => Some(fhir_system(fhir, base_dir)?.with_wire(tap)),
+        Some(fhir) => Some(fhir_system(fhir, base_dir)?.with_wire(tap.clone())),
         None => None,
     };
     let interface = match &spec.hl7v2 {
@@ -198,7 +198,7 @@ async fn real_system(
                 },
                 timeout: hl7.timeout.map(|w| w.0).unwrap_or(DEFAULT_TIMEOUT),
             };
-            Some(InterfaceChannel::open(settings).await?)
+            Some(InterfaceChannel::open(settings, tap.clone()).await?)
         }
         None => None,
     };

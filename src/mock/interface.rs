@@ -238,8 +238,6 @@ impl Interface {
     /// `about` is the message the patient is read from: an ACK names none, so it is the message it answers.
     fn record(&self, to: Role, direction: Direction, message: &Message, about: &Message) {
         let Some(tap) = &self.wire else { return };
-        let msh = |c| message.segment("MSH").map_or("", |s| s.component(9, c));
-        let label = format!("{}^{}", msh(1), msh(2));
         // PID-3 names the patient by the id of the system in PID-3.4, which the flows' identities can be matched on.
         let patient = about.segment("PID").and_then(|pid| {
             let role = match pid.component(3, 4) {
@@ -249,6 +247,6 @@ impl Interface {
             };
             Some(PatientRef { role, id: pid.component(3, 1).to_string() })
         });
-        tap.towards(to).record(direction, WireFormat::Hl7v2, label, patient, message.to_er7().into_bytes());
+        tap.towards(to).record(direction, WireFormat::Hl7v2, message.kind(), patient, message.to_er7().into_bytes());
     }
 }

@@ -18,6 +18,7 @@ pub struct Run {
     scenarios: Vec<Scenario>,
     targets: Vec<PlannedTarget>,
     events: Events,
+    wire: Option<handoff::connect::wire::WireLog>,
 }
 
 impl Run {
@@ -32,6 +33,12 @@ impl Run {
 
     pub fn scenario_yaml(mut self, yaml: &str) -> Run {
         self.scenarios.push(parse_scenario("inline.yaml", yaml).unwrap_or_else(|e| panic!("{}", e.headline())));
+        self
+    }
+
+    /// Records every message the run sends and receives, as `--out` does for its artifacts.
+    pub fn recording(mut self, log: &handoff::connect::wire::WireLog) -> Run {
+        self.wire = Some(log.clone());
         self
     }
 
@@ -64,7 +71,7 @@ impl Run {
             scenarios: self.scenarios,
             targets: self.targets,
             events: self.events,
-            wire: None,
+            wire: self.wire,
         };
         let started = jiff::Timestamp::now();
         let outcomes = runtime.block_on(execute(&plan));

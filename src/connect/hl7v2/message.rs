@@ -177,6 +177,12 @@ impl Message {
     }
 
     /// ER7 text: every segment ends with a carriage return, as the standard requires.
+    /// What the message is, as people name it: MSH-9's code and trigger, `ADT^A04`.
+    pub fn kind(&self) -> String {
+        let msh = |c| self.segment("MSH").map_or("", |s| s.component(9, c));
+        format!("{}^{}", msh(1), msh(2))
+    }
+
     pub fn to_er7(&self) -> String {
         let mut out = String::new();
         for segment in &self.segments {

@@ -15,6 +15,7 @@ use crate::connect::hl7v2::{
     self, AckCode, Acknowledgment, Booking, Envelope, ErrorCondition, Message, MessageHeader, MllpError, PatientId,
     PatientRecord, PostedCharges, ReadError, Route, ScheduledAppointment,
 };
+use crate::connect::wire::{Direction, PatientRef, Scope, WireFormat, WireTap};
 use crate::connect::{Action, AdapterError, Applied, Query, Records, Versioned};
 use crate::model::{Appointment, Charge, Diagnosis, Encounter, Identifier, Patient, ServiceLine};
 
@@ -40,6 +41,8 @@ pub struct InterfaceChannel {
     /// Unique per channel, so two runs against one interface do not reuse control ids.
     control_prefix: String,
     received: Option<(Arc<Received>, JoinHandle<()>)>,
+    /// Where each message sent and each ACK read is recorded, when the run keeps them.
+    wire: Option<WireTap>,
 }
 
 impl Drop for InterfaceChannel {
@@ -52,12 +55,17 @@ impl Drop for InterfaceChannel {
 
 impl InterfaceChannel {
     /// Binds the `listen` port, if any, for as long as the channel lives.
-    pub async fn open(settings: InterfaceSettings) -> Result<InterfaceChannel, String> {
+    /// Opens the channel; with `listen`, binds its port now. What arrives on it is recorded on `wire` as the
+    /// interface's traffic, since the vendor sends it outside any one flow.
+    pub async fn open(settings: InterfaceSettings, wire: Option<WireTap>) -> Result<InterfaceChannel, String> {
         let received = match settings.listen {
             Some(addr) => {
                 let listener =
                     TcpListener::bind(addr).await.map_err(|e| format!("cannot listen for HL7 v2 on {addr}: {e}"))?;
-                let received = Arc::new(Received::default());
+                let received = Arc::new(Received {
+                    wire: wire.clone().map(|w| w.in_scope(Scope::Interface)),
+                    ..Received::default()
+                });
                 let handler = Arc::clone(&received);
                 let task = tokio::spawn(hl7v2::serve(listener, move |message| {
                     let received = Arc::clone(&handler);
@@ -74,6 +82,7 @@ impl InterfaceChannel {
             sent: AtomicU64::new(0),
             control_prefix,
             received,
+            wire,
         })
     }
 
@@ -187,8 +196,10 @@ impl InterfaceChannel {
         };
         let endpoint = format!("mllp://{to}");
         let sent_id = message.segment("MSH").map(|msh| msh.value(10).to_string()).unwrap_or_default();
+        self.log(Direction::Sent, &message);
         let reply =
             hl7v2::send(to.as_str(), &message, self.settings.timeout).await.map_err(|e| transport(&endpoint, e))?;
+        self.log(Direction::Received, &reply);
         let received = hl7v2::read_ack(&reply).map_err(|e| AdapterError::Malformed {
             url: endpoint.clone(),
             expected: "an HL7 v2 ACK",
@@ -207,6 +218,12 @@ impl InterfaceChannel {
         match received.acknowledgment.code {
             AckCode::Accept => Ok(()),
             code => Err(AdapterError::Rejected { endpoint, code: code.as_str(), text: received.acknowledgment.text }),
+        }
+    }
+
+    fn log(&self, direction: Direction, message: &Message) {
+        if let Some(wire) = &self.wire {
+            wire.record(direction, WireFormat::Hl7v2, message.kind(), None, message.to_er7().into_bytes());
         }
     }
 
@@ -277,6 +294,7 @@ fn transport(endpoint: &str, error: MllpError) -> AdapterError {
 struct Received {
     kept: Mutex<Kept>,
     acks: AtomicU64,
+    wire: Option<WireTap>,
 }
 
 #[derive(Default, Clone)]
@@ -304,6 +322,20 @@ impl Received {
     /// The one way a message reaches the harness on this channel: read, kept, and answered AA, or AE with the
     /// reason when it cannot be read.
     fn receive(&self, message: Message) -> Message {
+        let reply = self.answer(&message);
+        if let Some(wire) = &self.wire {
+            // The vendor names the patient by its own id in PID-3: that is how the file is traced to its flow.
+            let patient = message
+                .segment("PID")
+                .map(|pid| PatientRef { role: wire.role(), id: pid.component(3, 1).to_string() })
+                .filter(|p| !p.id.is_empty());
+            wire.record(Direction::Received, WireFormat::Hl7v2, message.kind(), patient, message.to_er7().into_bytes());
+            wire.record(Direction::Sent, WireFormat::Hl7v2, reply.kind(), None, reply.to_er7().into_bytes());
+        }
+        reply
+    }
+
+    fn answer(&self, message: &Message) -> Message {
         let control_id =
             format!("HA{}{:04}", Timestamp::now().as_millisecond(), self.acks.fetch_add(1, Ordering::Relaxed) % 10_000);
         let header = match MessageHeader::read(&message) {

@@ -187,7 +187,7 @@ mod tests {
     async fn interface_only(role: Role) -> System {
         let settings =
             InterfaceSettings { send_to: None, listen: None, route: Route::default(), timeout: Duration::from_secs(1) };
-        System::new(role, None, Some(InterfaceChannel::open(settings).await.unwrap()), None)
+        System::new(role, None, Some(InterfaceChannel::open(settings, None).await.unwrap()), None)
     }
 
     #[tokio::test]
