@@ -338,7 +338,7 @@ impl Received {
     fn answer(&self, message: &Message) -> Message {
         let control_id =
             format!("HA{}{:04}", Timestamp::now().as_millisecond(), self.acks.fetch_add(1, Ordering::Relaxed) % 10_000);
-        let header = match MessageHeader::read(&message) {
+        let header = match MessageHeader::read(message) {
             Ok(header) => header,
             Err(e) => {
                 return hl7v2::reject_unreadable(
@@ -351,9 +351,9 @@ impl Received {
             }
         };
         let content = match header.message_type.code.as_str() {
-            "ADT" => hl7v2::read_adt(&message).map(Content::Patient),
-            "SIU" => hl7v2::read_siu(&message).map(Content::Appointment),
-            "DFT" => hl7v2::read_dft(&message).map(Content::Charges),
+            "ADT" => hl7v2::read_adt(message).map(Content::Patient),
+            "SIU" => hl7v2::read_siu(message).map(Content::Appointment),
+            "DFT" => hl7v2::read_dft(message).map(Content::Charges),
             _ => Err(ReadError::WrongMessageType {
                 found: message.encoded_field("MSH", 9).unwrap_or_default(),
                 expected: "ADT, SIU or DFT",
