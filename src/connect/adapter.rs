@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 
 use super::AdapterError;
-use crate::model::{Appointment, Capabilities, Charge, Claim, Coverage, Date, Encounter, Identifier, Patient};
+use crate::model::{
+    Appointment, Capabilities, Charge, Claim, Coverage, Date, Encounter, Identifier, Patient, Remittance,
+};
 
 /// Something staff or a clinician does in a system.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +82,10 @@ pub enum Query<'a> {
     Claims {
         patient_id: &'a str,
     },
+    /// What the payer answered about the patient's claims (FHIR: ClaimResponse; X12: the 835).
+    Remittance {
+        patient_id: &'a str,
+    },
 }
 
 /// A record with the identity and version the system gave it.
@@ -102,6 +108,7 @@ pub enum Records {
     Documentation(Option<Versioned<Encounter>>),
     Charges(Vec<Versioned<Charge>>),
     Claims(Vec<Versioned<Claim>>),
+    Remittances(Vec<Versioned<Remittance>>),
 }
 
 #[async_trait]
