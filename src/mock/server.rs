@@ -16,9 +16,10 @@ use super::capability::{RESOURCES, capability_statement};
 use super::faults::{self, FaultLayer, FaultPlan};
 use super::search::{self, PAGING};
 use super::store::{Store, StoreError};
+use super::submission::Clearinghouse;
 use crate::connect::fhir::FHIR_JSON;
 use crate::connect::fhir::resources as fhir;
-use crate::model::Role;
+use crate::model::{Claim, Role};
 use crate::scenario::Product;
 
 const DEFAULT_PAGE: usize = 20;
@@ -35,6 +36,8 @@ pub struct ServerState {
     pub faults: Arc<FaultPlan>,
     /// The product this endpoint plays, as the profile declares it.
     pub product: Option<Product>,
+    /// Where a billing system sends the claims it builds; shared by both roles of a shared record.
+    pub clearinghouse: Option<Arc<Clearinghouse>>,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
@@ -48,7 +51,12 @@ pub fn router(state: Arc<ServerState>) -> Router {
         api = api.layer(middleware::from_fn_with_state(layer, faults::apply));
     }
     // Discovery and the fault tally sit outside the fault layer: a client can always find out what it talks to.
-    Router::new().route("/metadata", get(metadata)).route("/$faults", get(fault_tally)).merge(api).with_state(state)
+    Router::new()
+        .route("/metadata", get(metadata))
+        .route("/$faults", get(fault_tally))
+        .route("/$remittance", get(remittance_exchanges))
+        .merge(api)
+        .with_state(state)
 }
 
 fn fhir_json(status: StatusCode, body: &Value) -> Response {
@@ -121,6 +129,19 @@ async fn metadata(State(state): State<Arc<ServerState>>) -> Response {
 /// Not FHIR: the simulator's own account of the faults it fired, so a test or a report can tell them from the system's.
 async fn fault_tally(State(state): State<Arc<ServerState>>) -> Response {
     axum::Json(state.faults.tally()).into_response()
+}
+
+/// Not FHIR: every X12 exchange with the payer about a patient's claims (837P, 999, 277CA, 835), oldest first.
+async fn remittance_exchanges(
+    State(state): State<Arc<ServerState>>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let Some(patient) = params.iter().find(|(p, _)| p == "patient").map(|(_, v)| v.rsplit('/').next().unwrap_or(v))
+    else {
+        return outcome(StatusCode::BAD_REQUEST, "required", "`$remittance` needs `?patient=` and a patient id");
+    };
+    let exchanges = state.clearinghouse.as_ref().map(|c| c.exchanges_for(patient)).unwrap_or_default();
+    axum::Json(json!({ "patient": patient, "exchanges": exchanges })).into_response()
 }
 
 async fn transaction(State(state): State<Arc<ServerState>>, body: Bytes) -> Response {
@@ -325,6 +346,11 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
     let resource =
         fhir::claim_to_fhir(&claim, &patient_id, coverage_resource.as_ref().and_then(|c| c["id"].as_str()), &now);
     let stored = store.create(resource, true);
+    if let Some(clearinghouse) = &state.clearinghouse {
+        let claim = Claim { id: stored["id"].as_str().unwrap_or_default().to_string(), ..claim };
+        // The payer answers in its own time, as payers do: the claim is built now, the remittance comes later.
+        tokio::spawn(clearinghouse.clone().submit(store.clone(), patient_id.clone(), claim, coverage));
+    }
     for mut item in charge_items {
         let id = item["id"].as_str().unwrap_or_default().to_string();
         item["status"] = json!("billed");
