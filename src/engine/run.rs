@@ -92,14 +92,16 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
     // Held until the flows finish: dropping it stops the simulator.
     let mut _simulator = None;
     let systems = match (&target.simulator, &target.systems) {
-        (Some(profile), _) => match mock::start(&target.name, profile, &products, 0, 0).await {
-            Ok(running) => {
-                let systems = simulator_systems(&running.emr_url, &running.pm_url);
-                _simulator = Some(running);
-                systems
+        (Some(profile), _) => {
+            match mock::start_with_rules(&target.name, profile, &products, 0, 0, plan.rules.clone()).await {
+                Ok(running) => {
+                    let systems = simulator_systems(&running.emr_url, &running.pm_url);
+                    _simulator = Some(running);
+                    systems
+                }
+                Err(e) => Err(e.to_string()),
             }
-            Err(e) => Err(e.to_string()),
-        },
+        }
         (None, Some(real)) => {
             let base_dir = Path::new(&planned.source).parent().unwrap_or(Path::new(".")).to_path_buf();
             real_system(&real.emr, &base_dir).and_then(|emr| Ok(Systems { emr, pm: real_system(&real.pm, &base_dir)? }))
