@@ -60,7 +60,7 @@ fn the_shipped_files_validate() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("ok  scenarios/new-medicare-patient-em-25-with-procedure.yaml: scenario `new-medicare-patient-em-25-with-procedure`, 9 steps"), "{stdout}");
+    assert!(stdout.contains("ok  scenarios/new-medicare-patient-em-25-with-procedure.yaml: scenario `new-medicare-patient-em-25-with-procedure`, 10 steps"), "{stdout}");
     assert!(stdout.contains("ok  mocks/interfaced-pair.yaml: simulator profile `interfaced-pair`"), "{stdout}");
 }
 
@@ -100,7 +100,8 @@ fn run_with_no_arguments_scores_the_shipped_library_and_writes_report_json() {
     );
     assert_eq!(written["targets"][2]["scores"]["sync_gap_pct"], 0.0);
     assert_eq!(written["targets"][2]["scores"]["handoff_accuracy_pct"], 100.0);
-    assert_eq!(written["targets"][4]["findings"].as_array().unwrap().len(), 5);
+    // Three names cut short, two billing elements dropped, and the E/M its payer bundled (it ignores modifier 25).
+    assert_eq!(written["targets"][4]["findings"].as_array().unwrap().len(), 6);
     for key in ["category", "kind", "scenario", "field", "expected", "actual", "system"] {
         assert!(written["targets"][4]["findings"][0].get(key).is_some(), "finding lacks {key}");
     }
@@ -189,7 +190,8 @@ fn schema_prints_each_format() {
             "build_claim",
             "expect_synced",
             "expect_charges",
-            "expect_claim"
+            "expect_claim",
+            "expect_remittance",
         ]
     );
 }
@@ -323,23 +325,26 @@ fn run_writes_junit_and_markdown_from_the_same_run() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let junit = std::fs::read_to_string(out_dir.path().join("junit.xml")).unwrap();
-    // Per target: 5 expectations in the new-patient scenario, 4 in the lab one, 2 in the address change.
-    assert_eq!(junit.matches("<testcase ").count(), 2 * 11, "{junit}");
+    // Per target: 6 expectations in the new-patient scenario, 5 in the lab one, 2 in the address change.
+    assert_eq!(junit.matches("<testcase ").count(), 2 * 13, "{junit}");
     assert_eq!(junit.matches("<testsuite ").count(), 2);
-    // interfaced-pair: the truncated name twice, the first patient's name, and the claim.
-    assert_eq!(junit.matches("<failure ").count(), 4, "{junit}");
+    // interfaced-pair: the truncated name twice, the first patient's name, the claim, and the denied E/M.
+    assert_eq!(junit.matches("<failure ").count(), 5, "{junit}");
     assert!(junit.contains(r#"classname="interfaced-pair.new-medicare-patient-em-25-with-procedure""#), "{junit}");
     assert!(
         junit.contains("patient.name.family: expected &quot;Lopez-Hernandez&quot; got &quot;Lopez-Hern&quot;"),
         "{junit}"
     );
     let markdown = std::fs::read_to_string(out_dir.path().join("report.md")).unwrap();
-    assert!(markdown.contains("| interfaced-pair | 5.1 | 96.3 | 0.0 | 100.0 | interfaced | 1 / 3 |"), "{markdown}");
     assert!(
-        markdown.contains("| integrated-suite | 0.0 | 100.0 | 0.0 | 100.0 | shared record | 3 / 3 |"),
+        markdown.contains("| interfaced-pair | 5.1 | 96.3 | 0.0 | 100.0 | 50.0 | 0.0 | interfaced | 1 / 3 |"),
         "{markdown}"
     );
-    assert!(markdown.contains("<b>interfaced-pair</b>: 5 finding(s)"), "{markdown}");
+    assert!(
+        markdown.contains("| integrated-suite | 0.0 | 100.0 | 0.0 | 100.0 | 100.0 | — | shared record | 3 / 3 |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("<b>interfaced-pair</b>: 6 finding(s)"), "{markdown}");
 }
 
 /// `handoff mock serve` in the background, and its EMR and PM base URLs; killed when dropped.

@@ -102,7 +102,17 @@ async fn metadata_is_a_capability_statement_listing_the_resources() {
         body["rest"][0]["resource"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "Procedure", "ChargeItem", "Claim"]
+        [
+            "Patient",
+            "Coverage",
+            "Appointment",
+            "Encounter",
+            "Condition",
+            "Procedure",
+            "ChargeItem",
+            "Claim",
+            "ClaimResponse"
+        ]
     );
     assert_eq!(body["rest"][0]["operation"][0]["name"], "build-claim");
 }

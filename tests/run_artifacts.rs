@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use handoff::connect::hl7v2::Message;
-use handoff::connect::x12::{Document, read_837p};
+use handoff::connect::x12::{Document, check_balance, read_277ca, read_835, read_837p, read_999};
 use serde_json::Value;
 use support::repo;
 
@@ -103,6 +103,7 @@ fn a_simulator_run_writes_each_message_once_in_its_own_format_and_lists_it() {
     }
 
     let mut hl7_types = BTreeSet::new();
+    let mut x12_kinds = BTreeSet::new();
     for path in &on_disk {
         let text = std::fs::read_to_string(artifacts.join(path)).unwrap();
         match path.rsplit('.').next() {
@@ -122,12 +123,28 @@ fn a_simulator_run_writes_each_message_once_in_its_own_format_and_lists_it() {
                 assert!(path.contains("/clearinghouse/"), "{path}");
                 let document = Document::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
                 assert_eq!(text.matches("ISA*").count(), 1, "{path}: not one interchange");
-                assert_eq!(read_837p(&document).unwrap_or_else(|e| panic!("{path}: {e}")).len(), 1);
+                // The claim the PM sent, and the payer's three answers to it, each read by handoff's own reader.
+                let kind = ["837P", "999", "277CA", "835"].into_iter().find(|k| path.ends_with(&format!("-{k}.x12")));
+                match kind {
+                    Some("837P") => assert_eq!(read_837p(&document).unwrap_or_else(|e| panic!("{path}: {e}")).len(), 1),
+                    Some("999") => assert!(!read_999(&document).unwrap_or_else(|e| panic!("{path}: {e}")).is_empty()),
+                    Some("277CA") => {
+                        assert!(!read_277ca(&document).unwrap_or_else(|e| panic!("{path}: {e}")).is_empty())
+                    }
+                    Some("835") => {
+                        for remittance in read_835(&document).unwrap_or_else(|e| panic!("{path}: {e}")) {
+                            assert_eq!(check_balance(&remittance), vec![], "{path}");
+                        }
+                    }
+                    _ => panic!("{path}: not an 837P, 999, 277CA or 835"),
+                }
+                x12_kinds.insert(kind.unwrap_or_default().to_string());
             }
             _ => assert_eq!(path, "index.json"),
         }
     }
     assert_eq!(hl7_types, BTreeSet::from(["ACK", "ADT", "DFT", "SIU"].map(String::from)));
+    assert_eq!(x12_kinds, BTreeSet::from(["277CA", "835", "837P", "999"].map(String::from)));
 
     // The 837P behind the interfaced pair's finding: the GC modifier the interface dropped is not on the claim.
     let claims: Vec<&Value> = entries

@@ -24,6 +24,8 @@ fn integrated_suite_is_one_clean_shared_record_and_interfaced_pair_shows_each_de
         vec![
             r#"address-and-phone-change#2 sync/truncated emr patient.name.family: "O'Connor-Whitfield" -> "O'Connor-W""#,
             r#"address-and-phone-change#4 sync/truncated emr patient.name.family: "O'Connor-Whitfield" -> "O'Connor-W""#,
+            // Its payer ignores modifier 25, so the visit is bundled into the knee injection: no scrubber predicts it.
+            r#"new-medicare-patient-em-25-with-procedure#10 payment/denied pm remittance.line[1]: "paid" -> "denied CO-97" @payer.835"#,
             r#"new-medicare-patient-em-25-with-procedure#2 sync/truncated emr patient.name.family: "Lopez-Hernandez" -> "Lopez-Hern""#,
             r#"new-medicare-patient-em-25-with-procedure#9 handoff/dropped pm claim.diagnosis[5]: "Z79.84" -> null @pm.encounter"#,
             r#"new-medicare-patient-em-25-with-procedure#9 handoff/dropped pm claim.line[1].modifier[2]: "GC" -> null @pm.charge"#,
@@ -58,6 +60,17 @@ fn scores_are_the_ratios_of_what_was_counted() {
     assert_eq!(pair.tallies.handoff_exact, 52);
     assert_eq!(pair.scores.sync_gap_pct, Some(5.08));
     assert_eq!(pair.scores.handoff_accuracy_pct, Some(96.3));
+    // Two claims remitted, six lines at $100 each; the default payer allows 80% of the charge.
+    let suite = target(&report, "integrated-suite");
+    assert_eq!((suite.tallies.claims_remitted, suite.tallies.lines_adjudicated, suite.tallies.lines_denied), (2, 6, 0));
+    assert_eq!((suite.tallies.charged_cents, suite.tallies.paid_cents), (60_000, 48_000));
+    assert_eq!(suite.scores.first_pass_paid_pct, Some(100.0));
+    assert_eq!(suite.scores.denials_predicted_pct, None);
+    // interfaced-pair's payer denies the new patient's $100 E/M, which nothing predicted.
+    assert_eq!((pair.tallies.claims_remitted, pair.tallies.lines_denied, pair.tallies.denials_predicted), (2, 1, 0));
+    assert_eq!(pair.tallies.paid_cents, 40_000);
+    assert_eq!(pair.scores.first_pass_paid_pct, Some(50.0));
+    assert_eq!(pair.scores.denials_predicted_pct, Some(0.0));
 }
 
 #[test]

@@ -44,8 +44,10 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let run_id = new_run_id();
     let out_dir = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&run_id));
-    let scrubs =
-        scenarios.iter().flat_map(|s| &s.steps).any(|s| matches!(&s.value, Step::ExpectClaim(e) if e.scrub.is_some()));
+    // The simulated payers adjudicate by the same rules the scrubber checks, so a remittance needs them too.
+    let scrubs = scenarios.iter().flat_map(|s| &s.steps).any(|s| {
+        matches!(&s.value, Step::ExpectClaim(e) if e.scrub.is_some()) || matches!(&s.value, Step::ExpectRemittance(_))
+    });
     let rules = if scrubs {
         match super::rules::scrub_context(args.rules.as_deref()) {
             Ok(context) => Some(std::sync::Arc::new(context)),

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 
 use super::AdapterError;
-use crate::model::{Appointment, Capabilities, Charge, Claim, Coverage, Date, Encounter, Identifier, Patient};
+use crate::model::{
+    Appointment, Capabilities, Charge, Claim, Coverage, Date, Encounter, Identifier, Patient, Remittance,
+};
 
 /// Something staff or a clinician does in a system.
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +87,10 @@ pub enum Query<'a> {
     ClaimNotices {
         patient_id: &'a str,
     },
+    /// What the payer answered about the patient's claims (FHIR: ClaimResponse; X12: the 835).
+    Remittance {
+        patient_id: &'a str,
+    },
 }
 
 /// A record with the identity and version the system gave it.
@@ -108,6 +114,7 @@ pub enum Records {
     Charges(Vec<Versioned<Charge>>),
     Claims(Vec<Versioned<Claim>>),
     ClaimNotices(Vec<ClaimNotice>),
+    Remittances(Vec<Versioned<Remittance>>),
 }
 
 /// Something about the claim exchange that the harness must report, whatever the claim holds.

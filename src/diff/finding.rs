@@ -19,6 +19,8 @@ pub enum Category {
     Rule,
     /// A system that failed to do what was asked.
     System,
+    /// What the payer did not pay: a denied or reduced line, a rejected claim (docs/payer.md).
+    Payment,
 }
 
 impl Category {
@@ -29,6 +31,7 @@ impl Category {
             Category::Redundancy => "redundancy",
             Category::Rule => "rule",
             Category::System => "system",
+            Category::Payment => "payment",
         }
     }
 }
@@ -53,11 +56,18 @@ pub enum FindingKind {
     HttpError,
     MalformedResponse,
     NotSupported,
-    /// A system or a payer refused what it was sent, and said why.
+    /// A system, clearinghouse or payer refused what it was sent and said why: an HL7 v2 AE/AR, a 999 or 277CA
+    /// rejection (the claim never reached adjudication).
     Rejected,
     Configuration,
     /// The claim breaks a coding or billing rule.
     RuleBreak,
+    /// The payer paid nothing for a line it adjudicated.
+    Denied,
+    /// The payer paid a line, but less than its contract allows (a reduction other than CO-45 or the patient's share).
+    Reduced,
+    /// The scrubber predicted a denial the payer did not make; reported, but it costs nothing.
+    NotDenied,
 }
 
 impl FindingKind {
@@ -82,6 +92,9 @@ impl FindingKind {
             FindingKind::Rejected => "rejected",
             FindingKind::Configuration => "configuration",
             FindingKind::RuleBreak => "rule_break",
+            FindingKind::Denied => "denied",
+            FindingKind::Reduced => "reduced",
+            FindingKind::NotDenied => "not_denied",
         }
     }
 
@@ -103,6 +116,18 @@ pub struct RuleEvidence {
     pub id: String,
     pub carc: String,
     pub charge_at_risk: f64,
+}
+
+/// What the payer did not pay and why, next to what the scrubber predicted for the same line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Denial {
+    /// The payer's reason: the CARC with its group (`CO-97`), or the front-door status of a rejected claim.
+    pub carc: String,
+    /// What the payer did not pay for it.
+    pub amount: f64,
+    /// The rule break the scrubber reported on the same line before the claim was sent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<RuleEvidence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -132,6 +157,9 @@ pub struct Finding {
     /// For rule breaks: the rule, the denial it predicts (CARC, `CO-97`) and the charge at risk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<RuleEvidence>,
+    /// For payment findings: the payer's reason, the money, and the prediction it is held against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denial: Option<Denial>,
     /// False for differences that are reported but do not count against a score.
     pub counts: bool,
     pub message: String,

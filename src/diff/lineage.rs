@@ -15,6 +15,8 @@ pub enum Hop {
     PmCharge,
     /// The claim the PM built.
     Claim,
+    /// The payer's answer: the 835's SVC and CAS, as the PM holds them.
+    Remittance,
 }
 
 impl Hop {
@@ -24,6 +26,7 @@ impl Hop {
             Hop::PmEncounter => "pm.encounter",
             Hop::PmCharge => "pm.charge",
             Hop::Claim => "pm.claim",
+            Hop::Remittance => "payer.835",
         }
     }
 
@@ -133,11 +136,17 @@ type MatchedHop<'a> = (Hop, &'a Vec<LineView>, Vec<Option<usize>>);
 
 /// For each documented line, the index of the line at a hop that carries it: same code first, then by position.
 fn match_lines(documented: &[LineView], held: &[LineView]) -> Vec<Option<usize>> {
+    let codes = |lines: &[LineView]| lines.iter().map(|l| l.code.clone()).collect::<Vec<_>>();
+    match_codes(&codes(documented), &codes(held))
+}
+
+/// For each wanted code, the index of the held code that answers it: the same code first, then by position.
+pub(super) fn match_codes(documented: &[String], held: &[String]) -> Vec<Option<usize>> {
     let mut used = vec![false; held.len()];
     let mut matched: Vec<Option<usize>> = documented
         .iter()
         .map(|d| {
-            let i = (0..held.len()).find(|&i| !used[i] && held[i].code == d.code)?;
+            let i = (0..held.len()).find(|&i| !used[i] && held[i] == *d)?;
             used[i] = true;
             Some(i)
         })

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
-use super::poll;
+use super::{payment, poll};
 use crate::connect::{Action, Adapter, AdapterError, ClaimNotice, Query, Records, Versioned};
 use crate::diff::{
     self, Category, Finding, FindingKind, HopRecords, RuleEvidence, compare_appointment, compare_coverages,
@@ -73,6 +73,7 @@ struct Found {
 }
 
 const CHARGES: &str = "charge";
+const CLAIM: &str = "claim";
 
 /// `rules` is what `expect_claim: { scrub: cms }` checks claims against; without it such a step says it could not.
 pub async fn run_flow(
@@ -92,6 +93,8 @@ pub async fn run_flow(
         appointment: None,
         documented: None,
         unsupported: HashMap::new(),
+        built_claim: None,
+        predicted: Vec::new(),
         rules,
         out: FlowOutcome { scenario: scenario.name.clone(), ..Default::default() },
         step: 0,
@@ -173,6 +176,10 @@ struct Flow<'a> {
     documented: Option<Encounter>,
     /// Records a system could not make because it does not support the step that makes them, and why.
     unsupported: HashMap<&'static str, String>,
+    /// The id the PM gave the claim it built, whose remittance `expect_remittance` waits for.
+    built_claim: Option<String>,
+    /// The scrubber's error-severity breaks on the claim, held against what the payer decides.
+    predicted: Vec<payment::Prediction>,
     rules: Option<&'a ScrubContext>,
     out: FlowOutcome,
     step: usize,
@@ -198,7 +205,8 @@ impl Flow<'_> {
             Step::BuildClaim(b) => {
                 let patient_id = self.patient_at(b.at).await?;
                 self.rekey_missing_charges(b.at, &patient_id).await?;
-                self.act(b.at, "claim", Action::BuildClaim { patient_id: &patient_id }).await?;
+                self.built_claim = self.act(b.at, "claim", Action::BuildClaim { patient_id: &patient_id }).await?;
+                self.changed_at.insert(CLAIM, Instant::now());
                 Ok(())
             }
             Step::ExpectSynced(e) => {
@@ -215,6 +223,10 @@ impl Flow<'_> {
                 {
                     self.scrub(&claim, e.at);
                 }
+                Ok(())
+            }
+            Step::ExpectRemittance(e) => {
+                self.expect_remittance(e.at, e.within.0).await;
                 Ok(())
             }
         }
@@ -235,6 +247,7 @@ impl Flow<'_> {
             hop: None,
             latency_ms: None,
             rule: None,
+            denial: None,
             counts: kind != FindingKind::FormatOnly,
             message: String::new(),
         }
@@ -780,14 +793,68 @@ impl Flow<'_> {
             f.counts = b.severity == Severity::Error;
             f.actual = json!(b.rule.as_str());
             f.message = format!("{} ({}): {}", b.rule.as_str(), b.carc, b.message);
-            f.rule = Some(RuleEvidence {
-                id: b.rule.as_str().into(),
-                carc: b.carc.to_string(),
-                charge_at_risk: b.charge_at_risk,
-            });
+            let evidence =
+                RuleEvidence { id: b.rule.as_str().into(), carc: b.carc.to_string(), charge_at_risk: b.charge_at_risk };
+            if b.severity == Severity::Error {
+                self.predicted.push((b.line, evidence.clone()));
+            }
+            f.rule = Some(evidence);
             f.hop = Some(diff::Hop::Claim.as_str().into());
             self.out.findings.push(f);
         }
+    }
+
+    /// Waits for the payer's answer to the claim built, then judges each documented service by what was paid for it.
+    async fn expect_remittance(&mut self, at: Role, within: std::time::Duration) {
+        let Some(documented) = self.documented.clone() else { return };
+        let Ok(Some(patient_id)) = self.lookup_patient(at).await else { return };
+        let built = self.changed_at.get(CLAIM).copied().unwrap_or_else(Instant::now);
+        let adapter = self.systems.at(at);
+        let wanted = self.built_claim.clone();
+        let polled = poll::until(built + within, || {
+            let (patient_id, wanted) = (&patient_id, &wanted);
+            async move {
+                let Records::Remittances(found) = adapter.fetch(Query::Remittance { patient_id }).await? else {
+                    return Ok(None);
+                };
+                let mut answer =
+                    found.into_iter().map(|r| r.value).filter(|r| wanted.as_ref().is_none_or(|w| *w == r.claim_id));
+                Ok::<_, AdapterError>(answer.next_back().map(|r| (r, Instant::now())))
+            }
+        })
+        .await;
+        let remittance = match polled {
+            Err(error) => {
+                self.system_error(at, "remittance", &error);
+                return;
+            }
+            Ok(None) => {
+                let mut f = self.finding(Category::Payment, FindingKind::MissingRecord, "remittance", "", at);
+                f.expected = json!(format!("within {}", human(within)));
+                f.message = format!(
+                    "no answer from the payer to claim {} reached the {at} within {}",
+                    wanted.as_deref().unwrap_or("(unknown)"),
+                    human(within)
+                );
+                self.out.findings.push(f);
+                return;
+            }
+            Ok(Some((remittance, arrived))) => {
+                let ms = millis(arrived.saturating_duration_since(built));
+                self.out.latencies.push(Latency { record: "remittance".into(), at, ms });
+                remittance
+            }
+        };
+        let claim = match adapter.fetch(Query::Claims { patient_id: &patient_id }).await {
+            Ok(Records::Claims(claims)) => claims.into_iter().map(|c| c.value).rfind(|c| c.id == remittance.claim_id),
+            _ => None,
+        };
+        let outcomes = diff::trace_to_remittance(&documented, claim.as_ref(), &remittance);
+        let template = self.finding(Category::Payment, FindingKind::Denied, "remittance", "", at);
+        let (findings, tallies) =
+            payment::judge(&remittance, &outcomes, &self.predicted, &self.out.findings, &template);
+        self.out.tallies += tallies;
+        self.out.findings.extend(findings);
     }
 
     async fn documentation_at(&mut self, role: Role) -> Option<Encounter> {

@@ -3,6 +3,7 @@
 mod event;
 mod flow;
 mod outcome;
+mod payment;
 mod poll;
 mod run;
 

@@ -25,6 +25,26 @@ pub struct Tallies {
     pub claims_scrubbed: usize,
     /// Of those, claims with no rule break of severity error.
     pub claims_clean: usize,
+    /// Claims the payer answered (`expect_remittance`).
+    #[serde(default)]
+    pub claims_remitted: usize,
+    /// Of those, claims paid in full on the first pass: not rejected, no line denied or reduced.
+    #[serde(default)]
+    pub claims_paid_first_pass: usize,
+    /// Service lines the payer adjudicated.
+    #[serde(default)]
+    pub lines_adjudicated: usize,
+    /// Of those, lines the payer paid nothing for.
+    #[serde(default)]
+    pub lines_denied: usize,
+    /// Of those, lines the scrubber had reported a rule break on before the claim was sent.
+    #[serde(default)]
+    pub denials_predicted: usize,
+    /// What the remitted claims charged, and what the payer paid for them, in cents.
+    #[serde(default)]
+    pub charged_cents: u64,
+    #[serde(default)]
+    pub paid_cents: u64,
 }
 
 impl std::ops::AddAssign for Tallies {
@@ -37,6 +57,13 @@ impl std::ops::AddAssign for Tallies {
         self.rekeyed_fields += o.rekeyed_fields;
         self.claims_scrubbed += o.claims_scrubbed;
         self.claims_clean += o.claims_clean;
+        self.claims_remitted += o.claims_remitted;
+        self.claims_paid_first_pass += o.claims_paid_first_pass;
+        self.lines_adjudicated += o.lines_adjudicated;
+        self.lines_denied += o.lines_denied;
+        self.denials_predicted += o.denials_predicted;
+        self.charged_cents += o.charged_cents;
+        self.paid_cents += o.paid_cents;
     }
 }
 

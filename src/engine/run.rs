@@ -98,14 +98,17 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
     // Held until the flows finish: dropping it stops the simulator.
     let mut _simulator = None;
     let systems = match (&target.simulator, &target.systems) {
-        (Some(profile), _) => match mock::start_recorded(&target.name, profile, &products, 0, 0, wire).await {
-            Ok(running) => {
-                let systems = simulator_systems(&running.emr_url, &running.pm_url, tap);
-                _simulator = Some(running);
-                systems
+        (Some(profile), _) => {
+            let extras = mock::Extras { wire, rules: plan.rules.clone() };
+            match mock::start_with(&target.name, profile, &products, 0, 0, extras).await {
+                Ok(running) => {
+                    let systems = simulator_systems(&running.emr_url, &running.pm_url, tap);
+                    _simulator = Some(running);
+                    systems
+                }
+                Err(e) => Err(e.to_string()),
             }
-            Err(e) => Err(e.to_string()),
-        },
+        }
         (None, Some(real)) => {
             let base_dir = Path::new(&planned.source).parent().unwrap_or(Path::new(".")).to_path_buf();
             match real_system(Role::Emr, &real.emr, &base_dir, tap(Role::Emr)).await {

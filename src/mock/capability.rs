@@ -5,8 +5,17 @@ use serde_json::{Value, json};
 use crate::connect::fhir::resources::module_extensions;
 use crate::scenario::Product;
 
-pub const RESOURCES: [&str; 8] =
-    ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "Procedure", "ChargeItem", "Claim"];
+pub const RESOURCES: [&str; 9] = [
+    "Patient",
+    "Coverage",
+    "Appointment",
+    "Encounter",
+    "Condition",
+    "Procedure",
+    "ChargeItem",
+    "Claim",
+    "ClaimResponse",
+];
 
 /// The operations the simulators answer, by name.
 pub const OPERATIONS: [&str; 1] = ["build-claim"];

@@ -185,7 +185,7 @@ fn fires(firing: &Firing, seed: u64, index: u64, ordinal: u64) -> bool {
 }
 
 /// A uniform number in [0, 1) for one (seed, fault, request) triple, from SplitMix64's finaliser.
-fn draw(seed: u64, index: u64, ordinal: u64) -> f64 {
+pub(super) fn draw(seed: u64, index: u64, ordinal: u64) -> f64 {
     let mix = |mut z: u64| {
         z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

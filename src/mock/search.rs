@@ -12,7 +12,7 @@ fn reference_paths(resource_type: &str, param: &str) -> Option<&'static [&'stati
         ("Condition" | "Procedure", "encounter") => &["encounter"],
         ("ChargeItem", "patient" | "subject") => &["subject"],
         ("ChargeItem", "context") => &["context"],
-        ("Claim", "patient") => &["patient"],
+        ("Claim" | "ClaimResponse", "patient") => &["patient"],
         _ => return None,
     })
 }

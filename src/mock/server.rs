@@ -1,7 +1,6 @@
 //! One simulated system's FHIR R4 REST API over axum: read, search with paging, create, update with If-Match, transactions, and `$build-claim`, behind the profile's transport faults.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,15 +11,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::billing::{build_claim, claim_interchange};
+use super::billing::build_claim;
 use super::capability::{RESOURCES, capability_statement};
 use super::faults::{self, FaultLayer, FaultPlan};
 use super::search::{self, PAGING};
 use super::store::{Store, StoreError};
+use super::submission::Clearinghouse;
 use crate::connect::fhir::FHIR_JSON;
 use crate::connect::fhir::resources as fhir;
-use crate::connect::wire::{Direction, PatientRef, WireFormat, WireTap};
-use crate::model::{Coverage, Role};
+use crate::model::{Claim, Role};
 use crate::scenario::Product;
 
 const DEFAULT_PAGE: usize = 20;
@@ -37,10 +36,8 @@ pub struct ServerState {
     pub faults: Arc<FaultPlan>,
     /// The product this endpoint plays, as the profile declares it.
     pub product: Option<Product>,
-    /// Where the 837P of each claim built is recorded, when the run keeps messages.
-    pub clearinghouse: Option<WireTap>,
-    /// 837P interchanges sent so far, which numbers the next.
-    pub claims_sent: AtomicU32,
+    /// Where a billing system sends the claims it builds; shared by both roles of a shared record.
+    pub clearinghouse: Option<Arc<Clearinghouse>>,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
@@ -54,7 +51,12 @@ pub fn router(state: Arc<ServerState>) -> Router {
         api = api.layer(middleware::from_fn_with_state(layer, faults::apply));
     }
     // Discovery and the fault tally sit outside the fault layer: a client can always find out what it talks to.
-    Router::new().route("/metadata", get(metadata)).route("/$faults", get(fault_tally)).merge(api).with_state(state)
+    Router::new()
+        .route("/metadata", get(metadata))
+        .route("/$faults", get(fault_tally))
+        .route("/$remittance", get(remittance_exchanges))
+        .merge(api)
+        .with_state(state)
 }
 
 fn fhir_json(status: StatusCode, body: &Value) -> Response {
@@ -127,6 +129,19 @@ async fn metadata(State(state): State<Arc<ServerState>>) -> Response {
 /// Not FHIR: the simulator's own account of the faults it fired, so a test or a report can tell them from the system's.
 async fn fault_tally(State(state): State<Arc<ServerState>>) -> Response {
     axum::Json(state.faults.tally()).into_response()
+}
+
+/// Not FHIR: every X12 exchange with the payer about a patient's claims (837P, 999, 277CA, 835), oldest first.
+async fn remittance_exchanges(
+    State(state): State<Arc<ServerState>>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    let Some(patient) = params.iter().find(|(p, _)| p == "patient").map(|(_, v)| v.rsplit('/').next().unwrap_or(v))
+    else {
+        return outcome(StatusCode::BAD_REQUEST, "required", "`$remittance` needs `?patient=` and a patient id");
+    };
+    let exchanges = state.clearinghouse.as_ref().map(|c| c.exchanges_for(patient)).unwrap_or_default();
+    axum::Json(json!({ "patient": patient, "exchanges": exchanges })).into_response()
 }
 
 async fn transaction(State(state): State<Arc<ServerState>>, body: Bytes) -> Response {
@@ -331,8 +346,10 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
     let resource =
         fhir::claim_to_fhir(&claim, &patient_id, coverage_resource.as_ref().and_then(|c| c["id"].as_str()), &now);
     let stored = store.create(resource, true);
-    if let (Some(tap), Some(coverage)) = (&state.clearinghouse, &coverage) {
-        send_to_clearinghouse(&state, tap, &patient_id, &stored, coverage);
+    if let Some(clearinghouse) = &state.clearinghouse {
+        let claim = Claim { id: stored["id"].as_str().unwrap_or_default().to_string(), ..claim };
+        // The payer answers in its own time, as payers do: the claim is built now, the remittance comes later.
+        tokio::spawn(clearinghouse.clone().submit(store.clone(), patient_id.clone(), claim, coverage));
     }
     for mut item in charge_items {
         let id = item["id"].as_str().unwrap_or_default().to_string();
@@ -340,27 +357,4 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
         let _ = store.update("ChargeItem", &id, item, None, false);
     }
     created(&stored)
-}
-
-/// Records the 837P the PM would send for a claim it built. A claim the 837P writer cannot write (a dependent's,
-/// whose 2000C loop it does not build; a line with no diagnosis pointer, which a clearinghouse would refuse) is
-/// logged at debug level and has no file.
-fn send_to_clearinghouse(state: &ServerState, tap: &WireTap, patient_id: &str, stored: &Value, coverage: &Coverage) {
-    let claim_id = stored["id"].as_str().unwrap_or_default();
-    let Some(patient) = state.store.read("Patient", patient_id).and_then(|p| fhir::patient_from_fhir(&p).ok()) else {
-        return;
-    };
-    let Ok(claim) = fhir::claim_from_fhir(stored, claim_id, Some(coverage)) else { return };
-    let control_number = state.claims_sent.fetch_add(1, Ordering::Relaxed) + 1;
-    let now = crate::model::DateTime(jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).datetime());
-    match claim_interchange(&claim, &patient, coverage, control_number, now) {
-        Ok(text) => tap.record(
-            Direction::Received,
-            WireFormat::X12,
-            "837P",
-            Some(PatientRef { role: state.role, id: patient_id.to_string() }),
-            text.into_bytes(),
-        ),
-        Err(why) => tracing::debug!(claim = claim_id, "no 837P for the claim: {why}"),
-    }
 }

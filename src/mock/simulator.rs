@@ -12,11 +12,14 @@ use super::faults::{FaultPlan, FaultTally};
 use super::inbound::{EmrInbound, PmInbound};
 use super::interface::{Interface, Ports};
 use super::listen;
+use super::payer::{self, PayerDesk};
 use super::server::{ServerState, router};
 use super::store::Store;
+use super::submission::Clearinghouse;
 use crate::connect::hl7v2::{self, Message};
 use crate::connect::wire::{Scope, WireLog, WireTap};
 use crate::model::Role;
+use crate::rules::ScrubContext;
 use crate::scenario::{Product, Simulator, Topology};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,10 +32,10 @@ pub enum SimulatorError {
 pub struct RunningSimulator {
     pub emr_url: String,
     pub pm_url: String,
+    /// The payer the PM sends its claims to (docs/payer.md).
+    pub payer_url: String,
     faults: Arc<FaultPlan>,
     tasks: Vec<JoinHandle<()>>,
-    /// Where the simulator's own messages are recorded, when the run keeps them.
-    wire: Option<WireLog>,
 }
 
 impl RunningSimulator {
@@ -49,15 +52,15 @@ impl Drop for RunningSimulator {
 }
 
 impl RunningSimulator {
-    /// `product` is what this endpoint sells, published at its `/metadata`.
+    /// `product` is what this endpoint sells, published at its `/metadata`; a system with a clearinghouse bills.
     async fn serve(
         &mut self,
         store: Arc<Store>,
         profile: &str,
         role: Role,
-        bills: bool,
         port: u16,
         product: Option<Product>,
+        clearinghouse: Option<Arc<Clearinghouse>>,
     ) -> Result<String, SimulatorError> {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
@@ -69,16 +72,10 @@ impl RunningSimulator {
             base: base.clone(),
             profile: profile.to_string(),
             role,
-            bills,
+            bills: clearinghouse.is_some(),
             faults: self.faults.clone(),
             product,
-            // What a billing system would send its clearinghouse is the message a user of the simulator wants to see.
-            clearinghouse: self
-                .wire
-                .as_ref()
-                .filter(|_| bills)
-                .map(|w| w.tap(profile, role).in_scope(Scope::Clearinghouse)),
-            claims_sent: Default::default(),
+            clearinghouse,
         });
         self.tasks.push(tokio::spawn(listen::serve(listener, router(state))));
         Ok(base)
@@ -86,6 +83,16 @@ impl RunningSimulator {
 }
 
 impl RunningSimulator {
+    /// The payer's X12 endpoint on a free loopback port.
+    async fn serve_payer(&mut self, desk: PayerDesk) -> Result<String, SimulatorError> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| SimulatorError::Bind { port: 0, cause: e.to_string() })?;
+        let port = listener.local_addr().map_err(|e| SimulatorError::Bind { port: 0, cause: e.to_string() })?.port();
+        self.tasks.push(tokio::spawn(listen::serve(listener, payer::router(Arc::new(desk)))));
+        Ok(format!("http://127.0.0.1:{port}"))
+    }
+
     /// An inbound HL7 v2 port on loopback, answering each message with the ACK `handle` returns.
     async fn listen_mllp(
         &mut self,
@@ -104,7 +111,8 @@ impl RunningSimulator {
     }
 }
 
-/// Port 0 picks a free port. `products` are the target's, published at each endpoint's `/metadata`.
+/// Port 0 picks a free port. `products` are the target's, published at each endpoint's `/metadata`. The payer judges
+/// claims by the FY2026 code set built in; [`start_with`] gives it the run's rules instead.
 pub async fn start(
     name: &str,
     profile: &Simulator,
@@ -112,33 +120,52 @@ pub async fn start(
     emr_port: u16,
     pm_port: u16,
 ) -> Result<RunningSimulator, SimulatorError> {
-    start_recorded(name, profile, products, emr_port, pm_port, None).await
+    start_with(name, profile, products, emr_port, pm_port, Extras::default()).await
 }
 
-/// As [`start`], recording into `wire` the messages the simulator's own parts exchange: the interface's HL7 v2
-/// messages and their ACKs, and the 837P each claim would go out as.
-pub async fn start_recorded(
+/// What a run can give a simulator beyond its profile.
+#[derive(Default)]
+pub struct Extras<'a> {
+    /// Where the simulator's own messages are recorded: the interface's HL7 v2 messages and their ACKs, and each
+    /// claim's 837P with the payer's 999, 277CA and 835.
+    pub wire: Option<&'a WireLog>,
+    /// The rules the payer adjudicates by (the NCCI and MUE tables the run imported).
+    pub rules: Option<Arc<ScrubContext>>,
+}
+
+/// As [`start`], with what the run gives it.
+pub async fn start_with(
     name: &str,
     profile: &Simulator,
     products: &[Product],
     emr_port: u16,
     pm_port: u16,
-    wire: Option<&WireLog>,
+    extras: Extras<'_>,
 ) -> Result<RunningSimulator, SimulatorError> {
     // Made first, so that if a port cannot be bound, dropping it stops whatever had already started.
     let mut running = RunningSimulator {
         emr_url: String::new(),
         pm_url: String::new(),
+        payer_url: String::new(),
         faults: Arc::new(FaultPlan::new(profile.seed, &profile.faults)),
         tasks: Vec::new(),
-        wire: wire.cloned(),
     };
+    let wire = extras.wire;
+    let desk = PayerDesk::new(profile.payer.as_ref().map(|p| p.value.clone()).unwrap_or_default(), extras.rules);
+    let payer_id = desk.id().to_string();
+    running.payer_url = running.serve_payer(desk).await?;
+    // What a billing system exchanges with its clearinghouse is what a user of the simulator wants to see.
+    let clearinghouse_tap = wire.map(|w| w.tap(name, Role::Pm).in_scope(Scope::Clearinghouse));
+    let clearinghouse =
+        Some(Arc::new(Clearinghouse::new(running.payer_url.clone(), payer_id).recording(clearinghouse_tap)));
     let product = |role: Role| products.iter().find(|p| p.roles.contains(&role)).cloned();
     match profile.topology {
         Topology::Shared => {
             let store = Arc::new(Store::new("s"));
-            running.emr_url = running.serve(store.clone(), name, Role::Emr, true, emr_port, product(Role::Emr)).await?;
-            running.pm_url = running.serve(store, name, Role::Pm, true, pm_port, product(Role::Pm)).await?;
+            running.emr_url = running
+                .serve(store.clone(), name, Role::Emr, emr_port, product(Role::Emr), clearinghouse.clone())
+                .await?;
+            running.pm_url = running.serve(store, name, Role::Pm, pm_port, product(Role::Pm), clearinghouse).await?;
         }
         Topology::Interfaced | Topology::Batch => {
             let emr = Arc::new(Store::new("e"));
@@ -162,8 +189,8 @@ pub async fn start_recorded(
             let tap: Option<WireTap> = wire.map(|w| w.tap(name, Role::Emr).in_scope(Scope::Interface));
             let interface = Interface::new(pm.clone(), emr.clone(), ports, &config, defects, tap);
             running.tasks.push(tokio::spawn(interface.run(from_pm, from_emr)));
-            running.emr_url = running.serve(emr, name, Role::Emr, false, emr_port, product(Role::Emr)).await?;
-            running.pm_url = running.serve(pm, name, Role::Pm, true, pm_port, product(Role::Pm)).await?;
+            running.emr_url = running.serve(emr, name, Role::Emr, emr_port, product(Role::Emr), None).await?;
+            running.pm_url = running.serve(pm, name, Role::Pm, pm_port, product(Role::Pm), clearinghouse).await?;
         }
     }
     Ok(running)

@@ -11,6 +11,7 @@ mod encounter;
 pub mod fixtures;
 mod module;
 mod patient;
+mod remittance;
 mod role;
 
 pub use appointment::Appointment;
@@ -22,4 +23,5 @@ pub use date::{Date, DateTime};
 pub use encounter::{Diagnosis, Encounter, ServiceLine};
 pub use module::Module;
 pub use patient::{Address, HumanName, Identifier, Patient, Sex};
+pub use remittance::{Adjudication, Adjustment, ClaimDecision, Remittance};
 pub use role::Role;

@@ -118,6 +118,7 @@ fn category_name(c: Category) -> &'static str {
         Category::Redundancy => "redundancy",
         Category::Rule => "rule",
         Category::System => "system",
+        Category::Payment => "payment",
     }
 }
 
@@ -267,8 +268,10 @@ fn by_key(findings: &[BaselineFinding]) -> BTreeMap<FindingKey<'_>, Vec<&Baselin
 
 type ScorePair = (&'static str, bool, Option<f64>, Option<f64>);
 
-fn score_pairs(was: &Scores, is: &Scores) -> [ScorePair; 4] {
+fn score_pairs(was: &Scores, is: &Scores) -> [ScorePair; 6] {
     [
+        ("first-pass paid %", false, was.first_pass_paid_pct, is.first_pass_paid_pct),
+        ("denials predicted %", false, was.denials_predicted_pct, is.denials_predicted_pct),
         ("sync gap %", true, was.sync_gap_pct, is.sync_gap_pct),
         ("handoff accuracy %", false, was.handoff_accuracy_pct, is.handoff_accuracy_pct),
         ("duplicate entry %", true, was.duplicate_entry_pct, is.duplicate_entry_pct),
@@ -366,6 +369,9 @@ mod tests {
             handoff_accuracy_pct: Some(accuracy),
             duplicate_entry_pct: Some(0.0),
             clean_claim_pct: None,
+            first_pass_paid_pct: None,
+            denials_predicted_pct: None,
+            paid_of_charged_pct: None,
         }
     }
 

@@ -140,11 +140,12 @@ struct Metric {
     value: fn(&TargetReport) -> Option<f64>,
 }
 
-const METRICS: [Metric; 4] = [
+const METRICS: [Metric; 5] = [
     Metric { label: "Sync gap %", better: "↓", colour: "#d9822b", value: |t| t.scores.sync_gap_pct },
     Metric { label: "Handoff accuracy %", better: "↑", colour: "#2b7bb9", value: |t| t.scores.handoff_accuracy_pct },
     Metric { label: "Clean claims %", better: "↑", colour: "#2f9e6e", value: |t| t.scores.clean_claim_pct },
     Metric { label: "Duplicate entry %", better: "↓", colour: "#8e5bb5", value: |t| t.scores.duplicate_entry_pct },
+    Metric { label: "First-pass paid %", better: "↑", colour: "#1f8a8a", value: |t| t.scores.first_pass_paid_pct },
 ];
 
 fn score_section(page: &mut String, report: &RunReport) {
@@ -316,12 +317,13 @@ fn axis_intervals(nice_max: f64) -> u32 {
     if (leading - 2.0).abs() < 1e-9 { 4 } else { 5 }
 }
 
-const CATEGORY_COLOURS: [(Category, &str); 5] = [
+const CATEGORY_COLOURS: [(Category, &str); 6] = [
     (Category::Sync, "#d9822b"),
     (Category::Handoff, "#c0392b"),
     (Category::Redundancy, "#8e5bb5"),
     (Category::Rule, "#b58900"),
     (Category::System, "#5b6475"),
+    (Category::Payment, "#1f8a8a"),
 ];
 
 fn category_section(page: &mut String, report: &RunReport) {
@@ -784,8 +786,9 @@ mod tests {
         assert_eq!(html.matches("<svg ").count(), 4, "scores, latency, categories, one target's lineage");
         assert_eq!(html.matches("<title>").count(), 5, "the page and each chart");
         assert!(html.contains(
-            "<desc>integrated-suite: Sync gap % 0.0, Handoff accuracy % 100.0, Clean claims % 100.0, Duplicate entry % 0.0; \
-             pair &lt;b&gt;&amp;&lt;/b&gt; co: Sync gap % 5.0, Handoff accuracy % 96.8, Clean claims % —, Duplicate entry % 25.0</desc>"
+            "<desc>integrated-suite: Sync gap % 0.0, Handoff accuracy % 100.0, Clean claims % 100.0, Duplicate entry % 0.0, \
+             First-pass paid % —; pair &lt;b&gt;&amp;&lt;/b&gt; co: Sync gap % 5.0, Handoff accuracy % 96.8, Clean claims % —, \
+             Duplicate entry % 25.0, First-pass paid % —</desc>"
         ));
         assert!(html.contains("<desc>patient to integrated-suite: 3 / 9 / 9 ms; patient to pair"));
     }

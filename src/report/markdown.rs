@@ -13,20 +13,23 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(out, "## handoff: {} scenario(s) × {} target(s)\n", report.scenarios.len(), report.targets.len());
     let _ = writeln!(
         out,
-        "| target | sync gap % ↓ | handoff accuracy % ↑ | duplicate entry % ↓ | clean claims % ↑ | topology | scenarios passed |"
+        "| target | sync gap % ↓ | handoff accuracy % ↑ | duplicate entry % ↓ | clean claims % ↑ | first-pass paid % ↑ | \
+         denials predicted % ↑ | topology | scenarios passed |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|---:|");
     for t in &report.targets {
         let passed = t.flows.iter().filter(|f| f.passed).count();
         let topology = serde_json::to_value(t.topology.verdict).ok().and_then(|v| v.as_str().map(str::to_string));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {passed} / {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {passed} / {} |",
             t.name,
             pct(t.scores.sync_gap_pct),
             pct(t.scores.handoff_accuracy_pct),
             pct(t.scores.duplicate_entry_pct),
             pct(t.scores.clean_claim_pct),
+            pct(t.scores.first_pass_paid_pct),
+            pct(t.scores.denials_predicted_pct),
             topology.unwrap_or_default().replace('_', " "),
             t.flows.len()
         );

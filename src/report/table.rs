@@ -102,7 +102,7 @@ fn scorecard(report: &RunReport, colour: Colour) -> Table {
     header.extend(report.targets.iter().map(|t| Cell::new(&t.name)));
     table.set_header(header);
     type Row = (&'static str, fn(&TargetReport) -> Cell);
-    let rows: [Row; 11] = [
+    let rows: [Row; 14] = [
         ("Sync gap % (↓ better)", |t| judged(pct(t.scores.sync_gap_pct), t.scores.sync_gap_pct.map(|v| v == 0.0))),
         ("Handoff accuracy % (↑ better)", |t| {
             judged(pct(t.scores.handoff_accuracy_pct), t.scores.handoff_accuracy_pct.map(|v| v == 100.0))
@@ -113,6 +113,13 @@ fn scorecard(report: &RunReport, colour: Colour) -> Table {
         ("Clean claims % (↑ better)", |t| {
             judged(pct(t.scores.clean_claim_pct), t.scores.clean_claim_pct.map(|v| v == 100.0))
         }),
+        ("First-pass paid % (↑ better)", |t| {
+            judged(pct(t.scores.first_pass_paid_pct), t.scores.first_pass_paid_pct.map(|v| v == 100.0))
+        }),
+        ("Denials predicted % (↑ better)", |t| {
+            judged(pct(t.scores.denials_predicted_pct), t.scores.denials_predicted_pct.map(|v| v == 100.0))
+        }),
+        ("Paid / charged", |t| judged(paid_of_charged(t), None)),
         ("Topology (inferred)", |t| judged(verdict(t.topology.verdict).into(), None)),
         ("Patient sync p50 / p95 / max", |t| judged(latency(t.latency.get("patient")), None)),
         ("Charges to PM p50 / p95 / max", |t| judged(latency(t.latency.get("charge")), None)),
@@ -135,6 +142,18 @@ fn scorecard(report: &RunReport, colour: Colour) -> Table {
         table.add_row(row);
     }
     table
+}
+
+/// What the payer paid against what was charged, in dollars and as a share.
+fn paid_of_charged(t: &TargetReport) -> String {
+    match t.scores.paid_of_charged_pct {
+        None => "—".into(),
+        Some(pct) => format!(
+            "${:.2} / ${:.2} ({pct:.1}%)",
+            t.tallies.paid_cents as f64 / 100.0,
+            t.tallies.charged_cents as f64 / 100.0
+        ),
+    }
 }
 
 fn paid_twice(t: &TargetReport) -> String {

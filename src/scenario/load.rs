@@ -183,6 +183,10 @@ fn check_scenario(scenario: &Scenario) -> Vec<Problem> {
             Step::ExpectClaim(_) if !claim_built => {
                 problem("`expect_claim` comes before a claim is built".into(), "put a `build_claim` step before it")
             }
+            Step::ExpectRemittance(_) if !claim_built => problem(
+                "`expect_remittance` comes before a claim is built".into(),
+                "put a `build_claim` step before it: the payer answers the claim the PM sends",
+            ),
             _ => {}
         }
     }
@@ -348,6 +352,9 @@ fn check_target(target: &Target, base_dir: &Path) -> Vec<Problem> {
         }
         for fault in &sim.faults {
             problems.extend(check_fault(fault, sim));
+        }
+        if let Some(payer) = &sim.payer {
+            problems.extend(super::payer::check_payer(payer));
         }
     }
     problems

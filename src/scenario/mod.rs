@@ -5,6 +5,7 @@ mod fault;
 mod file_kind;
 mod load;
 mod located;
+mod payer;
 mod scenario_file;
 mod step;
 mod target_file;
@@ -15,10 +16,11 @@ pub use fault::{Fault, FaultRole, Firing, HttpMethod, Nak, NakCode, RequestMatch
 pub use file_kind::{DocumentKind, detect_kind};
 pub use load::{load_scenario, load_target, parse_scenario, parse_target};
 pub use located::Located;
+pub use payer::{Payer, PayerDenial, parse_carc};
 pub use scenario_file::Scenario;
 pub use step::{
-    BuildClaim, Document, ExpectCharges, ExpectClaim, ExpectSynced, RecordKind, Register, Schedule, ServiceSpec, Step,
-    UpdatePatient,
+    BuildClaim, Document, ExpectCharges, ExpectClaim, ExpectRemittance, ExpectSynced, RecordKind, Register, Schedule,
+    ServiceSpec, Step, UpdatePatient,
 };
 pub use target_file::{
     Auth, Carried, Defect, FhirSystem, Hl7v2System, Interface, JwtAlgorithm, Product, SecretSource, Simulator,

@@ -26,6 +26,8 @@ pub enum Step {
     ExpectCharges(ExpectCharges),
     /// Expect the claim to carry exactly what was documented.
     ExpectClaim(ExpectClaim),
+    /// Expect the payer's answer to the claim within a window, and trace each documented service to what it paid.
+    ExpectRemittance(ExpectRemittance),
 }
 
 impl Step {
@@ -39,6 +41,7 @@ impl Step {
             Step::ExpectSynced(_) => "expect_synced",
             Step::ExpectCharges(_) => "expect_charges",
             Step::ExpectClaim(_) => "expect_claim",
+            Step::ExpectRemittance(_) => "expect_remittance",
         }
     }
 }
@@ -155,6 +158,16 @@ pub struct ExpectClaim {
     /// Also check the claim against coding and billing rules before it would be sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scrub: Option<RuleSet>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectRemittance {
+    /// The system that holds the remittance: the PM, which sent the claim.
+    #[serde(default = "pm")]
+    pub at: Role,
+    /// How long after the claim was built the payer's answer may take to arrive.
+    pub within: Within,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -201,6 +201,9 @@ pub struct Simulator {
     /// Seeds the faults that fire at a `rate`: the same seed fires them on the same requests, run after run.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub seed: u64,
+    /// The payer the PM sends its claims to (docs/payer.md); without it, the default payer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<Located<super::Payer>>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::FHIR_JSON;
 use super::auth::Credentials;
 use super::capability::{Declared, Need};
+use super::claim_response;
 use super::resources::{self as fhir, Unreadable};
 use crate::connect::wire::{Direction, WireFormat, WireTap};
 use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
@@ -418,6 +419,23 @@ impl FhirAdapter {
         Ok(Records::Claims(claims))
     }
 
+    /// Each ClaimResponse with the Claim it answers, whose lines say what each adjudicated item was.
+    async fn remittances(&self, patient_id: &str) -> Result<Records, AdapterError> {
+        let found = self.search("ClaimResponse", &[("patient", &format!("Patient/{patient_id}"))]).await?;
+        let mut remittances = Vec::new();
+        for resource in &found {
+            let lines = match claim_response::claim_response_request(resource) {
+                Some(id) => {
+                    self.readable("Claim", fhir::claim_from_fhir(&self.read("Claim", id).await?, id, None))?.lines
+                }
+                None => Vec::new(),
+            };
+            let remittance = self.readable("ClaimResponse", claim_response::remittance_from_fhir(resource, &lines))?;
+            remittances.push(versioned(resource, remittance));
+        }
+        Ok(Records::Remittances(remittances))
+    }
+
     async fn update_patient(
         &self,
         id: &str,
@@ -564,6 +582,7 @@ impl Adapter for FhirAdapter {
             }
             Query::Claims { patient_id } => self.claims(patient_id).await,
             Query::ClaimNotices { .. } => Err(AdapterError::NotSupported { what: "claim acknowledgments".into() }),
+            Query::Remittance { patient_id } => self.remittances(patient_id).await,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod capability;
+pub mod claim_response;
 mod client;
 pub mod resources;
 

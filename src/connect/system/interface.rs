@@ -183,7 +183,7 @@ impl InterfaceChannel {
             Query::Appointments { patient_id } => Records::Appointments(kept.appointments(patient_id)),
             Query::Documentation { patient_id } => Records::Documentation(kept.documentation(patient_id)),
             Query::Charges { patient_id } => Records::Charges(kept.charges(patient_id)),
-            Query::Capabilities | Query::Claims { .. } | Query::ClaimNotices { .. } => {
+            Query::Capabilities | Query::Claims { .. } | Query::ClaimNotices { .. } | Query::Remittance { .. } => {
                 return Err(AdapterError::NotSupported { what: "this over HL7 v2".into() });
             }
         })

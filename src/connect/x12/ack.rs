@@ -1,9 +1,11 @@
 //! The 999 implementation acknowledgment (005010X231A1): whether each transaction set of a batch was accepted,
-//! and, when not, which segment and element the receiver rejected and why.
+//! and, when not, which segment and element the receiver rejected and why; read, and written by a receiver.
 
+use super::envelope::TransactionSet;
 use super::error::ReadError;
 use super::parse::Document;
 use super::reader::{invalid, required, transactions};
+use super::segment::{Element, Segment};
 
 pub const VERSION_999: &str = "005010X231A1";
 
@@ -58,6 +60,38 @@ pub struct ElementError {
     pub component: Option<usize>,
     pub code: String,
     pub bad_value: String,
+}
+
+/// The 999 answering one functional group: AK1 names the group, each set gets an AK2, its IK3/IK4 errors and an
+/// IK5; AK9 counts them. `version` is the guide the acknowledged sets follow (`005010X222A1`).
+pub fn functional_ack(ack: &FunctionalAck, version: &str, control_number: u32) -> TransactionSet {
+    let mut body = vec![Segment::simple("AK1", &[&ack.functional_id, &ack.group_control, version])];
+    for set in &ack.sets {
+        body.push(Segment::simple("AK2", &[&set.transaction_id, &set.control_number, version]));
+        for error in &set.errors {
+            body.push(Segment::simple(
+                "IK3",
+                &[&error.segment_id, &error.position.to_string(), &error.loop_id, &error.code],
+            ));
+            for element in &error.elements {
+                let position = match element.component {
+                    Some(c) => Element::composite(&[element.position.to_string(), c.to_string()]),
+                    None => element.position.to_string().into(),
+                };
+                body.push(Segment::new(
+                    "IK4",
+                    vec![position, Element::default(), element.code.as_str().into(), element.bad_value.as_str().into()],
+                ));
+            }
+        }
+        // IK5-2 `5`: one or more segments in error, the reason a set is rejected here.
+        let reason = if set.accepted() || set.errors.is_empty() { "" } else { "5" };
+        body.push(Segment::simple("IK5", &[&set.status, reason]));
+    }
+    let count = ack.sets.len().to_string();
+    let accepted = ack.sets.iter().filter(|s| s.accepted()).count().to_string();
+    body.push(Segment::simple("AK9", &[&ack.status, &count, &count, &accepted]));
+    TransactionSet { id: "999".into(), version: VERSION_999.into(), control_number, body }
 }
 
 /// Every 999 in the interchange.

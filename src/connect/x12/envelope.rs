@@ -57,7 +57,9 @@ impl TransactionSet {
     pub fn segments(&self) -> Vec<Segment> {
         let control = format!("{:04}", self.control_number);
         let mut out = Vec::with_capacity(self.body.len() + 2);
-        out.push(Segment::simple("ST", &[&self.id, &control, &self.version]));
+        // The 835 guide does not use ST03; every other 005010 guide requires it.
+        let version = if self.id == "835" { "" } else { self.version.as_str() };
+        out.push(Segment::simple("ST", &[&self.id, &control, version]));
         out.extend(self.body.iter().cloned());
         let count = (out.len() + 1).to_string();
         out.push(Segment::simple("SE", &[&count, &control]));

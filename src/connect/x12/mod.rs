@@ -20,7 +20,7 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod samples;
 
-pub use ack::{ElementError, FunctionalAck, SegmentError, SetAck, VERSION_999, read_999};
+pub use ack::{ElementError, FunctionalAck, SegmentError, SetAck, VERSION_999, functional_ack, read_999};
 pub use eligibility::{
     Benefit, Eligibility, EligibilityInquiry, VERSION_270, VERSION_271, eligibility_inquiry, read_271,
 };
@@ -29,11 +29,14 @@ pub use error::{Location, ParseError, ReadError, WriteError};
 pub use parse::{Document, Transaction};
 pub use professional::{
     BillingProvider, ClaimSubmission, MAX_DIAGNOSES, MAX_LINES, MAX_POINTERS, Provider, Receiver, Submitter,
-    VERSION_837P, professional_claim, read_837p,
+    VERSION_837P, professional_claim, read_837p, read_837p_set,
 };
+pub use reader::person_name;
 pub use remittance::{
-    Adjustment, ClaimPayment, Imbalance, LinePayment, ProviderAdjustment, Remittance, VERSION_835, check_balance,
-    read_835,
+    Adjustment, BankAccount, ClaimPayment, Imbalance, LinePayment, ProviderAdjustment, Remittance, RemittanceAdvice,
+    VERSION_835, check_balance, read_835, remittance_advice,
 };
 pub use segment::{Delimiters, Element, Segment};
-pub use status::{ClaimStatus, StatusCode, VERSION_277CA, read_277ca};
+pub use status::{
+    AcknowledgedClaim, ClaimAcknowledgment, ClaimStatus, StatusCode, VERSION_277CA, claim_acknowledgment, read_277ca,
+};

@@ -5,7 +5,7 @@ use crate::model::{Address, Claim, ClaimLine, Coverage, Date, DateTime, HumanNam
 
 use super::envelope::TransactionSet;
 use super::error::{ReadError, WriteError};
-use super::parse::Document;
+use super::parse::{Document, Transaction};
 use super::reader::{
     amount, date, format_amount, format_date, icd_from_x12, icd_to_x12, invalid, required, transactions,
 };
@@ -246,6 +246,13 @@ pub fn read_837p(doc: &Document) -> Result<Vec<Claim>, ReadError> {
     for tx in transactions(doc, "837", "837, a professional claim")? {
         read_claims(tx.segments, &mut claims)?;
     }
+    Ok(claims)
+}
+
+/// The claims of one 837 transaction set, so a receiver can accept or reject each set on its own (999 AK2).
+pub fn read_837p_set(tx: &Transaction<'_>) -> Result<Vec<Claim>, ReadError> {
+    let mut claims = Vec::new();
+    read_claims(tx.segments, &mut claims)?;
     Ok(claims)
 }
 

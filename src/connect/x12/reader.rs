@@ -45,6 +45,14 @@ pub fn invalid(seg: &Segment, n: usize, component: Option<usize>, found: &str, e
     ReadError::InvalidValue { location: location(seg, n, component), found: excerpt(found), expected }
 }
 
+/// The person an NM1 names: NM103 the family name, NM104 and NM105 the given and middle names.
+pub fn person_name(seg: &Segment) -> crate::model::HumanName {
+    crate::model::HumanName {
+        given: [seg.element(4), seg.element(5)].iter().filter(|g| !g.is_empty()).map(|g| g.to_string()).collect(),
+        family: seg.element(3).to_string(),
+    }
+}
+
 /// A required decimal element, such as a charge or a paid amount.
 pub fn amount(seg: &Segment, n: usize, expected: &'static str) -> Result<f64, ReadError> {
     let text = required(seg, n, 1, expected)?;

@@ -1,10 +1,14 @@
 //! The 835 remittance advice (005010X221A1): what the payer paid per claim and line and why the rest was
-//! adjusted, read into a [`Remittance`], and the guide's balancing rules checked as a plain function.
+//! adjusted, read into a [`Remittance`] and written from one, and the guide's balancing rules checked as a plain
+//! function.
 
+use crate::model::{self, Address, Date, HumanName};
+
+use super::envelope::TransactionSet;
 use super::error::ReadError;
 use super::parse::Document;
-use super::reader::{amount, optional_amount, required, transactions};
-use super::segment::Segment;
+use super::reader::{amount, date, format_amount, format_date, optional_amount, person_name, required, transactions};
+use super::segment::{Element, Segment};
 
 pub const VERSION_835: &str = "005010X221A1";
 
@@ -35,6 +39,13 @@ pub struct ClaimPayment {
     pub patient_responsibility: Option<f64>,
     /// CLP07, the payer's own claim number.
     pub payer_claim_id: String,
+    /// CLP06, the claim filing indicator the payer processed it under (`MB` Medicare Part B, `CI` commercial).
+    pub filing_code: String,
+    /// CLP08, the place of service of the claim.
+    pub facility_code: String,
+    /// NM1*QC: the patient as the payer has them, and their member id.
+    pub patient: HumanName,
+    pub member_id: String,
     pub adjustments: Vec<Adjustment>,
     pub lines: Vec<LinePayment>,
 }
@@ -47,6 +58,10 @@ pub struct LinePayment {
     pub paid: f64,
     /// SVC05; the guide says an absent value means one unit.
     pub units: f64,
+    /// DTM*472 after the SVC.
+    pub date_of_service: Option<Date>,
+    /// AMT*B6, what the payer's fee schedule allows for the line.
+    pub allowed: Option<f64>,
     pub adjustments: Vec<Adjustment>,
 }
 
@@ -65,6 +80,51 @@ pub struct ProviderAdjustment {
     pub reference: String,
     /// Positive amounts reduce the payment.
     pub amount: f64,
+}
+
+impl LinePayment {
+    /// The line as the model holds an adjudication; without AMT*B6, allowed is what was paid plus the patient's share.
+    pub fn to_model(&self) -> model::Adjudication {
+        let patient_share: f64 = self.adjustments.iter().filter(|a| a.group == "PR").map(|a| a.amount).sum();
+        model::Adjudication {
+            code: self.code.clone(),
+            modifiers: self.modifiers.clone(),
+            units: self.units,
+            charged: self.charge,
+            allowed: self.allowed.unwrap_or(dollars(cents(self.paid) + cents(patient_share))),
+            paid: self.paid,
+            adjustments: self.adjustments.iter().map(Adjustment::to_model).collect(),
+        }
+    }
+}
+
+impl Adjustment {
+    pub fn to_model(&self) -> model::Adjustment {
+        model::Adjustment { group: self.group.clone(), reason: self.reason.clone(), amount: self.amount }
+    }
+}
+
+impl ClaimPayment {
+    /// The claim's remittance in the model; claim-level adjustments (rare) are left to the 835.
+    pub fn to_model(&self) -> model::Remittance {
+        let lines: Vec<model::Adjudication> = self.lines.iter().map(LinePayment::to_model).collect();
+        // CLP02 `4` is a denial; `22` reverses an earlier payment, which pays nothing now either.
+        let status = if matches!(self.status.as_str(), "4" | "22") {
+            model::ClaimDecision::Denied
+        } else {
+            model::ClaimDecision::Paid
+        };
+        model::Remittance {
+            claim_id: self.claim_id.clone(),
+            payer_claim_id: self.payer_claim_id.clone(),
+            status,
+            rejection: None,
+            charged: self.charge,
+            paid: self.paid,
+            patient_responsibility: self.patient_responsibility.unwrap_or(0.0),
+            lines,
+        }
+    }
 }
 
 /// Every remittance in the interchange, one per 835 transaction set.
@@ -99,9 +159,29 @@ fn read_one(segments: &[Segment]) -> Result<Remittance, ReadError> {
                 paid: amount(seg, 4, "the claim payment amount")?,
                 patient_responsibility: optional_amount(seg, 5, "the patient responsibility amount")?,
                 payer_claim_id: seg.element(7).to_string(),
+                filing_code: seg.element(6).to_string(),
+                facility_code: seg.element(8).to_string(),
+                patient: HumanName { given: Vec::new(), family: String::new() },
+                member_id: String::new(),
                 adjustments: Vec::new(),
                 lines: Vec::new(),
             }),
+            "NM1" if seg.element(1) == "QC" => {
+                if let Some(claim) = r.claims.last_mut() {
+                    claim.patient = person_name(seg);
+                    claim.member_id = seg.element(9).to_string();
+                }
+            }
+            "DTM" if seg.element(1) == "472" => {
+                if let Some(line) = r.claims.last_mut().and_then(|c| c.lines.last_mut()) {
+                    line.date_of_service = Some(date(seg, 2, "the date of service as CCYYMMDD")?);
+                }
+            }
+            "AMT" if seg.element(1) == "B6" => {
+                if let Some(line) = r.claims.last_mut().and_then(|c| c.lines.last_mut()) {
+                    line.allowed = Some(amount(seg, 2, "the allowed amount")?);
+                }
+            }
             "SVC" => {
                 let line = read_svc(seg)?;
                 if let Some(claim) = r.claims.last_mut() {
@@ -131,6 +211,8 @@ fn read_svc(seg: &Segment) -> Result<LinePayment, ReadError> {
         charge: amount(seg, 2, "the line charge")?,
         paid: amount(seg, 3, "the line payment")?,
         units: optional_amount(seg, 5, "the units paid")?.unwrap_or(1.0),
+        date_of_service: None,
+        allowed: None,
         adjustments: Vec::new(),
     })
 }
@@ -168,6 +250,163 @@ fn read_plb(seg: &Segment) -> Result<Vec<ProviderAdjustment>, ReadError> {
         });
     }
     Ok(out)
+}
+
+/// A bank account the payment moves between, as BPR carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankAccount {
+    /// The ABA routing number (nine digits).
+    pub routing: String,
+    pub account: String,
+}
+
+/// Everything an 835 needs besides the money: who pays whom, from which account, on what day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemittanceAdvice {
+    pub remittance: Remittance,
+    /// BPR16 and DTM*405: the day the payment was made (or, with nothing paid, the notice sent).
+    pub paid_on: Date,
+    /// The payer's EIN, nine digits; TRN03 and BPR10 are it with a leading `1`.
+    pub payer_tax_id: String,
+    pub payer_address: Address,
+    /// PER*BL: the number providers call about the remittance, ten digits.
+    pub payer_phone: String,
+    /// N1*PE's NPI.
+    pub payee_npi: String,
+    pub payer_bank: BankAccount,
+    pub payee_bank: BankAccount,
+}
+
+/// One 835 transaction set. The amounts are written as given: [`check_balance`] says whether they add up.
+pub fn remittance_advice(advice: &RemittanceAdvice, control_number: u32) -> TransactionSet {
+    let r = &advice.remittance;
+    let paid_on = format_date(advice.paid_on);
+    let originator = format!("1{}", advice.payer_tax_id);
+    let mut body = vec![if r.payment_total > 0.0 {
+        Segment::simple(
+            "BPR",
+            &[
+                "I",
+                &format_amount(r.payment_total),
+                "C",
+                &r.payment_method,
+                "CCP",
+                "01",
+                &advice.payer_bank.routing,
+                "DA",
+                &advice.payer_bank.account,
+                &originator,
+                "",
+                "01",
+                &advice.payee_bank.routing,
+                "DA",
+                &advice.payee_bank.account,
+                &paid_on,
+            ],
+        )
+    } else {
+        // Nothing paid: a notification only (`H`), with no payment method but `NON` and no accounts.
+        let mut elements = vec!["H", "0", "C", "NON"];
+        elements.extend(std::iter::repeat_n("", 11));
+        elements.push(&paid_on);
+        Segment::simple("BPR", &elements)
+    }];
+    body.push(Segment::simple("TRN", &["1", &r.trace, &originator]));
+    body.push(Segment::simple("DTM", &["405", &paid_on]));
+    body.push(Segment::simple("N1", &["PR", &r.payer]));
+    let address = &advice.payer_address;
+    let postal: String = address.postal_code.chars().filter(char::is_ascii_digit).collect();
+    body.push(Segment::simple("N3", &address.line.iter().take(2).map(String::as_str).collect::<Vec<_>>()));
+    body.push(Segment::simple("N4", &[&address.city, &address.state, &postal]));
+    body.push(Segment::simple("PER", &["BL", "PROVIDER SERVICES", "TE", &advice.payer_phone]));
+    body.push(Segment::simple("N1", &["PE", &r.payee, "XX", &advice.payee_npi]));
+    if !r.claims.is_empty() {
+        body.push(Segment::simple("LX", &["1"]));
+    }
+    for claim in &r.claims {
+        let responsibility = claim.patient_responsibility.filter(|p| *p != 0.0).map(format_amount).unwrap_or_default();
+        body.push(Segment::simple(
+            "CLP",
+            &[
+                &claim.claim_id,
+                &claim.status,
+                &format_amount(claim.charge),
+                &format_amount(claim.paid),
+                &responsibility,
+                &claim.filing_code,
+                &claim.payer_claim_id,
+                &claim.facility_code,
+                "1",
+            ],
+        ));
+        body.extend(cas(&claim.adjustments));
+        let first = claim.patient.given.first().map(String::as_str).unwrap_or("");
+        let middle = claim.patient.given.get(1).map(String::as_str).unwrap_or("");
+        body.push(Segment::simple(
+            "NM1",
+            &["QC", "1", &claim.patient.family, first, middle, "", "", "MI", &claim.member_id],
+        ));
+        for line in &claim.lines {
+            let mut procedure = vec!["HC".to_string(), line.code.clone()];
+            procedure.extend(line.modifiers.iter().cloned());
+            body.push(Segment::new(
+                "SVC",
+                vec![
+                    Element::composite(&procedure),
+                    format_amount(line.charge).into(),
+                    format_amount(line.paid).into(),
+                    Element::default(),
+                    format_amount(line.units).into(),
+                ],
+            ));
+            if let Some(day) = line.date_of_service {
+                body.push(Segment::simple("DTM", &["472", &format_date(day)]));
+            }
+            body.extend(cas(&line.adjustments));
+            if let Some(allowed) = line.allowed.filter(|a| *a > 0.0) {
+                body.push(Segment::simple("AMT", &["B6", &format_amount(allowed)]));
+            }
+        }
+    }
+    for plb in &r.provider_adjustments {
+        let fiscal_year_end = format!("{}1231", advice.paid_on.0.year());
+        body.push(Segment::new(
+            "PLB",
+            vec![
+                advice.payee_npi.as_str().into(),
+                fiscal_year_end.into(),
+                Element::composite(&[plb.reason.as_str(), plb.reference.as_str()]),
+                format_amount(plb.amount).into(),
+            ],
+        ));
+    }
+    TransactionSet { id: "835".into(), version: VERSION_835.into(), control_number, body }
+}
+
+/// One CAS per group, in the order groups first appear, each with up to six reason/amount triples.
+fn cas(adjustments: &[Adjustment]) -> Vec<Segment> {
+    let mut groups: Vec<(&str, Vec<&Adjustment>)> = Vec::new();
+    for a in adjustments {
+        match groups.iter_mut().find(|(g, items)| *g == a.group && items.len() < 6) {
+            Some((_, items)) => items.push(a),
+            None => groups.push((a.group.as_str(), vec![a])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(group, items)| {
+            let mut elements: Vec<Element> = vec![group.into()];
+            for (i, a) in items.iter().enumerate() {
+                if i > 0 {
+                    // The quantity of the triple before: none.
+                    elements.push(Element::default());
+                }
+                elements.push(a.reason.as_str().into());
+                elements.push(format_amount(a.amount).into());
+            }
+            Segment::new("CAS", elements)
+        })
+        .collect()
 }
 
 /// One way an 835 fails to add up; amounts are what the rule expects and what the payer wrote.
@@ -258,6 +497,8 @@ mod tests {
                 charge: 150.0,
                 paid: 95.2,
                 units: 1.0,
+                date_of_service: Some("2026-12-01".parse().unwrap()),
+                allowed: Some(118.8),
                 adjustments: vec![
                     Adjustment { group: "CO".into(), reason: "45".into(), amount: 31.2 },
                     Adjustment { group: "PR".into(), reason: "2".into(), amount: 23.6 },

@@ -1,9 +1,14 @@
 //! The 277CA claim acknowledgment (005010X214): whether each claim got past the payer's front door, keyed by the
-//! claim id the practice sent (TRN02 of loop 2200D) and the payer's own number for it (REF*1K).
+//! claim id the practice sent (TRN02 of loop 2200D) and the payer's own number for it (REF*1K); read, and written
+//! by a payer.
 
+use crate::model::{Date, DateTime, HumanName};
+
+use super::envelope::TransactionSet;
 use super::error::ReadError;
 use super::parse::Document;
-use super::reader::{optional_amount, required, transactions};
+use super::reader::{format_amount, format_date, optional_amount, required, transactions};
+use super::segment::{Element, Segment};
 
 pub const VERSION_277CA: &str = "005010X214";
 
@@ -33,6 +38,108 @@ impl ClaimStatus {
     pub fn accepted(&self) -> bool {
         self.statuses.first().is_some_and(|s| matches!(s.category.as_str(), "A0" | "A1" | "A2" | "A5"))
     }
+}
+
+/// Everything a 277CA says besides each claim's status: who answers whom about which batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimAcknowledgment {
+    /// BHT03, the payer's reference for this acknowledgment.
+    pub reference: String,
+    pub created: DateTime,
+    pub payer_name: String,
+    pub payer_id: String,
+    pub submitter_name: String,
+    pub submitter_id: String,
+    /// The BHT03 of the 837 acknowledged.
+    pub batch_reference: String,
+    pub billing_name: String,
+    pub billing_npi: String,
+    pub claims: Vec<AcknowledgedClaim>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcknowledgedClaim {
+    pub patient: HumanName,
+    pub member_id: String,
+    /// The claim id, the payer's number for it when accepted, its one status and its total charge.
+    pub status: ClaimStatus,
+    pub service_from: Date,
+    pub service_to: Date,
+}
+
+/// One 277 transaction set: the payer (2000A), the submitter with the batch totals (2000B), the billing provider
+/// (2000C), and a patient loop (2000D) with each claim's status.
+pub fn claim_acknowledgment(ack: &ClaimAcknowledgment, control_number: u32) -> TransactionSet {
+    let today = format_date(ack.created.date());
+    let time = ack.created.0.strftime("%H%M").to_string();
+    let charge = |c: &AcknowledgedClaim| c.status.charge.unwrap_or(0.0);
+    let accepted: Vec<&AcknowledgedClaim> = ack.claims.iter().filter(|c| c.status.accepted()).collect();
+    let rejected: Vec<&AcknowledgedClaim> = ack.claims.iter().filter(|c| !c.status.accepted()).collect();
+    let total: f64 = ack.claims.iter().map(charge).sum();
+    let mut body = vec![
+        Segment::simple("BHT", &["0085", "08", &ack.reference, &today, &time, "TH"]),
+        Segment::simple("HL", &["1", "", "20", "1"]),
+        Segment::simple("NM1", &["PR", "2", &ack.payer_name, "", "", "", "", "PI", &ack.payer_id]),
+        Segment::simple("TRN", &["1", &ack.reference]),
+        Segment::simple("DTP", &["050", "D8", &today]),
+        Segment::simple("DTP", &["009", "D8", &today]),
+        Segment::simple("HL", &["2", "1", "21", "1"]),
+        Segment::simple("NM1", &["41", "2", &ack.submitter_name, "", "", "", "", "46", &ack.submitter_id]),
+        Segment::simple("TRN", &["2", &ack.batch_reference]),
+        // A1:19 — the batch was received and acknowledged; claims are judged one by one below.
+        status_segment("A1", "19", "PR", &today, "WQ", total),
+    ];
+    let totals = |body: &mut Vec<Segment>, accepted_qty: &str, rejected_qty: &str| {
+        if !accepted.is_empty() {
+            body.push(Segment::simple("QTY", &[accepted_qty, &accepted.len().to_string()]));
+        }
+        if !rejected.is_empty() {
+            body.push(Segment::simple("QTY", &[rejected_qty, &rejected.len().to_string()]));
+        }
+        if !accepted.is_empty() {
+            body.push(Segment::simple("AMT", &["YU", &format_amount(accepted.iter().map(|c| charge(c)).sum())]));
+        }
+        if !rejected.is_empty() {
+            body.push(Segment::simple("AMT", &["YY", &format_amount(rejected.iter().map(|c| charge(c)).sum())]));
+        }
+    };
+    totals(&mut body, "90", "AA");
+    body.push(Segment::simple("HL", &["3", "2", "19", "1"]));
+    body.push(Segment::simple("NM1", &["85", "2", &ack.billing_name, "", "", "", "", "XX", &ack.billing_npi]));
+    body.push(Segment::simple("TRN", &["1", "0"]));
+    let mut provider_status = status_segment("A1", "19", "PR", "", "WQ", total);
+    provider_status.elements[1] = Element::default();
+    body.push(provider_status);
+    totals(&mut body, "QA", "QC");
+    for (n, claim) in ack.claims.iter().enumerate() {
+        let first = claim.patient.given.first().map(String::as_str).unwrap_or("");
+        let middle = claim.patient.given.get(1).map(String::as_str).unwrap_or("");
+        body.push(Segment::simple("HL", &[&(n + 4).to_string(), "3", "PT"]));
+        body.push(Segment::simple(
+            "NM1",
+            &["QC", "1", &claim.patient.family, first, middle, "", "", "MI", &claim.member_id],
+        ));
+        body.push(Segment::simple("TRN", &["2", &claim.status.claim_id]));
+        let status = claim.status.statuses.first();
+        let (category, code, entity) =
+            status.map(|s| (s.category.as_str(), s.code.as_str(), s.entity.as_str())).unwrap_or(("A1", "19", "PR"));
+        // STC03: `WQ` accepted, `U` rejected.
+        let action = if claim.status.accepted() { "WQ" } else { "U" };
+        body.push(status_segment(category, code, entity, &today, action, charge(claim)));
+        if let Some(payer_claim_id) = &claim.status.payer_claim_id {
+            body.push(Segment::simple("REF", &["1K", payer_claim_id]));
+        }
+        let span = format!("{}-{}", format_date(claim.service_from), format_date(claim.service_to));
+        body.push(Segment::simple("DTP", &["472", "RD8", &span]));
+    }
+    TransactionSet { id: "277".into(), version: VERSION_277CA.into(), control_number, body }
+}
+
+fn status_segment(category: &str, code: &str, entity: &str, day: &str, action: &str, amount: f64) -> Segment {
+    Segment::new(
+        "STC",
+        vec![Element::composite(&[category, code, entity]), day.into(), action.into(), format_amount(amount).into()],
+    )
 }
 
 /// Every claim-level status in every 277 of the interchange, in order.
