@@ -41,6 +41,8 @@ pub struct Cli {
 pub enum Command {
     /// Run scenarios against targets and score them side by side.
     Run(RunArgs),
+    /// Run scenarios against several vendor setups and rank them, answering the buying guide's questions.
+    Compare(RunArgs),
     /// Parse and check scenario and target files without running anything.
     Validate {
         /// Scenario or target files (YAML).
@@ -130,11 +132,13 @@ pub enum Format {
     Json,
 }
 
-/// What `handoff run` prints: the scorecard, the JSON report, or the HTML page (to redirect to a file).
+/// What `handoff run` and `handoff compare` print: the scorecard, the JSON report (the comparison, for compare),
+/// the Markdown summary, or the HTML page (to redirect to a file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RunFormat {
     Table,
     Json,
+    Markdown,
     Html,
 }
 
@@ -164,7 +168,8 @@ pub enum MockCommand {
 pub fn dispatch(cli: Cli) -> u8 {
     init_logging(cli.verbose);
     match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(args, run::View::Scorecard),
+        Command::Compare(args) => run::run(args, run::View::Comparison),
         Command::Validate { files } => validate::validate(&files),
         Command::Schema { which } => schema::print(which),
         Command::Mock(MockCommand::Serve { profile, emr_port, pm_port }) => mock::serve(&profile, emr_port, pm_port),

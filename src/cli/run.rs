@@ -1,4 +1,5 @@
-//! `handoff run`: load scenarios and targets, run them, print the scorecard, write the reports under --out.
+//! `handoff run` and `handoff compare`: load scenarios and targets, run them, print the scorecard (or the ranked
+//! comparison), write the reports under --out.
 
 use std::path::{Path, PathBuf};
 
@@ -8,10 +9,18 @@ use crate::connect::wire::WireLog;
 use crate::engine::{PlannedTarget, RunPlan, execute};
 use crate::exit;
 use crate::report::baseline::{BASELINE_VERSION, Baseline};
+use crate::report::vendor_comparison::{self, VendorComparison};
 use crate::report::{BaselineComparison, RunReport, artifacts, html, json, junit, markdown, table, test_report};
 use crate::scenario::{InputError, Scenario, Step, Target, load_scenario, load_target};
 
-pub fn run(args: RunArgs) -> u8 {
+/// What the run is for: one scorecard of every target, or the buyer's ranking of vendor setups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Scorecard,
+    Comparison,
+}
+
+pub fn run(args: RunArgs, view: View) -> u8 {
     let scenario_paths =
         if args.scenarios.is_empty() { vec![PathBuf::from("scenarios")] } else { args.scenarios.clone() };
     let target_paths = if args.targets.is_empty() { vec![PathBuf::from("mocks")] } else { args.targets.clone() };
@@ -25,6 +34,14 @@ pub fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    if view == View::Comparison && targets.len() < 2 {
+        eprintln!(
+            "handoff compare ranks vendor setups, so it needs at least two targets; found {}\n  hint: name them with \
+             --target (files or folders), or run from the folder that holds mocks/",
+            targets.len()
+        );
+        return exit::BAD_INPUT;
+    }
     let scenarios = match args.patients {
         None => scenarios,
         Some(count) => match generated(&scenarios, count, args.seed) {
@@ -104,10 +121,16 @@ pub fn run(args: RunArgs) -> u8 {
     }
     let rendered_json = json::render(&report);
     let rendered_html = html::render(&report);
-    match args.format {
-        RunFormat::Table => out!("{}", table::render_with(&report, table::Colour::for_stdout())),
-        RunFormat::Json => out!("{rendered_json}"),
-        RunFormat::Html => out!("{rendered_html}"),
+    let comparison = (view == View::Comparison).then(|| VendorComparison::from_report(&report));
+    let comparison_json = comparison.as_ref().map(|c| serde_json::to_string_pretty(c).unwrap_or_default() + "\n");
+    match (&comparison, args.format) {
+        (None, RunFormat::Table) => out!("{}", table::render_with(&report, table::Colour::for_stdout())),
+        (None, RunFormat::Json) => out!("{rendered_json}"),
+        (None, RunFormat::Markdown) => out!("{}", markdown::render(&report)),
+        (Some(c), RunFormat::Table) => out!("{}", vendor_comparison::render_table(c, table::Colour::for_stdout())),
+        (Some(_), RunFormat::Json) => out!("{}", comparison_json.as_deref().unwrap_or_default()),
+        (Some(c), RunFormat::Markdown) => out!("{}", vendor_comparison::render_markdown(c)),
+        (_, RunFormat::Html) => out!("{rendered_html}"),
     }
     if let Some(path) = &args.save_baseline {
         let saved = serde_json::to_string_pretty(&Baseline::from_report(&report))
@@ -122,12 +145,15 @@ pub fn run(args: RunArgs) -> u8 {
         }
     }
     // Every format comes from the same finished run; a CI system reads junit.xml, a pull request report.md.
-    let files = [
+    let mut files = vec![
         ("report.json", rendered_json),
         ("junit.xml", junit::render(&report)),
         ("report.md", markdown::render(&report)),
         ("report.html", rendered_html),
     ];
+    if let (Some(c), Some(json)) = (&comparison, comparison_json) {
+        files.extend([("compare.json", json), ("compare.md", vendor_comparison::render_markdown(c))]);
+    }
     let fhir_dir = out_dir.join("fhir");
     let written = std::fs::create_dir_all(&fhir_dir)
         .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(out_dir.join(name), text)))
@@ -149,7 +175,12 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(wire) = &plan.wire {
         write_artifacts(&out_dir, &report, &wire.exchanges(), args.show_phi);
     }
-    report.exit_code()
+    match view {
+        View::Scorecard => report.exit_code(),
+        // A comparison is for ranking setups that have findings; only a system it could not reach fails it.
+        View::Comparison if report.exit_code() == exit::UNREACHABLE => exit::UNREACHABLE,
+        View::Comparison => exit::SUCCESS,
+    }
 }
 
 /// A baseline saved by `--save-baseline`, or why it cannot be used, naming the file and where in it.

@@ -12,6 +12,7 @@ mod phi;
 mod run_report;
 pub mod table;
 pub mod test_report;
+pub mod vendor_comparison;
 
 pub use phi::{PhiPolicy, REDACTED};
 pub use run_report::{BaselineComparison, Endpoints, FlowReport, REPORT_VERSION, RunReport, TargetKind, TargetReport};

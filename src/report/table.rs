@@ -58,7 +58,7 @@ pub fn render_with(report: &RunReport, colour: Colour) -> String {
     out
 }
 
-fn new_table(colour: Colour) -> Table {
+pub(super) fn new_table(colour: Colour) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(140);
     // comfy-table would decide by itself whether stdout is a terminal; the caller has already decided.
