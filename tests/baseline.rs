@@ -1,19 +1,13 @@
 //! Regression baselines as an integrator uses them: save one from a run they accept, run again after a vendor
 //! update, and fail only on what got worse.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+
+use support::handoff;
 
 const SCENARIO: &str = "scenarios/new-medicare-patient-em-25-with-procedure.yaml";
-
-fn handoff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_handoff"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 /// The same vendor pair, release after release: only its interface's defects change.
 fn vendor_pair(dir: &Path, file: &str, defects: &str) -> String {

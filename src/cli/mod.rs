@@ -147,6 +147,8 @@ pub enum SchemaKind {
     Scenario,
     Target,
     Report,
+    /// What `handoff compare --format json` prints and writes as compare.json.
+    Comparison,
 }
 
 #[derive(Debug, Subcommand)]

@@ -50,6 +50,7 @@ pub struct RankedSetup {
     pub sync_gap_pct: Option<f64>,
     pub handoff_accuracy_pct: Option<f64>,
     pub clean_claim_pct: Option<f64>,
+    pub first_pass_paid_pct: Option<f64>,
     pub duplicate_entry_pct: Option<f64>,
     /// US dollars per provider per month for every module of every product, where prices are known.
     pub monthly_total: Option<f64>,
@@ -105,6 +106,7 @@ impl VendorComparison {
                 sync_gap_pct: t.scores.sync_gap_pct,
                 handoff_accuracy_pct: t.scores.handoff_accuracy_pct,
                 clean_claim_pct: t.scores.clean_claim_pct,
+                first_pass_paid_pct: t.scores.first_pass_paid_pct,
                 duplicate_entry_pct: t.scores.duplicate_entry_pct,
                 monthly_total: t.redundancy.monthly_total,
             });
@@ -130,8 +132,9 @@ struct Measure {
 }
 
 /// How setups are ranked, in order: a setup that could be run at all, then the share of scenarios whose every
-/// expectation held, then each score, then price. Documented in README ("Comparing vendor setups").
-const MEASURES: [Measure; 7] = [
+/// expectation held, then each score (sync gap, handoff accuracy, clean claims, first-pass paid, duplicate entry),
+/// then price. Documented in README ("Comparing vendor setups").
+const MEASURES: [Measure; 8] = [
     Measure {
         name: "whether it could be run",
         order: |a, b| a.setup_error.is_some().cmp(&b.setup_error.is_some()),
@@ -157,6 +160,11 @@ const MEASURES: [Measure; 7] = [
         name: "clean claims",
         order: |a, b| lower_better(b.scores.clean_claim_pct, a.scores.clean_claim_pct),
         shown: |t| pct(t.scores.clean_claim_pct),
+    },
+    Measure {
+        name: "first-pass paid claims",
+        order: |a, b| lower_better(b.scores.first_pass_paid_pct, a.scores.first_pass_paid_pct),
+        shown: |t| pct(t.scores.first_pass_paid_pct),
     },
     Measure {
         name: "duplicate entry",
@@ -391,10 +399,17 @@ pub fn render_markdown(c: &VendorComparison) -> String {
     let _ = writeln!(out, "| rank | setup | verdict | why this rank |");
     let _ = writeln!(out, "|---:|---|---|---|");
     for r in &c.ranking {
-        let _ = writeln!(out, "| {} | **{}** | {} | {} |", r.rank, r.target, cell(&r.verdict), cell(&r.why_this_rank));
+        let _ = writeln!(
+            out,
+            "| {} | **{}** | {} | {} |",
+            r.rank,
+            cell(&r.target),
+            cell(&r.verdict),
+            cell(&r.why_this_rank)
+        );
     }
     let _ = writeln!(out, "\n### The buying guide's questions\n");
-    let header: Vec<&str> = c.ranking.iter().map(|r| r.target.as_str()).collect();
+    let header: Vec<String> = c.ranking.iter().map(|r| cell(&r.target)).collect();
     let _ = writeln!(out, "| question | {} |", header.join(" | "));
     let _ = writeln!(out, "|---|{}", "---|".repeat(header.len()));
     for (question, pick) in QUESTIONS {
@@ -420,6 +435,105 @@ pub const QUESTIONS: [Question; 5] = [
     ("What would be paid for twice?", |a| &a.paid_twice),
 ];
 
+/// Vendor text inside one Markdown table cell: pipes would end the cell, and markup would render where a
+/// pull-request comment or a chat shows it.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::two_targets;
+
+    #[test]
+    fn setups_rank_by_what_held_and_say_why() {
+        let c = VendorComparison::from_report(&two_targets());
+        let order: Vec<(usize, &str)> = c.ranking.iter().map(|r| (r.rank, r.target.as_str())).collect();
+        assert_eq!(order, [(1, "integrated-suite"), (2, "pair <b>&</b> co")]);
+        assert_eq!(c.ranking[0].why_this_rank, "ahead of pair <b>&</b> co on scenarios passed: 1/1 against 0/1");
+        assert_eq!(c.ranking[1].why_this_rank, "behind integrated-suite on scenarios passed: 0/1 against 1/1");
+        assert_eq!(
+            c.ranking[1].verdict,
+            "Two records joined by an interface; 0/1 scenarios passed with 4 finding(s); $624/provider/month, $40 of \
+             it paid twice."
+        );
+    }
+
+    #[test]
+    fn what_broke_counts_sync_and_handoff_findings_by_kind_and_field() {
+        let c = VendorComparison::from_report(&two_targets());
+        let pair = &c.ranking[1].answers;
+        // The re-keyed charge is redundancy and the phone differs in form only: neither broke across the interface.
+        assert_eq!(pair.interface_breaks.answer, "3 finding(s)");
+        assert_eq!(
+            pair.interface_breaks.evidence,
+            "changed claim.diagnosis ×1; dropped claim.line.modifier ×1; truncated patient.name.family ×1 in 1 flow(s)"
+        );
+        assert_eq!(pair.one_record, Answer::new("no: interfaced", "the same patient id in both roles in 0 of 1 flows"));
+        assert_eq!(
+            pair.paid_twice,
+            Answer::new("$40/provider/month", "scheduling sold by both products of $624 a month in all")
+        );
+        let suite = &c.ranking[0].answers;
+        assert_eq!(suite.interface_breaks.answer, "no interface");
+        assert_eq!(suite.paid_twice.answer, "nothing");
+        // Neither fixture target publishes or declares modules.
+        assert_eq!(suite.emr_schedules_and_bills.answer, "unknown");
+        assert_eq!(suite.reports.answer, "neither");
+    }
+
+    #[test]
+    fn the_emr_answer_reads_the_modules_each_role_sells() {
+        let mut report = two_targets();
+        let modules = |list: &[Module]| Capabilities {
+            product: None,
+            modules: list.iter().map(|m| (*m, Some(10.0))).collect(),
+            resources: Vec::new(),
+        };
+        let pair = &mut report.targets[1];
+        pair.capabilities.insert(
+            Role::Emr,
+            Capabilities {
+                product: Some("ChartWise".into()),
+                ..modules(&[Module::Scheduling, Module::ClinicalQualityReporting])
+            },
+        );
+        pair.capabilities.insert(
+            Role::Pm,
+            Capabilities {
+                product: Some("LedgerPoint".into()),
+                ..modules(&[Module::ClaimsBilling, Module::FinancialReporting])
+            },
+        );
+        let c = VendorComparison::from_report(&report);
+        let answers = &c.ranking[1].answers;
+        assert_eq!(
+            answers.emr_schedules_and_bills,
+            Answer::new("partly", "ChartWise schedules, but claims and billing need LedgerPoint")
+        );
+        assert_eq!(answers.reports, Answer::new("both", "clinical-quality from the EMR; financial from the PM"));
+    }
+
+    #[test]
+    fn setups_equal_on_every_measure_share_a_rank() {
+        let mut report = two_targets();
+        let mut twin = report.targets[0].clone();
+        twin.name = "integrated-suite-copy".into();
+        report.targets.push(twin);
+        let c = VendorComparison::from_report(&report);
+        let ranks: Vec<(usize, &str)> = c.ranking.iter().map(|r| (r.rank, r.target.as_str())).collect();
+        assert_eq!(ranks, [(1, "integrated-suite"), (1, "integrated-suite-copy"), (3, "pair <b>&</b> co")]);
+        assert_eq!(c.ranking[0].why_this_rank, "level with integrated-suite-copy on every measure");
+    }
+
+    #[test]
+    fn markdown_keeps_vendor_text_inside_its_cell() {
+        let mut report = two_targets();
+        report.targets[1].topology.evidence = "ids | differ".into();
+        let md = render_markdown(&VendorComparison::from_report(&report));
+        assert!(md.contains("ids \\| differ"), "{md}");
+        assert!(md.contains("| 2 | **pair &lt;b&gt;&amp;&lt;/b&gt; co** |"), "{md}");
+        assert!(!md.contains("<b>"), "{md}");
+    }
 }

@@ -8,6 +8,16 @@ use handoff::engine::{Events, PlannedTarget, RunPlan, execute};
 use handoff::report::{RunReport, TargetReport};
 use handoff::scenario::{Scenario, Target, load_scenario, load_target, parse_scenario, parse_target};
 
+/// The binary as a user runs it from the repository root, without colour.
+pub fn handoff(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
