@@ -133,8 +133,8 @@ struct Measure {
 
 /// How setups are ranked, in order: a setup that could be run at all, then the share of scenarios whose every
 /// expectation held, then each score (sync gap, handoff accuracy, clean claims, first-pass paid, duplicate entry),
-/// then price. Documented in README ("Comparing vendor setups").
-const MEASURES: [Measure; 8] = [
+/// then how many functions neither product offers, then price. Documented in README ("Comparing vendor setups").
+const MEASURES: [Measure; 9] = [
     Measure {
         name: "whether it could be run",
         order: |a, b| a.setup_error.is_some().cmp(&b.setup_error.is_some()),
@@ -172,6 +172,16 @@ const MEASURES: [Measure; 8] = [
         shown: |t| pct(t.scores.duplicate_entry_pct),
     },
     Measure {
+        // The guide's other trap: a gap found only after go-live.
+        name: "functions neither product offers",
+        order: |a, b| missing(a).cmp(&missing(b)),
+        shown: |t| match missing(t) {
+            usize::MAX => "unknown".into(),
+            0 => "none".into(),
+            _ => t.redundancy.missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(", "),
+        },
+    },
+    Measure {
         name: "monthly price",
         order: |a, b| match (a.redundancy.monthly_total, b.redundancy.monthly_total) {
             (Some(x), Some(y)) => x.total_cmp(&y),
@@ -182,6 +192,11 @@ const MEASURES: [Measure; 8] = [
         shown: |t| t.redundancy.monthly_total.map(|m| format!("${m:.0}/provider/month")).unwrap_or("unknown".into()),
     },
 ];
+
+/// How many of the practice's functions neither product offers; unknown ranks after any known count.
+fn missing(t: &TargetReport) -> usize {
+    if t.redundancy.known { t.redundancy.missing.len() } else { usize::MAX }
+}
 
 /// A score nobody measured neither helps nor hurts; two decimals is all a score carries.
 fn lower_better(a: Option<f64>, b: Option<f64>) -> Ordering {
@@ -230,7 +245,13 @@ fn verdict(t: &TargetReport) -> String {
     } else {
         format!(", ${:.0} of it paid twice", t.redundancy.monthly_paid_twice)
     };
-    format!("{shape}; {}/{} scenarios passed with {counted} finding(s){price}{twice}.", passed(t), t.flows.len())
+    let gap = if t.redundancy.known && !t.redundancy.missing.is_empty() {
+        let names: Vec<&str> = t.redundancy.missing.iter().map(|m| m.label()).collect();
+        format!(" Neither product offers {}.", names.join(", "))
+    } else {
+        String::new()
+    };
+    format!("{shape}; {}/{} scenarios passed with {counted} finding(s){price}{twice}.{gap}", passed(t), t.flows.len())
 }
 
 fn answers(t: &TargetReport) -> GuideAnswers {
@@ -456,7 +477,7 @@ mod tests {
         assert_eq!(
             c.ranking[1].verdict,
             "Two records joined by an interface; 0/1 scenarios passed with 4 finding(s); $624/provider/month, $40 of \
-             it paid twice."
+             it paid twice. Neither product offers problem list."
         );
     }
 
