@@ -405,9 +405,25 @@ fn reports_about_real_systems_redact_patient_values_unless_asked() {
         handoff(&args, repo())
     };
     let redacted = dir.path().join("redacted");
-    let out = run(&redacted, &[]);
+    // With every log line on, as an integrator debugging an interface would run it.
+    let out = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .args([
+            "-vv",
+            "run",
+            "scenarios/new-medicare-patient-em-25-with-procedure.yaml",
+            "--target",
+            target.to_str().unwrap(),
+            "--out",
+            redacted.to_str().unwrap(),
+        ])
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env("HANDOFF_LOG", "debug")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let mut written = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stderr(&out).contains("DEBUG"), "debug logging is on: {}", stderr(&out));
+    let mut written = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
     for file in ["report.json", "junit.xml", "report.md", "report.html"] {
         written.push_str(&std::fs::read_to_string(redacted.join(file)).unwrap());
     }
@@ -417,7 +433,10 @@ fn reports_about_real_systems_redact_patient_values_unless_asked() {
     assert!(written.contains("\"resourceType\": \"TestReport\""), "a FHIR TestReport is written under fhir/");
     // The truncated family name is found, but neither value of it is shown anywhere.
     assert!(written.contains("name.family"), "{written}");
-    assert!(!written.contains("Lopez"), "PHI in the output:\n{written}");
+    // Name, birth date, member id, street and phone of the scenario's patient: in no report, file or log line.
+    for phi in ["Lopez", "1958-03-12", "19580312", "1EG4TE5MK72", "Bayview Ave", "555-0142", "5550142"] {
+        assert!(!written.contains(phi), "{phi} in the output:\n{written}");
+    }
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(redacted.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["phi"], "redacted");
