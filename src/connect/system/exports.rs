@@ -1,12 +1,12 @@
 //! A system's X12 folders as one of its channels: the 837P batches it exported (the claims as they went to the
-//! payer) and the 999 and 277CA acknowledgments that came back.
+//! payer), and what came back: 999 and 277CA acknowledgments, and 835 remittances.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::connect::x12::{self, Document, ReadError};
 use crate::connect::{AdapterError, ClaimNotice, Versioned};
-use crate::model::Claim;
+use crate::model::{Claim, Remittance};
 
 /// What an outbox file may be called.
 const CLAIM_FILES: [&str; 3] = ["x12", "837", "txt"];
@@ -31,6 +31,10 @@ struct Exported {
 impl ExportFolders {
     pub fn new(outbox: PathBuf, inbox: Option<PathBuf>) -> ExportFolders {
         ExportFolders { outbox, inbox }
+    }
+
+    pub fn has_inbox(&self) -> bool {
+        self.inbox.is_some()
     }
 
     pub fn endpoint(&self) -> String {
@@ -76,6 +80,51 @@ impl ExportFolders {
         })?;
         notices.extend(rejected);
         Ok(notices)
+    }
+
+    /// The payer's answers (835 CLP loops) to the patient's claims in the outbox, oldest file first, matched by the
+    /// practice's claim id (CLP01 is the CLM01 the claim went out with). Without an inbox there are none to read.
+    pub fn remittances(
+        &self,
+        patient_id: &str,
+        member_ids: &[String],
+    ) -> Result<Vec<Versioned<Remittance>>, AdapterError> {
+        let Some(inbox) = &self.inbox else {
+            return Err(AdapterError::NotSupported {
+                what: "reading remittances without `x12.inbox` (the folder its 835 files arrive in)".into(),
+            });
+        };
+        let (exported, _) = self.outbox()?;
+        let ids: Vec<&str> = exported
+            .iter()
+            .filter(|e| belongs_to(&e.claim, patient_id, member_ids))
+            .map(|e| e.claim.id.as_str())
+            .collect();
+        let mut found = Vec::new();
+        // Unreadable files are reported once, by `notices` at expect_claim; here they only go unread.
+        let mut unread = Vec::new();
+        read_each(inbox, &RESPONSE_FILES, &mut unread, |path, document| {
+            if !document.transactions().iter().any(|t| t.id() == "835") {
+                return Ok(());
+            }
+            let modified = std::fs::metadata(path).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
+            for remittance in x12::read_835(document)? {
+                for claim in remittance.claims.iter().filter(|c| ids.contains(&c.claim_id.as_str())) {
+                    found.push((modified, path.display().to_string(), claim.to_model()));
+                }
+            }
+            Ok(())
+        })?;
+        found.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(found
+            .into_iter()
+            .map(|(modified, _, value)| Versioned {
+                id: value.claim_id.clone(),
+                version: None,
+                last_updated: Some(jiff::Timestamp::try_from(modified).map(|t| t.to_string()).unwrap_or_default()),
+                value,
+            })
+            .collect())
     }
 
     /// Every claim in the outbox, and a notice for each file that is not an 837P batch the harness can read.
@@ -317,7 +366,7 @@ mod tests {
     use crate::connect::x12::professional_claim;
 
     /// An outbox holding claim C123 as set 0002 of group 1 — the set `tests/inputs/x12/999.x12` rejects — with
-    /// another interchange after it in the same file, and an inbox holding that 999 and the 277CA fixture.
+    /// another interchange after it in the same file, and an inbox holding that 999 and the 277CA and 835 fixtures.
     fn folders() -> (tempfile::TempDir, ExportFolders) {
         let dir = tempfile::tempdir().unwrap();
         let (outbox, inbox) = (dir.path().join("claims"), dir.path().join("remits"));
@@ -332,6 +381,7 @@ mod tests {
         let fixture = |name: &str| std::fs::read(format!("{}/tests/inputs/x12/{name}", env!("CARGO_MANIFEST_DIR")));
         std::fs::write(inbox.join("ack.999"), fixture("999.x12").unwrap()).unwrap();
         std::fs::write(inbox.join("status.277"), fixture("277ca.x12").unwrap()).unwrap();
+        std::fs::write(inbox.join("era.835"), fixture("835.x12").unwrap()).unwrap();
         let folders = ExportFolders::new(outbox, Some(inbox));
         (dir, folders)
     }
@@ -347,6 +397,19 @@ mod tests {
         assert_eq!(ids("PM-42", &[]), ["PM-42-7"]);
         assert_eq!(ids("PM-4", &[]), Vec::<String>::new(), "an account number is matched whole");
         assert_eq!(ids("p1", &["5TR7YH2WQ81"]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn remittances_are_the_835_answers_to_the_patients_claims_by_claim_id() {
+        let (_dir, folders) = folders();
+        let found = folders.remittances("p1", &["1EG4TE5MK72".into()]).unwrap();
+        // The 835 answers C123 and C124; only C123 is in the outbox, and PM-42-7 has no answer yet.
+        let answered: Vec<(&str, f64, f64)> =
+            found.iter().map(|r| (r.value.claim_id.as_str(), r.value.charged, r.value.paid)).collect();
+        assert_eq!(answered, [("C123", 250.0, 142.4)]);
+        assert!(folders.remittances("PM-42", &[]).unwrap().is_empty());
+        let none = ExportFolders::new(folders.outbox.clone(), None).remittances("p1", &[]).unwrap_err();
+        assert!(none.to_string().contains("without `x12.inbox`"), "{none}");
     }
 
     #[test]

@@ -154,6 +154,13 @@ impl Adapter for System {
                     None => Err(AdapterError::NotSupported { what: "claim acknowledgments".into() }),
                 };
             }
+            Query::Remittance { patient_id } => {
+                if let Some(exports) = self.exports.as_ref().filter(|e| e.has_inbox()) {
+                    let member_ids = self.member_ids(patient_id).await;
+                    return exports.remittances(patient_id, &member_ids).map(Records::Remittances);
+                }
+                "remittances"
+            }
             Query::Capabilities => "a capability statement",
             _ => "reading records back",
         };
@@ -164,6 +171,7 @@ impl Adapter for System {
         }
         let fix = match query {
             Query::Claims { .. } => "point `x12.outbox` at the folder its claim batches are exported to",
+            Query::Remittance { .. } => "point `x12.inbox` at the folder its 835 remittances arrive in",
             Query::Capabilities => "HL7 v2 and X12 publish none; declare its products and modules under `products`",
             _ => {
                 if let Some(interface) = self.interface.as_ref().filter(|i| i.listens()) {
