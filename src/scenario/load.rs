@@ -622,7 +622,7 @@ mod tests {
         let error = parse_target("targets/shared-with-me.yaml", yaml).unwrap_err();
         let headlines = error.headlines();
         assert!(
-            headlines.contains(&"targets/shared-with-me.yaml:4:5: the emr secret `file` `../../.aws/credentials` climbs out of this target file's folder".to_string()),
+            headlines.contains(&"targets/shared-with-me.yaml:5:7: the emr secret `file` `../../.aws/credentials` climbs out of this target file's folder".to_string()),
             "{headlines:#?}"
         );
         assert!(
