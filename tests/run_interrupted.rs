@@ -172,7 +172,9 @@ fn interrupted_by(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut child = start(dir.path(), &[]);
     let stderr = wait_for_the_claim_to_hang(&mut child);
-    let sent = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    // The shell's own `kill`, so no procps package is needed.
+    let kill = format!("kill -{signal} {}", child.id());
+    let sent = Command::new("sh").args(["-c", &kill]).status().unwrap();
     assert!(sent.success());
     let (code, stdout, stderr) = finish(child, stderr);
     assert_eq!(code, Some(4), "{stderr}");
