@@ -8,3 +8,6 @@ pub const FAILED: u8 = 1;
 pub const BAD_INPUT: u8 = 2;
 /// A system could not be reached (or a simulator could not be started).
 pub const UNREACHABLE: u8 = 3;
+/// The run was stopped before it finished (its `--deadline` passed, or SIGINT or SIGTERM); the report of what
+/// finished is still written, marked incomplete.
+pub const INCOMPLETE: u8 = 4;

@@ -124,6 +124,27 @@ pub struct RunArgs {
     /// Save this run's findings and scores, volatile values scrubbed, as a baseline for later runs.
     #[arg(long, value_name = "FILE")]
     pub save_baseline: Option<PathBuf>,
+    /// Stop the run after this long (`90s`, `10m`, `2h`, or `none`): flows still running stop where they are,
+    /// and the report of what finished is written, marked incomplete (exit 4).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = Deadline::parse)]
+    pub deadline: Deadline,
+}
+
+/// How long a whole run may take, as the user wrote it, so the report can say which deadline passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline(pub Option<(std::time::Duration, String)>);
+
+impl Deadline {
+    fn parse(text: &str) -> Result<Deadline, String> {
+        if text.trim() == "none" {
+            return Ok(Deadline(None));
+        }
+        let within: crate::scenario::Within = text.parse()?;
+        if within.0.is_zero() {
+            return Err("a deadline of 0 would stop the run before it starts; give a duration, or `none`".into());
+        }
+        Ok(Deadline(Some((within.0, text.trim().to_string()))))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::files::{expand, render_input_error};
-use super::{RunArgs, RunFormat};
+use super::{Deadline, RunArgs, RunFormat};
 use crate::connect::wire::WireLog;
-use crate::engine::{PlannedTarget, RunPlan, execute};
+use crate::engine::{Halt, PlannedTarget, RunPlan, execute};
 use crate::exit;
 use crate::report::baseline::{BASELINE_VERSION, Baseline};
 use crate::report::vendor_comparison::{self, VendorComparison};
@@ -86,6 +86,7 @@ pub fn run(args: RunArgs, view: View) -> u8 {
         events,
         // Messages are kept only for a run whose output the user placed, where they will be written.
         wire: args.out.is_some().then(WireLog::new),
+        halt: Halt::new(),
     };
     let runtime = match super::runtime() {
         Ok(r) => r,
@@ -95,7 +96,12 @@ pub fn run(args: RunArgs, view: View) -> u8 {
         }
     };
     let started = jiff::Timestamp::now();
-    let outcomes = runtime.block_on(execute(&plan));
+    let outcomes = runtime.block_on(async {
+        let stopper = tokio::spawn(stop_when_told(plan.halt.clone(), args.deadline.clone(), StopSignals::listen()));
+        let outcomes = execute(&plan).await;
+        stopper.abort();
+        outcomes
+    });
     // The bar ends when the last sender of its events is gone.
     plan.events = Default::default();
     progress.finish();
@@ -107,6 +113,12 @@ pub fn run(args: RunArgs, view: View) -> u8 {
         outcomes,
     );
     let mut report = report;
+    // Stopped after every flow had finished, a run lost nothing: only one that cut a flow short is incomplete.
+    if let Some(reason) = plan.halt.reason()
+        && report.targets.iter().flat_map(|t| &t.flows).any(|f| f.unfinished)
+    {
+        report.mark_incomplete(reason);
+    }
     if !args.show_phi {
         report.redact_phi();
     }
@@ -177,10 +189,84 @@ pub fn run(args: RunArgs, view: View) -> u8 {
     }
     match view {
         View::Scorecard => report.exit_code(),
-        // A comparison is for ranking setups that have findings; only a system it could not reach fails it.
-        View::Comparison if report.exit_code() == exit::UNREACHABLE => exit::UNREACHABLE,
-        View::Comparison => exit::SUCCESS,
+        // A comparison is for ranking setups that have findings; only a system it could not reach, or a run that
+        // was stopped before it finished, fails it.
+        View::Comparison => match report.exit_code() {
+            code @ (exit::UNREACHABLE | exit::INCOMPLETE) => code,
+            _ => exit::SUCCESS,
+        },
     }
+}
+
+/// SIGINT and SIGTERM, listened for from before the first flow starts so that neither kills the run outright.
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    /// Must be called inside the runtime. A signal that cannot be listened for keeps its default action.
+    fn listen() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            StopSignals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    /// The next signal, by name.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = received(&mut self.interrupt) => "SIGINT",
+                _ = received(&mut self.terminate) => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+}
+
+/// Halts the run when its deadline passes or a signal comes, whichever is first; a second signal ends the process
+/// at once, without a report, for a user who will not wait for one.
+async fn stop_when_told(halt: Halt, deadline: Deadline, mut signals: StopSignals) {
+    let passed = async {
+        match &deadline.0 {
+            Some((after, written)) => {
+                tokio::time::sleep(*after).await;
+                format!("deadline {written} passed")
+            }
+            None => std::future::pending().await,
+        }
+    };
+    let reason = tokio::select! {
+        reason = passed => reason,
+        signal = signals.next() => format!("interrupted by {signal}"),
+    };
+    eprintln!("{reason}: stopping the flows still running; the report of what finished will be written");
+    halt.halt(reason);
+    let signal = signals.next().await;
+    eprintln!("{signal} again: exiting at once, without a report");
+    std::process::exit(130);
 }
 
 /// A baseline saved by `--save-baseline`, or why it cannot be used, naming the file and where in it.

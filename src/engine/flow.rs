@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use super::halt::Halt;
 use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
 use super::{payment, poll};
 use crate::connect::{Action, Adapter, AdapterError, ClaimNotice, Query, Records, Versioned};
@@ -82,6 +83,18 @@ pub async fn run_flow(
     tracking_value: String,
     rules: Option<&ScrubContext>,
 ) -> FlowOutcome {
+    run_flow_until(scenario, systems, tracking_value, rules, &Halt::new()).await
+}
+
+/// As [`run_flow`], stopping when `halt` says so: the step under way is an error saying why (keeping what it had
+/// found), the steps after it are skipped, and the steps before it stand.
+pub async fn run_flow_until(
+    scenario: &Scenario,
+    systems: &Systems,
+    tracking_value: String,
+    rules: Option<&ScrubContext>,
+    halt: &Halt,
+) -> FlowOutcome {
     let mut flow = Flow {
         systems,
         tracking: Identifier { system: TRACKING_SYSTEM.into(), value: tracking_value },
@@ -104,29 +117,44 @@ pub async fn run_flow(
     for (index, step) in scenario.steps.iter().enumerate() {
         flow.step = index + 1;
         flow.action = step.label();
-        if stopped {
+        // Why this step is not run, if it is not: the run was stopped, an earlier step failed, or what it would
+        // check was never made.
+        let skipped = match halt.reason() {
+            Some(why) => {
+                flow.out.unfinished = true;
+                Some(format!("not run: {why}"))
+            }
+            None if stopped => Some("an earlier step could not be done".to_string()),
+            None => flow.cannot_check(&step.value).map(|why| format!("nothing to check: {why}")),
+        };
+        if let Some(message) = skipped {
             flow.out.steps.push(StepResult {
                 step: flow.step,
                 action: flow.action.into(),
                 status: StepStatus::Skipped,
-                message: Some("an earlier step could not be done".into()),
-                elapsed_ms: 0,
-            });
-            continue;
-        }
-        if let Some(why) = flow.cannot_check(&step.value) {
-            flow.out.steps.push(StepResult {
-                step: flow.step,
-                action: flow.action.into(),
-                status: StepStatus::Skipped,
-                message: Some(format!("nothing to check: {why}")),
+                message: Some(message),
                 elapsed_ms: 0,
             });
             continue;
         }
         let started = Instant::now();
         let before = flow.out.findings.len();
-        let result = flow.run_step(&step.value).await;
+        tracing::debug!(scenario = %scenario.name, step = flow.step, action = flow.action, "step started");
+        let result = tokio::select! {
+            result = flow.run_step(&step.value) => result,
+            why = halt.halted() => {
+                flow.out.steps.push(StepResult {
+                    step: flow.step,
+                    action: flow.action.into(),
+                    status: StepStatus::Error,
+                    message: Some(format!("stopped before it finished: {why}")),
+                    elapsed_ms: millis(started.elapsed()),
+                });
+                flow.out.unfinished = true;
+                stopped = true;
+                continue;
+            }
+        };
         let new = &flow.out.findings[before..];
         let status = if new.iter().any(|f| f.category == Category::System) {
             StepStatus::Error
@@ -688,7 +716,11 @@ impl Flow<'_> {
         let pm_encounter = self.documentation_at(at).await;
         let charges = match self.systems.at(at).fetch(Query::Charges { patient_id: &pm_patient }).await {
             Ok(Records::Charges(c)) => Some(c.into_iter().map(|c| c.value).collect::<Vec<_>>()),
-            _ => None,
+            Ok(_) | Err(AdapterError::NotSupported { .. }) => None,
+            Err(error) => {
+                self.system_error(at, CHARGES, &error);
+                None
+            }
         };
         let coverage = self.keyed.coverage.clone();
         let hops = HopRecords {
@@ -857,11 +889,17 @@ impl Flow<'_> {
         self.out.findings.extend(findings);
     }
 
+    /// The visit as a system holds it, for the lineage; a system that cannot say leaves that hop unknown, and a
+    /// read that fails is a finding, so no error (nor a fault a simulator planted) passes unreported.
     async fn documentation_at(&mut self, role: Role) -> Option<Encounter> {
         let patient = self.lookup_patient(role).await.ok()??;
         match self.systems.at(role).fetch(Query::Documentation { patient_id: &patient }).await {
             Ok(Records::Documentation(found)) => found.map(|v| v.value),
-            _ => None,
+            Ok(_) | Err(AdapterError::NotSupported { .. }) => None,
+            Err(error) => {
+                self.system_error(role, "encounter", &error);
+                None
+            }
         }
     }
 }

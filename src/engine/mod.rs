@@ -2,12 +2,14 @@
 
 mod event;
 mod flow;
+mod halt;
 mod outcome;
 mod payment;
 mod poll;
 mod run;
 
 pub use event::{Events, RunEvent};
-pub use flow::{Systems, run_flow};
+pub use flow::{Systems, run_flow, run_flow_until};
+pub use halt::Halt;
 pub use outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus, Tallies};
 pub use run::{PlannedTarget, RunPlan, TargetOutcome, TargetSystems, execute};

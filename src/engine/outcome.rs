@@ -111,6 +111,8 @@ pub struct FlowOutcome {
     pub identities: Vec<Identity>,
     /// Set when a system could not be reached at all.
     pub unreachable: bool,
+    /// Set when the run was stopped (a deadline, a signal) before every step of this flow was done.
+    pub unfinished: bool,
 }
 
 impl FlowOutcome {

@@ -9,15 +9,16 @@ use futures::future::join_all;
 use futures::{StreamExt, stream};
 
 use super::event::{Events, RunEvent};
-use super::flow::{Systems, run_flow};
+use super::flow::{Systems, run_flow_until};
+use super::halt::Halt;
 use super::outcome::FlowOutcome;
 use crate::connect::fhir::auth::Credentials;
-use crate::connect::fhir::{Connection, FhirAdapter};
+use crate::connect::fhir::{Connection, FhirAdapter, RetryCount};
 use crate::connect::hl7v2::Route;
 use crate::connect::system::{ExportFolders, InterfaceChannel, InterfaceSettings, System};
 use crate::connect::wire::{self, WireLog, WireTap};
 use crate::connect::{AdapterError, Query, Records};
-use crate::mock;
+use crate::mock::{self, FaultTally};
 use crate::model::{Capabilities, Role};
 use crate::rules::ScrubContext;
 use crate::scenario::{FhirSystem, Scenario, SystemSpec, Target};
@@ -39,6 +40,8 @@ pub struct RunPlan {
     pub events: Events,
     /// Where every message sent or received is recorded, when the run keeps them (`--out`).
     pub wire: Option<WireLog>,
+    /// Stops the run early (a deadline, a signal); flows that have not finished report where they stopped.
+    pub halt: Halt,
 }
 
 pub struct PlannedTarget {
@@ -66,6 +69,10 @@ pub struct TargetOutcome {
     pub capabilities: BTreeMap<Role, Capabilities>,
     /// Why a role's capabilities could not be read (the run goes on without them).
     pub capability_errors: Vec<String>,
+    /// For a simulator: the faults it fired, read when its flows were done.
+    pub faults: Option<FaultTally>,
+    /// Requests sent again after a 429 or 503.
+    pub retried: u64,
 }
 
 pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
@@ -92,18 +99,23 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
         setup_error: None,
         capabilities: BTreeMap::new(),
         capability_errors: Vec::new(),
+        faults: None,
+        retried: 0,
     };
+    let retried = RetryCount::default();
     let products: Vec<_> = target.products.iter().map(|p| p.value.clone()).collect();
     let tap = |role: Role| wire.map(|w| w.tap(&target.name, role));
     // Held until the flows finish: dropping it stops the simulator.
-    let mut _simulator = None;
+    let mut simulator = None;
     let systems = match (&target.simulator, &target.systems) {
         (Some(profile), _) => {
             let extras = mock::Extras { wire, rules: plan.rules.clone() };
             match mock::start_with(&target.name, profile, &products, 0, 0, extras).await {
                 Ok(running) => {
-                    let systems = simulator_systems(&running.emr_url, &running.pm_url, tap);
-                    _simulator = Some(running);
+                    // Where it listens, so a user can ask it what it holds or which faults it fired (`GET /$faults`).
+                    tracing::info!(target = %target.name, emr = %running.emr_url, pm = %running.pm_url, "simulator started");
+                    let systems = simulator_systems(&running.emr_url, &running.pm_url, tap, &retried);
+                    simulator = Some(running);
                     systems
                 }
                 Err(e) => Err(e.to_string()),
@@ -131,7 +143,11 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
     outcome.pm_endpoint = Some(systems.pm.endpoint());
     for role in Role::ALL {
         let adapter = if role == Role::Emr { &systems.emr } else { &systems.pm };
-        let mut found = match adapter.fetch(Query::Capabilities).await {
+        let read = tokio::select! {
+            read = adapter.fetch(Query::Capabilities) => read.map_err(|e| e.to_string()),
+            why = plan.halt.halted() => Err(format!("not read: {why}")),
+        };
+        let mut found = match read {
             Ok(Records::Capabilities(c)) => c,
             Ok(_) => Capabilities::default(),
             Err(e) => {
@@ -148,21 +164,30 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
     }
     plan.events.send(RunEvent::TargetStarted { target: target.name.clone(), flows: scenarios.len() });
     outcome.flows = stream::iter(scenarios.iter().map(|s| async {
-        let flow = wire::in_flow(&s.name, run_flow(s, &systems, format!("{run_id}:{}", s.name), rules)).await;
+        let tracking = format!("{run_id}:{}", s.name);
+        let flow = wire::in_flow(&s.name, run_flow_until(s, &systems, tracking, rules, &plan.halt)).await;
         let passed = flow.passed();
+        tracing::info!(target = %target.name, scenario = %s.name, passed, "flow finished");
         plan.events.send(RunEvent::FlowFinished { target: target.name.clone(), scenario: s.name.clone(), passed });
         flow
     }))
     .buffered(jobs.max(1))
     .collect()
     .await;
+    outcome.faults = simulator.as_ref().map(mock::RunningSimulator::faults);
+    outcome.retried = retried.get();
     outcome
 }
 
-fn simulator_systems(emr: &str, pm: &str, tap: impl Fn(Role) -> Option<WireTap>) -> Result<Systems, String> {
+fn simulator_systems(
+    emr: &str,
+    pm: &str,
+    tap: impl Fn(Role) -> Option<WireTap>,
+    retried: &RetryCount,
+) -> Result<Systems, String> {
     let adapter = |url: &str, role: Role| -> Result<Arc<dyn crate::connect::Adapter>, String> {
         let adapter = FhirAdapter::new(url, SIMULATOR_TIMEOUT).map_err(|e| e.to_string())?;
-        Ok(Arc::new(adapter.with_wire(tap(role))))
+        Ok(Arc::new(adapter.with_wire(tap(role)).with_retry_count(retried.clone())))
     };
     Ok(Systems { emr: adapter(emr, Role::Emr)?, pm: adapter(pm, Role::Pm)? })
 }

@@ -281,7 +281,7 @@ fn claim_payment(claim: &Claim, member: &Member, decisions: &[LineDecision], pay
         paid: dollars(paid),
         patient_responsibility: Some(dollars(patient)),
         payer_claim_id,
-        filing_code: member.filing_code.clone(),
+        filing_code: remittance_filing_code(&member.filing_code).into(),
         facility_code: claim.lines.first().map(|l| l.place_of_service.clone()).unwrap_or_default(),
         patient: member.patient.clone(),
         member_id: claim.member_id.clone(),
@@ -414,12 +414,30 @@ async fn remittance(State(desk): State<Arc<PayerDesk>>, Path(control): Path<Stri
     }
 }
 
+/// CLP06 for the 837P's SBR09. The 835's list (X221A1) is not the 837's: it has no `CI` (commercial insurance), so
+/// a commercial claim is answered `ZZ`, mutually defined, which the guide names for a type of insurance it does not
+/// list; the codes both lists share are kept.
+fn remittance_filing_code(sbr09: &str) -> &str {
+    const SHARED: [&str; 19] = [
+        "12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA", "MB", "MC", "OF", "TV", "VA", "WC",
+        "ZZ",
+    ];
+    if SHARED.contains(&sbr09) { sbr09 } else { "ZZ" }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::super::submission::claim_interchange;
     use super::*;
+
+    #[test]
+    fn a_commercial_claim_is_remitted_under_a_filing_code_the_835_lists() {
+        assert_eq!(remittance_filing_code("CI"), "ZZ");
+        assert_eq!(remittance_filing_code("MB"), "MB");
+        assert_eq!(remittance_filing_code("HM"), "HM");
+    }
     use crate::connect::x12::{FunctionalAck, check_balance, read_277ca, read_835, read_999};
     use crate::model::fixtures::ana;
     use crate::model::{ClaimLine, Coverage, Relationship};

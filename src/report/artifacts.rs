@@ -221,6 +221,8 @@ mod tests {
             setup_error: None,
             capabilities: Default::default(),
             capability_errors: Vec::new(),
+            faults: None,
+            retried: 0,
         }
     }
 

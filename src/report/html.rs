@@ -105,6 +105,13 @@ fn header(page: &mut String, report: &RunReport) {
         }
     };
     let _ = writeln!(page, "<p>{phi}</p>");
+    if let Some(incomplete) = &report.incomplete {
+        let _ = writeln!(
+            page,
+            "<p><span class=\"notice phi\">{}</span></p>",
+            esc(&super::table::incomplete_notice(incomplete))
+        );
+    }
     if !report.rules_not_run.is_empty() {
         let _ = writeln!(
             page,
@@ -412,6 +419,9 @@ fn target_section(page: &mut String, i: usize, t: &TargetReport) {
         return;
     }
     let _ = writeln!(page, "<h3>Topology: {}</h3>\n<p>{}</p>", t.topology.verdict.label(), esc(&t.topology.evidence));
+    if let Some(faults) = &t.faults {
+        let _ = writeln!(page, "<h3>Faults the simulator planted</h3>\n<p>{}</p>", esc(&faults.summary()));
+    }
     redundancy(page, t);
     lineage(page, t);
     flows(page, t);

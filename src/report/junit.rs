@@ -11,7 +11,20 @@ pub fn render(report: &RunReport) -> String {
     let mut junit = Report::new(format!("handoff {}", report.run_id));
     junit.set_time(Duration::from_millis(report.duration_ms));
     for target in &report.targets {
-        junit.add_test_suite(suite(target));
+        let mut suite = suite(target);
+        if let Some(incomplete) = &report.incomplete {
+            suite.add_property(("incomplete", incomplete.reason.as_str()));
+        }
+        junit.add_test_suite(suite);
+    }
+    // A CI system that counts failures must not read a stopped run as a pass, whatever finished before it stopped.
+    if let Some(incomplete) = &report.incomplete {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(super::table::incomplete_notice(incomplete));
+        status.set_type("incomplete");
+        let mut suite = TestSuite::new("handoff run");
+        suite.add_test_case(TestCase::new("run finished", status));
+        junit.add_test_suite(suite);
     }
     junit.to_string().unwrap_or_else(|e| format!("<!-- cannot write JUnit XML: {e} -->"))
 }
@@ -41,7 +54,9 @@ fn suite(target: &TargetReport) -> TestSuite {
                         if step.status == StepStatus::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
                     let mut s = TestCaseStatus::non_success(kind);
                     let counted: Vec<_> = findings.iter().filter(|f| f.counts).collect();
-                    s.set_message(counted.first().map(|f| f.message.clone()).unwrap_or_default());
+                    // A step stopped by a deadline or a signal has no finding: its own message says why.
+                    let message = counted.first().map(|f| f.message.clone()).or_else(|| step.message.clone());
+                    s.set_message(message.unwrap_or_default());
                     s.set_type(counted.first().map(|f| f.kind.as_str()).unwrap_or("failure"));
                     let text: Vec<String> = counted
                         .iter()

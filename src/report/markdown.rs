@@ -11,6 +11,9 @@ pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     let pct = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into());
     let _ = writeln!(out, "## handoff: {} scenario(s) × {} target(s)\n", report.scenarios.len(), report.targets.len());
+    if let Some(incomplete) = &report.incomplete {
+        let _ = writeln!(out, "> **{}**\n", super::table::incomplete_notice(incomplete));
+    }
     let _ = writeln!(
         out,
         "| target | sync gap % ↓ | handoff accuracy % ↑ | duplicate entry % ↓ | clean claims % ↑ | first-pass paid % ↑ | \
@@ -72,6 +75,10 @@ pub fn render(report: &RunReport) -> String {
             let _ = writeln!(out, "- … and {} more in report.json", counted.len() - LISTED);
         }
         let _ = writeln!(out, "\n</details>");
+    }
+    for t in report.targets.iter().filter(|t| t.faults.is_some()) {
+        let summary = t.faults.as_ref().map(|f| f.summary()).unwrap_or_default();
+        let _ = writeln!(out, "\n**{}** faults planted by the simulator: {summary}", t.name);
     }
     if !report.rules_not_run.is_empty() {
         let _ = writeln!(out, "\nRule checks not run (no CMS tables imported): {}", report.rules_not_run.join(", "));

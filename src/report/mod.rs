@@ -2,6 +2,7 @@
 
 pub mod artifacts;
 pub mod baseline;
+mod faults;
 #[cfg(test)]
 mod fixtures;
 pub mod html;
@@ -14,5 +15,8 @@ pub mod table;
 pub mod test_report;
 pub mod vendor_comparison;
 
+pub use faults::{FaultFired, FaultReport};
 pub use phi::{PhiPolicy, REDACTED};
-pub use run_report::{BaselineComparison, Endpoints, FlowReport, REPORT_VERSION, RunReport, TargetKind, TargetReport};
+pub use run_report::{
+    BaselineComparison, Endpoints, FlowReport, Incomplete, REPORT_VERSION, RunReport, TargetKind, TargetReport,
+};

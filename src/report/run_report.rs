@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PhiPolicy;
 use super::baseline::Comparison;
+use super::faults::FaultReport;
 use crate::diff::Finding;
 use crate::engine::{Identity, StepResult, Tallies, TargetOutcome, TargetSystems};
 use crate::model::{Capabilities, Role};
@@ -34,6 +35,19 @@ pub struct RunReport {
     /// How this run compares with the baseline it was run against (`--baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineComparison>,
+    /// Present when the run was stopped before every flow finished (its deadline passed, or SIGINT or SIGTERM):
+    /// what the finished flows found is all here, and the unfinished ones say where they stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Incomplete>,
+}
+
+/// Why a run did not finish, and how much of it did not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Incomplete {
+    /// `interrupted by SIGINT`, `interrupted by SIGTERM`, or `deadline 10m passed`.
+    pub reason: String,
+    /// Flows, over every target, with a step stopped or not run.
+    pub unfinished_flows: usize,
 }
 
 /// The baseline a run was compared with, and what changed.
@@ -83,6 +97,9 @@ pub struct TargetReport {
     /// Set when the target could not be set up, so nothing ran against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_error: Option<String>,
+    /// For a simulator whose profile plants transport faults: what fired, and how each was answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<FaultReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -92,6 +109,9 @@ pub struct FlowReport {
     pub steps: Vec<StepResult>,
     /// The patient's id in each system.
     pub identities: Vec<Identity>,
+    /// True when the run was stopped before this flow's steps were all done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unfinished: bool,
 }
 
 impl RunReport {
@@ -114,12 +134,23 @@ impl RunReport {
             rules_not_run: Vec::new(),
             targets: outcomes.into_iter().map(TargetReport::from_outcome).collect(),
             baseline: None,
+            incomplete: None,
         }
     }
 
-    /// 3 if a system could not be reached, 1 if an expectation failed, else 0 (README: exit codes). Run against a
-    /// baseline, only what got worse fails: 1, or 3 when a system that was reached before cannot be now.
+    /// Marks the run as stopped before it finished, for `reason`.
+    pub fn mark_incomplete(&mut self, reason: &str) {
+        let unfinished_flows = self.targets.iter().flat_map(|t| &t.flows).filter(|f| f.unfinished).count();
+        self.incomplete = Some(Incomplete { reason: reason.to_string(), unfinished_flows });
+    }
+
+    /// 4 if the run was stopped before it finished, 3 if a system could not be reached, 1 if an expectation
+    /// failed, else 0 (README: exit codes). Run against a baseline, only what got worse fails: 1, or 3 when a
+    /// system that was reached before cannot be now; a run that did not finish is 4 whatever it is compared with.
     pub fn exit_code(&self) -> u8 {
+        if self.incomplete.is_some() {
+            return crate::exit::INCOMPLETE;
+        }
         if let Some(baseline) = &self.baseline {
             return match (baseline.comparison.got_worse(), self.targets.iter().any(TargetReport::unreachable)) {
                 (false, _) => 0,
@@ -152,10 +183,22 @@ impl TargetReport {
             }
             let passed = flow.passed();
             identities.push(flow.identities.clone());
-            flows.push(FlowReport { scenario: flow.scenario, passed, steps: flow.steps, identities: flow.identities });
+            flows.push(FlowReport {
+                scenario: flow.scenario,
+                passed,
+                steps: flow.steps,
+                identities: flow.identities,
+                unfinished: flow.unfinished,
+            });
             findings.extend(flow.findings);
         }
         let patient_latencies = by_record.get("patient").cloned().unwrap_or_default();
+        // A profile that plants no faults has nothing to account for.
+        let faults = outcome
+            .faults
+            .as_ref()
+            .filter(|tally| !tally.faults.is_empty())
+            .map(|tally| FaultReport::account(tally, outcome.retried, &findings));
         TargetReport {
             name: outcome.name,
             source: outcome.source,
@@ -174,6 +217,7 @@ impl TargetReport {
             flows,
             findings,
             setup_error: outcome.setup_error,
+            faults,
         }
     }
 

@@ -36,6 +36,10 @@ pub fn render_with(report: &RunReport, colour: Colour) -> String {
         report.targets.len(),
         report.duration_ms as f64 / 1000.0
     ));
+    if let Some(incomplete) = &report.incomplete {
+        out.push_str(&incomplete_notice(incomplete));
+        out.push_str("\n\n");
+    }
     out.push_str(&scorecard(report, colour).to_string());
     out.push('\n');
     if report.phi == super::PhiPolicy::Shown && report.targets.iter().any(|t| t.kind == super::TargetKind::Systems) {
@@ -56,6 +60,14 @@ pub fn render_with(report: &RunReport, colour: Colour) -> String {
         out.push_str(&baseline.comparison.render(&baseline.file));
     }
     out
+}
+
+/// What every format says first about a run that was stopped.
+pub fn incomplete_notice(incomplete: &super::Incomplete) -> String {
+    format!(
+        "INCOMPLETE: {}; {} flow(s) did not finish (their steps say where they stopped), everything that finished is reported.",
+        incomplete.reason, incomplete.unfinished_flows
+    )
 }
 
 pub(super) fn new_table(colour: Colour) -> Table {
@@ -139,6 +151,15 @@ fn scorecard(report: &RunReport, colour: Colour) -> Table {
     for (label, value) in rows {
         let mut row = vec![Cell::new(label)];
         row.extend(report.targets.iter().map(value));
+        table.add_row(row);
+    }
+    // Only simulators plant faults; a run with none has no row for them.
+    if report.targets.iter().any(|t| t.faults.is_some()) {
+        let mut row = vec![Cell::new("Faults planted (simulator)")];
+        row.extend(report.targets.iter().map(|t| match &t.faults {
+            Some(f) => judged(f.summary(), Some(f.unaccounted == 0)),
+            None => judged("—".into(), None),
+        }));
         table.add_row(row);
     }
     table
@@ -276,6 +297,8 @@ mod tests {
             setup_error: None,
             capabilities: Default::default(),
             capability_errors: Vec::new(),
+            faults: None,
+            retried: 0,
         };
         let now = jiff::Timestamp::now();
         RunReport::new("run", now, now, Vec::new(), vec![outcome])

@@ -389,6 +389,22 @@ fn check_systems(systems: &Systems, base_dir: &Path) -> Vec<Problem> {
                     "name the environment variable (`env: EMR_TOKEN`) or the file (`file: secrets/emr-token`) that holds it",
                 );
             }
+            let smart_key = match &fhir.auth {
+                Some(Auth::SmartBackend(smart)) => Some(("SMART `key_file`", &smart.key_file)),
+                _ => None,
+            };
+            let secret_file = source.and_then(|s| s.file.as_ref()).map(|f| ("secret `file`", f));
+            for (what, file) in
+                [smart_key, secret_file, fhir.ca_file.as_ref().map(|f| ("`ca_file`", f))].into_iter().flatten()
+            {
+                if climbs_out(file) {
+                    problem(
+                        (fhir.line, fhir.column),
+                        format!("the {role} {what} `{file}` climbs out of this target file's folder"),
+                        LEAVES_FOLDER,
+                    );
+                }
+            }
             if !(fhir.base_url.starts_with("https://") || fhir.base_url.starts_with("http://")) {
                 problem(
                     (fhir.line, fhir.column),
@@ -444,6 +460,14 @@ fn check_systems(systems: &Systems, base_dir: &Path) -> Vec<Problem> {
         if let Some(x12) = &spec.x12 {
             for (key, folder) in [("outbox", Some(&x12.outbox)), ("inbox", x12.inbox.as_ref())] {
                 let Some(folder) = folder else { continue };
+                if climbs_out(&folder.value) {
+                    problem(
+                        (folder.line, folder.column),
+                        format!("the {role} x12 {key} `{}` climbs out of this target file's folder", folder.value),
+                        LEAVES_FOLDER,
+                    );
+                    continue;
+                }
                 let path = base_dir.join(&folder.value);
                 if !path.is_dir() {
                     let why = if path.exists() { "is a file" } else { "does not exist" };
@@ -457,6 +481,28 @@ fn check_systems(systems: &Systems, base_dir: &Path) -> Vec<Problem> {
         }
     }
     problems
+}
+
+const LEAVES_FOLDER: &str = "a relative path is read from this target file's folder and cannot leave it with `..`, \
+     so a target file passed around cannot reach files beside it; move the file into the folder, write its absolute \
+     path, or, for a secret, use `env:`";
+
+/// Whether a relative path climbs above the folder it is read from (`../keys/a.pem`, `keys/../../a.pem`). An
+/// absolute path is a deliberate choice of a file elsewhere, there for anyone reading the target file to see.
+fn climbs_out(path: &str) -> bool {
+    let mut depth = 0usize;
+    for component in Path::new(path).components() {
+        match component {
+            std::path::Component::ParentDir => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return true,
+            },
+            std::path::Component::Normal(_) => depth += 1,
+            std::path::Component::CurDir => {}
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => return false,
+        }
+    }
+    false
 }
 
 /// `host:port`, with a port from 1 to 65535; a bracketed IPv6 address is a host too.
@@ -568,5 +614,44 @@ fn closest(word: &str, choices: &[&str]) -> String {
     match best {
         Some((score, choice)) if score > 0.8 => format!("did you mean `{choice}`?"),
         _ => format!("expected one of: {}", choices.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_a_target_names_cannot_climb_out_of_its_folder() {
+        let yaml = "name: shared-with-me\nsystems:\n  emr:\n    fhir:\n      base_url: https://emr.example/fhir\n      \
+                    auth: { bearer: { file: ../../.aws/credentials } }\n      ca_file: certs/../../ca.pem\n  pm:\n    \
+                    x12: { outbox: ../exports }\n";
+        let error = parse_target("targets/shared-with-me.yaml", yaml).unwrap_err();
+        let headlines = error.headlines();
+        assert!(
+            headlines.contains(&"targets/shared-with-me.yaml:5:7: the emr secret `file` `../../.aws/credentials` climbs out of this target file's folder".to_string()),
+            "{headlines:#?}"
+        );
+        assert!(
+            headlines
+                .iter()
+                .any(|h| h.ends_with("the emr `ca_file` `certs/../../ca.pem` climbs out of this target file's folder")),
+            "{headlines:#?}"
+        );
+        assert!(
+            headlines
+                .iter()
+                .any(|h| h.ends_with("the pm x12 outbox `../exports` climbs out of this target file's folder")),
+            "{headlines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_path_that_stays_below_the_folder_or_is_absolute_may_be_named() {
+        assert!(!climbs_out("keys/handoff-ci.pem"));
+        assert!(!climbs_out("./keys/../keys/handoff-ci.pem"));
+        assert!(!climbs_out("/run/secrets/handoff-ci.pem"));
+        assert!(climbs_out(".."));
+        assert!(climbs_out("keys/../../handoff-ci.pem"));
     }
 }

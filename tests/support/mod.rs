@@ -82,6 +82,7 @@ impl Run {
             targets: self.targets,
             events: self.events,
             wire: self.wire,
+            halt: Default::default(),
         };
         let started = jiff::Timestamp::now();
         let outcomes = runtime.block_on(execute(&plan));

@@ -8,6 +8,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::client::read_limited;
 use crate::connect::AdapterError;
 use crate::scenario::{Auth, JwtAlgorithm, SecretSource};
 
@@ -36,6 +37,8 @@ pub enum Credentials {
 
 /// A token is renewed this long before the server says it expires, so no request carries one that dies in flight.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
+/// A token response or SMART configuration is a few hundred bytes; anything near this is not one.
+const MAX_AUTH_BODY_BYTES: usize = 1024 * 1024;
 /// SMART Backend Services caps a client assertion's life at five minutes.
 const ASSERTION_LIFETIME_SECS: i64 = 300;
 
@@ -47,6 +50,8 @@ pub struct SmartClient {
     scope: String,
     token_url: Option<String>,
     cached: Mutex<Option<(Secret, Instant)>>,
+    /// Every access token this client was given, so none is repeated from what a server says back.
+    issued: std::sync::Mutex<Vec<Secret>>,
 }
 
 #[derive(Serialize)]
@@ -87,10 +92,36 @@ impl Credentials {
                     scope: smart.scope.clone(),
                     token_url: smart.token_url.clone(),
                     cached: Mutex::new(None),
+                    issued: Default::default(),
                 })))
             }
         }
     }
+}
+
+impl Credentials {
+    /// `text` from a server (an error's text, a body kept as an artifact) with every credential this client holds
+    /// or was given replaced by `[redacted]`: a server that quotes back the token it refused must not put it in a
+    /// report.
+    pub fn scrub(&self, text: &str) -> String {
+        let held: Vec<Secret> = match self {
+            Credentials::None => Vec::new(),
+            Credentials::Bearer(token) => vec![token.clone()],
+            Credentials::Basic { password, .. } => vec![password.clone()],
+            Credentials::Smart(smart) => smart.issued.lock().map(|i| i.clone()).unwrap_or_default(),
+        };
+        redact(text, held.iter().map(Secret::expose))
+    }
+}
+
+fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str>) -> String {
+    let mut text = text.to_string();
+    for secret in secrets.filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, "[redacted]");
+        }
+    }
+    text
 }
 
 fn read_secret(source: &SecretSource, base_dir: &Path, what: &str) -> Result<Secret, String> {
@@ -152,9 +183,13 @@ impl SmartClient {
             .await
             .map_err(|e| AdapterError::Unreachable { url: token_url.clone(), cause: e.to_string() })?;
         let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let body = read_limited(response, &token_url, MAX_AUTH_BODY_BYTES)
+            .await
+            .map_err(|e| AdapterError::Unreachable { url: token_url.clone(), cause: e.to_string() })??;
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         if !status.is_success() {
-            let why = body["error_description"].as_str().or(body["error"].as_str()).map(str::to_string);
+            let why = body["error_description"].as_str().or(body["error"].as_str());
+            let why = why.map(|w| redact(w, [assertion.as_str()].into_iter()));
             return Err(AdapterError::Http { url: token_url, status: status.as_u16(), outcome: why });
         }
         let token = body["access_token"].as_str().ok_or_else(|| AdapterError::Malformed {
@@ -164,6 +199,9 @@ impl SmartClient {
         })?;
         let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(300));
         let token = Secret(token.to_string());
+        if let Ok(mut issued) = self.issued.lock() {
+            issued.push(token.clone());
+        }
         *cached = Some((token.clone(), Instant::now() + lifetime.saturating_sub(RENEW_BEFORE)));
         Ok(token)
     }
@@ -189,7 +227,10 @@ async fn discover_token_url(http: &reqwest::Client, base: &str) -> Result<String
             outcome: Some("no SMART configuration; set `token_url` in the target".into()),
         });
     }
-    let config: serde_json::Value = response.json().await.map_err(|e| AdapterError::Malformed {
+    let body = read_limited(response, &url, MAX_AUTH_BODY_BYTES)
+        .await
+        .map_err(|e| AdapterError::Unreachable { url: url.clone(), cause: e.to_string() })??;
+    let config: serde_json::Value = serde_json::from_slice(&body).map_err(|e| AdapterError::Malformed {
         url: url.clone(),
         expected: "SMART configuration JSON",
         detail: e.to_string(),
@@ -209,6 +250,18 @@ mod tests {
     fn secrets_do_not_print() {
         let s = Secret("hunter2".into());
         assert_eq!(format!("{s:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn what_a_server_quotes_back_is_scrubbed_of_the_credential() {
+        let bearer = Credentials::Bearer(Secret("tok-123".into()));
+        assert_eq!(
+            bearer.scrub("token tok-123 is unknown; tok-123 revoked"),
+            "token [redacted] is unknown; [redacted] revoked"
+        );
+        let basic = Credentials::Basic { username: "svc".into(), password: Secret("pw".into()) };
+        assert_eq!(basic.scrub("user svc, password pw"), "user svc, password [redacted]");
+        assert_eq!(Credentials::None.scrub("nothing held"), "nothing held");
     }
 
     #[test]

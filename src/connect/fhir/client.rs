@@ -1,5 +1,7 @@
 //! The FHIR R4 REST adapter: the same code reaches the embedded simulators and a vendor's FHIR server.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,6 +32,22 @@ pub struct FhirAdapter {
     declared: tokio::sync::OnceCell<Option<Declared>>,
     /// Where request and response bodies are recorded, when the run keeps them.
     wire: Option<WireTap>,
+    retried: RetryCount,
+}
+
+/// How many requests were sent again because the server answered 429 or 503: each is one such answer the run
+/// got past, which a run against a simulator sets beside the faults the simulator says it fired.
+#[derive(Debug, Clone, Default)]
+pub struct RetryCount(Arc<AtomicU64>);
+
+impl RetryCount {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn add_one(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// How to reach a server: beyond its address and credentials.
@@ -84,6 +102,7 @@ impl FhirAdapter {
             retries: connection.retries,
             declared: tokio::sync::OnceCell::new(),
             wire: None,
+            retried: RetryCount::default(),
         })
     }
 
@@ -91,6 +110,12 @@ impl FhirAdapter {
     /// credentials); `None` records nothing.
     pub fn with_wire(mut self, tap: Option<WireTap>) -> FhirAdapter {
         self.wire = tap;
+        self
+    }
+
+    /// The same adapter, counting the requests it sends again into `count` (shared with other adapters).
+    pub fn with_retry_count(mut self, count: RetryCount) -> FhirAdapter {
+        self.retried = count;
         self
     }
 
@@ -176,6 +201,7 @@ impl FhirAdapter {
                 let wait = retry_after(response.headers()).unwrap_or(backoff);
                 if wait <= MAX_RETRY_AFTER {
                     attempt += 1;
+                    self.retried.add_one();
                     tracing::info!(%url, status = status.as_u16(), ?wait, "retrying");
                     tokio::time::sleep(wait).await;
                     continue;
@@ -226,7 +252,7 @@ impl FhirAdapter {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let bytes = read_limited(response, &url).await.map_err(|e| self.transport_error(&url, e))??;
+        let bytes = read_limited(response, &url, MAX_BODY_BYTES).await.map_err(|e| self.transport_error(&url, e))??;
         let value: Value = if bytes.is_empty() {
             Value::Null
         } else if content_type.starts_with(FHIR_JSON) || content_type.starts_with("application/json") {
@@ -252,13 +278,15 @@ impl FhirAdapter {
         if status.is_success() {
             Ok(value)
         } else {
-            Err(AdapterError::Http { url, status: status.as_u16(), outcome: outcome_text(&value) })
+            let outcome = outcome_text(&value).map(|text| self.credentials.scrub(&text));
+            Err(AdapterError::Http { url, status: status.as_u16(), outcome })
         }
     }
 
     fn record(&self, direction: Direction, label: String, body: &Value) {
         if let Some(tap) = &self.wire {
-            tap.record(direction, WireFormat::Fhir, label, None, serde_json::to_vec_pretty(body).unwrap_or_default());
+            let text = serde_json::to_string_pretty(body).unwrap_or_default();
+            tap.record(direction, WireFormat::Fhir, label, None, self.credentials.scrub(&text).into_bytes());
         }
     }
 
@@ -587,19 +615,25 @@ impl Adapter for FhirAdapter {
     }
 }
 
-async fn read_limited(
+/// The body, read no further than `limit` bytes: a server that announces more is refused before a byte is read,
+/// and one that streams more (an endless chunked body) is cut off there, so neither can fill memory.
+pub(super) async fn read_limited(
     mut response: reqwest::Response,
     url: &str,
+    limit: usize,
 ) -> Result<Result<Vec<u8>, AdapterError>, reqwest::Error> {
+    let too_large =
+        |detail: String| AdapterError::Malformed { url: url.to_string(), expected: "a FHIR response", detail };
+    if let Some(announced) = response.content_length()
+        && announced > limit as u64
+    {
+        return Ok(Err(too_large(format!("it announces a body of {announced} bytes, over the {limit}-byte limit"))));
+    }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_BODY_BYTES {
-            return Ok(Err(AdapterError::Malformed {
-                url: url.to_string(),
-                expected: "a FHIR response",
-                detail: format!("the body is over {MAX_BODY_BYTES} bytes"),
-            }));
+        if body.len() > limit {
+            return Ok(Err(too_large(format!("the body is over {limit} bytes"))));
         }
     }
     Ok(Ok(body))

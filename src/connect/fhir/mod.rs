@@ -6,7 +6,7 @@ pub mod claim_response;
 mod client;
 pub mod resources;
 
-pub use client::{Connection, FhirAdapter};
+pub use client::{Connection, FhirAdapter, RetryCount};
 
 /// The media type FHIR R4 JSON travels as.
 pub const FHIR_JSON: &str = "application/fhir+json";

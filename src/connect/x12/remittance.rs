@@ -39,7 +39,7 @@ pub struct ClaimPayment {
     pub patient_responsibility: Option<f64>,
     /// CLP07, the payer's own claim number.
     pub payer_claim_id: String,
-    /// CLP06, the claim filing indicator the payer processed it under (`MB` Medicare Part B, `CI` commercial).
+    /// CLP06, the claim filing indicator the payer processed it under (`MB` Medicare Part B, `ZZ` mutually defined).
     pub filing_code: String,
     /// CLP08, the place of service of the claim.
     pub facility_code: String,

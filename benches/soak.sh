@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Soak: the shipped scenarios, once per generated patient, against the two soak simulators in benches/soak/
+# (a shared record and an interfaced pair), whose transports fault about 1 % of requests — 503, 429 with
+# Retry-After, 500, resets, malformed JSON, wrong content types and hangs. Measures wall time and peak memory,
+# samples memory as the run goes, and checks from report.json that the run completed, that every flow is there,
+# and that every fault a simulator fired was retried or reported as a finding.
+#
+#   benches/soak.sh [PATIENTS]    (default 1667: 3 scenarios × 1667 patients × 2 targets = 10,002 flows)
+#   benches/soak.sh --served [PATIENTS]
+#                                 the shared profile alone, served by `handoff mock serve` in its own process
+#                                 and run against as real systems: the harness's memory apart from the
+#                                 simulator's, which keeps every record it is sent (no fault accounting here:
+#                                 only a run that starts its simulators reads their tally)
+#
+# Uses the release binary (built if missing; HANDOFF_BIN to name another). Writes nothing it keeps: the reports
+# go to a temporary folder, removed on exit. Exits 1 if any check fails. Figures: docs/reliability.md.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+served=""
+if [ "${1:-}" = "--served" ]; then
+  served=1
+  shift
+fi
+patients="${1:-1667}"
+bin="${HANDOFF_BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/handoff}"
+if [ ! -x "$bin" ]; then
+  (cd "$repo" && cargo build --release --quiet)
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+targets="$repo/benches/soak"
+if [ -n "$served" ]; then
+  "$bin" mock serve "$repo/benches/soak/soak-shared.yaml" >"$work/serve.txt" 2>&1 &
+  server=$!
+  trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+  until grep -q "PM " "$work/serve.txt" 2>/dev/null; do sleep 0.2; done
+  emr=$(awk '$1 == "EMR" {print $2}' "$work/serve.txt")
+  pm=$(awk '$1 == "PM" {print $2}' "$work/serve.txt")
+  targets="$work/served-soak-shared.yaml"
+  printf 'name: served-soak-shared\nsystems:\n  emr: { fhir: { base_url: "%s", timeout: 10s } }\n  pm: { fhir: { base_url: "%s", timeout: 10s } }\n' \
+    "$emr" "$pm" >"$targets"
+fi
+
+echo "soak: $patients patient(s) per scenario against ${served:+the served }$(basename "$targets"), binary $bin"
+start=$(date +%s.%N)
+# Run from the temporary folder, so reports/<run-id>/ lands there; no --out, so no wire artifacts are kept.
+(cd "$work" && exec "$bin" run "$repo/scenarios" --target "$targets" --patients "$patients" --seed 11 \
+  --jobs 64 --deadline none >"$work/stdout.txt" 2>"$work/stderr.txt") &
+pid=$!
+# Resident memory every second while it runs (VmHWM is the peak the kernel saw), and the served simulator's.
+while kill -0 "$pid" 2>/dev/null; do
+  awk -v t="$(date +%s.%N)" '/^VmRSS|^VmHWM/ {v[$1]=$2} END {if (v["VmRSS:"]) print t, v["VmRSS:"], v["VmHWM:"]}' \
+    "/proc/$pid/status" >>"$work/memory.txt" 2>/dev/null || true
+  if [ -n "$served" ]; then
+    awk '/^VmRSS/ {print $2}' "/proc/$server/status" >>"$work/server-memory.txt" 2>/dev/null || true
+  fi
+  sleep 1
+done
+set +e
+wait "$pid"
+status=$?
+set -e
+end=$(date +%s.%N)
+
+python3 - "$work" "$status" "$start" "$end" "$patients" "$served" <<'PY'
+import glob, json, os, sys
+work, status, start, end, patients = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+served = bool(sys.argv[6])
+problems = []
+# 1: an expectation failed (faults make some); 3: a system could not be reached (a reset or hang is reported as
+# one). Anything else (a panic is 101, a signal is negative) is a crash.
+if status not in (1, 3):
+    problems.append(f"handoff exited {status}")
+reports = glob.glob(f"{work}/reports/*/report.json")
+if len(reports) != 1:
+    print(open(f"{work}/stderr.txt").read()[-4000:])
+    sys.exit(f"FAIL  expected one report.json, found {len(reports)}")
+report = json.load(open(reports[0]))
+if "incomplete" in report:
+    problems.append(f"the run is incomplete: {report['incomplete']}")
+samples = [line.split() for line in open(f"{work}/memory.txt")]
+rss = [int(s[1]) for s in samples]
+peak = max(int(s[2]) for s in samples) if samples else 0
+flows = 0
+print(f"wall time      {end - start:.1f} s (the run says {report['duration_ms'] / 1000:.1f} s)")
+print(f"peak RSS       {peak / 1024:.0f} MiB (VmHWM), {len(samples)} one-second samples")
+quarters = [rss[min(len(rss) - 1, len(rss) * q // 4)] for q in (1, 2, 3, 4)] if rss else [0] * 4
+print("RSS            " + ", ".join(f"{m / 1024:.0f} MiB at {q * 25} %" for q, m in zip((1, 2, 3, 4), quarters))
+      + " of the run's samples")
+if served and os.path.exists(f"{work}/server-memory.txt"):
+    server = [int(line) for line in open(f"{work}/server-memory.txt") if line.strip()]
+    print(f"simulator RSS  {server[0] / 1024:.0f} MiB at first sample, {server[-1] / 1024:.0f} MiB at the last "
+          f"(its own process, holding every record)")
+print(f"exit code      {status}")
+for target in report["targets"]:
+    n = len(target["flows"])
+    flows += n
+    if n != len(report["scenarios"]):
+        problems.append(f"{target['name']}: {n} flows in the report, {len(report['scenarios'])} run")
+    passed = sum(1 for f in target["flows"] if f["passed"])
+    faults = target.get("faults")
+    if served:
+        print(f"{target['name']:<16} {n} flows, {passed} passed, {len(target['findings'])} findings")
+        continue
+    if faults is None:
+        problems.append(f"{target['name']}: no fault tally in the report")
+        continue
+    fired = sum(faults["fired"].values())
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(faults["fired"].items()))
+    requests = max((f["matched"] for f in faults["faults"]), default=0)
+    print(f"{target['name']:<16} {n} flows, {passed} passed; ~{requests} requests; faults fired {fired} ({kinds}); "
+          f"retried {faults['retried']}, reported {faults['reported']}, unaccounted {faults['unaccounted']}")
+    if faults["unaccounted"]:
+        problems.append(f"{target['name']}: {faults['unaccounted']} fault(s) neither retried nor reported")
+    if fired == 0:
+        problems.append(f"{target['name']}: no fault fired, so nothing was soaked")
+print(f"flows          {flows}")
+for p in problems:
+    print(f"FAIL  {p}")
+sys.exit(1 if problems else 0)
+PY
