@@ -12,6 +12,8 @@ pub mod fixtures;
 mod module;
 mod patient;
 mod role;
+#[cfg(test)]
+pub mod strategies;
 
 pub use appointment::Appointment;
 pub use capabilities::Capabilities;
