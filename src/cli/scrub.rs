@@ -89,10 +89,7 @@ pub fn scrub(files: &[PathBuf], format: Format, store: Option<&Path>) -> u8 {
 
 fn read_claims(file: &Path) -> Result<Vec<Claim>, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!("is not text (invalid UTF-8 at byte {}); an X12 interchange is ASCII", e.utf8_error().valid_up_to())
-    })?;
-    let document = Document::parse(&text).map_err(|e| e.to_string())?;
+    let document = Document::parse_bytes(&bytes).map_err(|e| e.to_string())?;
     read_837p(&document).map_err(|e| e.to_string())
 }
 

@@ -1,10 +1,10 @@
 //! `handoff validate`: parse and check files, run nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::files::render_input_error;
 use crate::exit;
-use crate::scenario::{DocumentKind, InputError, detect_kind, parse_scenario, parse_target};
+use crate::scenario::{DocumentKind, InputError, detect_kind, parse_scenario, parse_target, read_file};
 
 pub fn validate(files: &[PathBuf]) -> u8 {
     let mut failed = false;
@@ -20,11 +20,8 @@ pub fn validate(files: &[PathBuf]) -> u8 {
     if failed { exit::BAD_INPUT } else { exit::SUCCESS }
 }
 
-fn check(path: &PathBuf) -> Result<String, InputError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::whole_file(&name, format!("cannot read the file: {e}"), Some("check the path".into()))
-    })?;
+fn check(path: &Path) -> Result<String, InputError> {
+    let (name, text) = read_file(path)?;
     match detect_kind(&text) {
         Some(DocumentKind::Scenario) => {
             let s = parse_scenario(&name, &text)?;

@@ -44,8 +44,10 @@ const USPS: [(&str, &str); 24] = [
 
 /// An address line in USPS form: upper case, no punctuation, standard abbreviations.
 pub fn address_line(value: &str) -> String {
+    // Upper case first: some letters upper-case to a letter and a combining mark (`ᾶ` to `Α͂`), and the mark must
+    // go now, or normalising the result again would drop it then and the two would differ.
     let cleaned: String =
-        value.chars().map(|c| if c.is_alphanumeric() || c.is_whitespace() { c } else { ' ' }).collect();
+        value.to_uppercase().chars().map(|c| if c.is_alphanumeric() || c.is_whitespace() { c } else { ' ' }).collect();
     text(&cleaned)
         .split(' ')
         .map(|word| USPS.iter().find(|(long, _)| *long == word).map(|(_, short)| *short).unwrap_or(word))
@@ -68,6 +70,26 @@ mod tests {
     fn address_abbreviations_agree() {
         assert_eq!(address_line("1200 Bayview Avenue, Apartment 4B"), address_line("1200 BAYVIEW AVE APT 4B"));
         assert_ne!(address_line("1200 Bayview Ave"), address_line("1210 Bayview Ave"));
+    }
+
+    /// Found by the property below: `ᾶ` upper-cases to `Α` and a combining mark.
+    #[test]
+    fn an_address_that_upper_cases_to_a_combining_mark_normalises_once_and_for_all() {
+        assert_eq!(address_line("ᾶ"), "Α");
+        assert_eq!(address_line(&address_line("Odós ᾶ 3")), address_line("Odós ᾶ 3"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Normalising twice must change nothing, or two systems' values would compare differently depending on
+        /// how often each had been normalised.
+        #[test]
+        fn normalisers_are_idempotent_on_any_text(s in "\\PC{0,40}|[ 0-9A-Za-z.,#()+-]{0,40}") {
+            proptest::prop_assert_eq!(text(&text(&s)), text(&s));
+            proptest::prop_assert_eq!(address_line(&address_line(&s)), address_line(&s));
+            proptest::prop_assert_eq!(phone(&phone(&s)), phone(&s));
+        }
     }
 
     #[test]

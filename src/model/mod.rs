@@ -13,6 +13,8 @@ mod module;
 mod patient;
 mod remittance;
 mod role;
+#[cfg(test)]
+pub mod strategies;
 
 pub use appointment::Appointment;
 pub use capabilities::Capabilities;

@@ -93,7 +93,7 @@ fn short_label(message: &str) -> String {
 fn byte_offset(text: &str, line: u64, column: u64) -> Option<usize> {
     let line_index = usize::try_from(line.checked_sub(1)?).ok()?;
     let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
+    for (i, l) in yaml_lines(text).enumerate() {
         if i == line_index {
             let col = usize::try_from(column.saturating_sub(1)).ok()?;
             let within: usize = l.chars().take(col).map(char::len_utf8).sum();
@@ -102,6 +102,25 @@ fn byte_offset(text: &str, line: u64, column: u64) -> Option<usize> {
         offset += l.len();
     }
     None
+}
+
+/// Lines with their breaks, broken where YAML breaks them: at CR LF, LF or a lone CR (old Mac files), so the
+/// line numbers the parser reports point at the same lines here.
+fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.find(['\r', '\n']) {
+            Some(i) if rest[i..].starts_with("\r\n") => i + 2,
+            Some(i) => i + 1,
+            None => rest.len(),
+        };
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
 }
 
 #[cfg(test)]
@@ -114,6 +133,15 @@ mod tests {
         assert_eq!(byte_offset(text, 2, 8), Some(15));
         assert_eq!(byte_offset(text, 1, 1), Some(0));
         assert_eq!(byte_offset(text, 9, 1), None);
+    }
+
+    /// Found by `cargo fuzz run scenario`: the parser counts a lone CR as a line break, so must the snippet.
+    #[test]
+    fn lone_carriage_returns_break_lines_as_yaml_does() {
+        let text = "name: a\r\rsteps: x\r\nb: 1\n";
+        assert_eq!(yaml_lines(text).collect::<Vec<_>>(), vec!["name: a\r", "\r", "steps: x\r\n", "b: 1\n"]);
+        assert_eq!(byte_offset(text, 3, 8), Some(16));
+        assert_eq!(byte_offset(text, 4, 1), Some(19));
     }
 
     #[test]

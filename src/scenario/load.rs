@@ -10,12 +10,12 @@ use crate::model::Role;
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 pub fn load_scenario(path: &Path) -> Result<Scenario, InputError> {
-    let (name, text) = read(path)?;
+    let (name, text) = read_file(path)?;
     parse_scenario(&name, &text)
 }
 
 pub fn load_target(path: &Path) -> Result<Target, InputError> {
-    let (name, text) = read(path)?;
+    let (name, text) = read_file(path)?;
     parse_target(&name, &text)
 }
 
@@ -45,7 +45,9 @@ pub fn parse_target(path: &str, text: &str) -> Result<Target, InputError> {
     }
 }
 
-fn read(path: &Path) -> Result<(String, String), InputError> {
+/// A scenario or target file's name and text: refused whole when it is larger than any real one could be, and
+/// pointed at the first invalid byte when it is not UTF-8.
+pub fn read_file(path: &Path) -> Result<(String, String), InputError> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| {
         InputError::whole_file(&name, format!("cannot read the file: {e}"), Some("check the path".into()))
@@ -60,24 +62,105 @@ fn read(path: &Path) -> Result<(String, String), InputError> {
     let bytes = std::fs::read(path).map_err(|e| {
         InputError::whole_file(&name, format!("cannot read the file: {e}"), Some("check the path".into()))
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        InputError::whole_file(
-            &name,
-            format!("the file is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
-            Some("save the file as UTF-8".into()),
-        )
-    })?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(&name, e.as_bytes(), e.utf8_error().valid_up_to()))?;
     Ok((name, text))
 }
 
+/// Where the first byte that is not UTF-8 is, as a line and column an editor can jump to, and its offset.
+fn not_utf8(name: &str, bytes: &[u8], offset: usize) -> InputError {
+    let before = String::from_utf8_lossy(&bytes[..offset]);
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before.rsplit('\n').next().unwrap_or_default().chars().count() as u64 + 1;
+    let shown = String::from_utf8_lossy(bytes);
+    InputError::at(
+        name,
+        &shown,
+        line,
+        column,
+        format!("the file is not UTF-8 (byte 0x{:02X} at offset {offset})", bytes[offset]),
+        Some("save the file as UTF-8".into()),
+    )
+}
+
+/// How deep a scenario or target file may nest. The deepest real one nests about eight levels.
+const MAX_DEPTH: usize = 32;
+/// How many events aliases may replay in all: generous for anchors reused across steps, and it stops an alias
+/// bomb ("billion laughs") after milliseconds instead of expanding it.
+const MAX_REPLAYED_EVENTS: usize = 20_000;
+/// How many aliases, and how many anchors, a file may have.
+const MAX_ALIASES: usize = 1_000;
+
+/// serde-saphyr's defaults are for any YAML; these bound what a hostile or broken scenario can cost in time and
+/// memory, far above anything a person writes.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    budget.max_events = 200_000;
+    budget.max_nodes = 100_000;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_anchors = MAX_ALIASES;
+    // Each anchor keeps a copy of what it names, aliases inside it included: without this, nested anchors
+    // (`&b [*a, *a, ...]`, `&c [*b, *b, ...]`) would copy exponentially many events before anything reads them.
+    budget.max_recorded_anchor_events = MAX_REPLAYED_EVENTS;
+    budget.max_documents = 1;
+    budget.max_total_scalar_bytes = MAX_FILE_BYTES as usize;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
+    options.alias_limits.max_replay_stack_depth = MAX_DEPTH;
+    options
+}
+
 fn parse<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, InputError> {
-    serde_saphyr::from_str(text).map_err(|error| {
-        let (message, hint) = explain(&plain_message(&error));
+    serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|error| {
+        let (message, hint) = over_limit(&error).unwrap_or_else(|| explain(&plain_message(&error)));
         match error.location() {
             Some(loc) if loc.line() > 0 => InputError::at(path, text, loc.line(), loc.column(), message, hint),
             _ => InputError::whole_file(path, message, hint),
         }
     })
+}
+
+/// What a limit of [`yaml_options`] stopped, said as the fault in the file rather than serde-saphyr's `Debug`.
+fn over_limit(error: &serde_saphyr::Error) -> Option<(String, Option<String>)> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let mut error = error.without_snippet();
+    while let Error::AliasError { error: inner, .. } = error {
+        error = inner.without_snippet();
+    }
+    let aliases = || Some("a scenario reuses an anchor a few times at most; write the values out".to_string());
+    let (message, hint) = match error {
+        Error::Budget { breach: BudgetBreach::Depth { .. }, .. } => too_deep(),
+        Error::AliasReplayLimitExceeded { .. } | Error::AliasExpansionLimitExceeded { .. } => {
+            (format!("aliases (`*name`) expand to more than {MAX_REPLAYED_EVENTS} values"), aliases())
+        }
+        Error::AliasReplayStackDepthExceeded { .. } => {
+            (format!("aliases (`*name`) nest more than {MAX_DEPTH} deep"), aliases())
+        }
+        Error::Budget { breach: BudgetBreach::Aliases { .. }, .. } => {
+            (format!("the YAML uses more than {MAX_ALIASES} aliases (`*name`)"), aliases())
+        }
+        Error::Budget { breach: BudgetBreach::Anchors { .. }, .. } => {
+            (format!("the YAML defines more than {MAX_ALIASES} anchors (`&name`)"), aliases())
+        }
+        Error::Budget { breach, .. } => (
+            format!("the YAML is too large or too complex for a scenario or target file ({breach:?})"),
+            Some("split it into several files".into()),
+        ),
+        // The scanner's own limit on nested `[`/`{`, met before the budget's.
+        Error::ExternalMessage { msg, .. } if msg == "recursion limit exceeded" => too_deep(),
+        _ => return None,
+    };
+    Some((message, hint))
+}
+
+fn too_deep() -> (String, Option<String>) {
+    (
+        format!("the YAML nests deeper than {MAX_DEPTH} levels"),
+        Some("a scenario nests a few levels; look for unclosed `[` or `{` or a file that is not a scenario".into()),
+    )
 }
 
 /// The message, and a hint: a did-you-mean, the fix our own parsers wrote after `; `, or what the type wants.

@@ -231,18 +231,23 @@ pub fn coverage_from_fhir(resource: &Value) -> Read<Coverage> {
 // ---- Appointment ----
 
 pub fn appointment_to_fhir(appointment: &Appointment, patient_id: &str) -> Value {
-    let end = appointment.start.0 + jiff::Span::new().minutes(i64::from(appointment.minutes));
-    json!({
+    // With seconds: a time read from another server may have them, and writing it back must not drop them.
+    let instant = |t: jiff::civil::DateTime| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut resource = json!({
         "resourceType": "Appointment",
         "status": "booked",
-        "start": format!("{}:00Z", appointment.start),
-        "end": format!("{}:00Z", DateTime(end)),
+        "start": instant(appointment.start.0),
         "minutesDuration": appointment.minutes,
         "participant": [
             { "actor": reference("Patient", patient_id), "status": "accepted" },
             { "actor": npi_reference(&appointment.provider_npi), "status": "accepted" },
         ],
-    })
+    });
+    // A duration read from elsewhere can run past the year 9999, where no end can be written.
+    if let Ok(end) = appointment.start.0.checked_add(jiff::Span::new().minutes(i64::from(appointment.minutes))) {
+        resource["end"] = json!(instant(end));
+    }
+    resource
 }
 
 pub fn appointment_patient(resource: &Value) -> Option<&str> {
@@ -605,6 +610,22 @@ mod tests {
         fhir.as_object_mut().unwrap().remove("minutesDuration");
         assert_eq!(appointment_from_fhir(&fhir).unwrap(), appt);
         assert_eq!(appointment_patient(&fhir), Some("p1"));
+    }
+
+    /// Found by `cargo fuzz run fhir`: seconds in a server's start were dropped when the appointment was written
+    /// back, and a duration past the year 9999 made the end overflow.
+    #[test]
+    fn appointments_keep_their_seconds_and_survive_any_duration() {
+        let read = json!({ "resourceType": "Appointment", "start": "2026-06-02T14:30:02Z", "minutesDuration": 20 });
+        let appt = appointment_from_fhir(&read).unwrap();
+        let written = appointment_to_fhir(&appt, "p1");
+        assert_eq!(written["start"], "2026-06-02T14:30:02Z");
+        assert_eq!(written["end"], "2026-06-02T14:50:02Z");
+        assert_eq!(appointment_from_fhir(&written).unwrap(), appt);
+        let endless = Appointment { minutes: u32::MAX, ..appt };
+        let written = appointment_to_fhir(&endless, "p1");
+        assert_eq!(written.get("end"), None);
+        assert_eq!(appointment_from_fhir(&written).unwrap(), endless);
     }
 
     #[test]

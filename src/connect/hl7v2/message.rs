@@ -185,8 +185,8 @@ impl Message {
 
     pub fn to_er7(&self) -> String {
         let mut out = String::new();
-        for segment in &self.segments {
-            write_segment(segment, &self.delimiters, &mut out);
+        for (i, segment) in self.segments.iter().enumerate() {
+            write_segment(segment, i == 0, &self.delimiters, &mut out);
             out.push('\r');
         }
         out
@@ -199,9 +199,11 @@ impl fmt::Display for Message {
     }
 }
 
-fn write_segment(segment: &Segment, d: &Delimiters, out: &mut String) {
+/// Only the header's MSH-1 and MSH-2 are delimiters: an `MSH` further down (a pasted second message, say) was
+/// parsed as an ordinary segment, so it is written as one, or the text would parse differently the next time.
+fn write_segment(segment: &Segment, is_header: bool, d: &Delimiters, out: &mut String) {
     out.push_str(&segment.id);
-    let skip = if segment.id == "MSH" {
+    let skip = if is_header && segment.id == "MSH" {
         out.push(d.field);
         out.push_str(&d.encoding_characters());
         2

@@ -35,6 +35,8 @@ mod fixtures;
 #[cfg(test)]
 mod fuzz;
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod samples;
 
 pub use ack::{AckCode, Acknowledgment, ErrorCondition, ReceivedAck, ack, read_ack, reject_unreadable};

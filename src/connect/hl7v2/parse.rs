@@ -125,6 +125,19 @@ mod tests {
         assert_eq!(Message::parse(ADT).unwrap().to_er7(), ADT);
     }
 
+    /// Found by `cargo fuzz run hl7v2`: a second MSH was parsed as an ordinary segment but written as a header,
+    /// so its first field turned into the field separator and the text changed on every round trip.
+    #[test]
+    fn a_second_msh_is_an_ordinary_segment_and_serialises_stably() {
+        let text = "MSH|^~\\&|EMR||PM||20261201||ADT^A08^ADT_A01|MSG0002|P|2.5.1\rMSH|1||A\\F\\1^^^EMR^MR\r";
+        let message = Message::parse(text).unwrap();
+        assert_eq!(message.segments[1].value(1), "1");
+        assert_eq!(message.segments[1].component(3, 1), "A|1");
+        let once = message.to_er7();
+        assert_eq!(once, text);
+        assert_eq!(Message::parse(&once).unwrap().to_er7(), once);
+    }
+
     #[test]
     fn delimiters_come_from_the_header_not_from_habit() {
         let text = "MSH#!@$%#EMR##PM##20261201##ADT!A04#42#P#2.5.1\rPID#1##a!b@c$F$d%e";

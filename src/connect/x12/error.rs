@@ -63,6 +63,8 @@ pub enum ParseError {
     Structure { segment_index: usize, found: String, expected: &'static str },
     #[error("the interchange ends after segment {segment_index}; expected {expected}")]
     Truncated { segment_index: usize, expected: &'static str },
+    #[error("byte 0x{byte:02X} at offset {offset} ({where_}) is not text; an X12 interchange is ASCII")]
+    NotText { byte: u8, offset: usize, where_: String },
 }
 
 /// The interchange is well formed but does not carry what the reader needs.

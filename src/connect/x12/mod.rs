@@ -18,6 +18,8 @@ mod status;
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod samples;
 
 pub use ack::{ElementError, FunctionalAck, SegmentError, SetAck, VERSION_999, functional_ack, read_999};

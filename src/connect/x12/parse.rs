@@ -63,6 +63,20 @@ impl Document {
         Ok(Document { delimiters, segments, groups })
     }
 
+    /// Parses a file as read from disk: bytes that are not UTF-8 are an error naming the offset and the segment
+    /// they fall in, rather than a parse of mangled text.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Document, ParseError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Document::parse(text),
+            Err(e) => {
+                let offset = e.valid_up_to();
+                // The prefix is valid UTF-8 by construction; it says which segment the bad byte is in.
+                let before = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+                Err(ParseError::NotText { byte: bytes[offset], offset, where_: segment_at_end(before) })
+            }
+        }
+    }
+
     pub fn isa(&self) -> &Segment {
         // parse() never builds a Document without the ISA; the fallback keeps this total anyway.
         static EMPTY: std::sync::OnceLock<Segment> = std::sync::OnceLock::new();
@@ -80,6 +94,22 @@ impl Document {
             }
         }
         out
+    }
+}
+
+/// Which segment the end of `text` falls in, counted as [`Document::parse`] counts them.
+fn segment_at_end(text: &str) -> String {
+    let text = text.trim_start_matches(['\u{feff}', ' ', '\r', '\n', '\t']);
+    match text.get(..ISA_LEN).filter(|_| text.starts_with("ISA")).map(|_| read_isa(text)) {
+        Some(Ok((_, d))) => {
+            let rest = text.get(ISA_LEN..).unwrap_or("");
+            let mut pieces: Vec<&str> = rest.split(d.segment).collect();
+            let current = pieces.pop().unwrap_or("").trim_start_matches(['\r', '\n']);
+            let before = pieces.iter().filter(|p| !p.trim_matches(['\r', '\n']).trim().is_empty()).count();
+            let id: String = current.chars().take_while(|c| *c != d.element).take(3).collect();
+            format!("segment {} {id}", before + 2).trim_end().to_string()
+        }
+        _ => "segment 1, ISA".into(),
     }
 }
 
@@ -254,6 +284,22 @@ mod tests {
     use super::super::fixtures::interchange;
     use super::super::{Segment, TransactionSet};
     use super::*;
+
+    #[test]
+    fn bytes_that_are_not_text_are_named_by_offset_and_segment() {
+        let mut bytes = interchange(1).with_group(1, vec![]).to_x12().into_bytes();
+        assert_eq!(Document::parse_bytes(&bytes).map(|d| d.segments.len()), Ok(4));
+        let gs_start = bytes.iter().position(|&b| b == b'~').unwrap() + 1;
+        bytes[gs_start + 4] = 0xFF;
+        let error = Document::parse_bytes(&bytes).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("byte 0xFF at offset {} (segment 2 GS) is not text; an X12 interchange is ASCII", gs_start + 4)
+        );
+        bytes[10] = 0xC3;
+        let error = Document::parse_bytes(&bytes).unwrap_err().to_string();
+        assert!(error.starts_with("byte 0xC3 at offset 10 (segment 1, ISA)"), "{error}");
+    }
 
     fn sample() -> String {
         let set = |n| TransactionSet {
