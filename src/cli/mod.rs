@@ -10,6 +10,7 @@ macro_rules! out {
 
 mod files;
 mod mock;
+mod partition;
 mod progress;
 mod rules;
 mod run;
@@ -110,6 +111,9 @@ pub struct RunArgs {
     /// How many flows run at once against each target.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub jobs: u64,
+    /// Run only shard k of n (1-based) of the scenario × patient flows, as CI runners splitting a suite do.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<partition::Partition>,
     /// Show patient names, birth dates, addresses, phones and member ids in reports about real systems.
     #[arg(long)]
     pub show_phi: bool,
