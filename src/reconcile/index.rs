@@ -1,6 +1,6 @@
-//! The PM export held in compact form: each row's fields packed into one byte arena, and three indexes over it (by
-//! the PM's id, by the EMR id it cross-references, by demographic key) that cost a few bytes a row, so memory grows
-//! with the number of patients and not with the size of the file.
+//! The PM export held in compact form: each row's fields packed into one byte arena, indexed by the PM's own id at a
+//! few bytes a row, so memory grows with the number of patients and not with the size of the file. The rows an id
+//! does not settle are matched in one pass over the arena (`reconciler`), so no other index over every row is built.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -66,16 +66,11 @@ impl Chains {
         self.next.push(next);
     }
 
-    /// The rows chained under `hash`, oldest first.
-    pub fn rows(&self, hash: u64) -> Vec<u32> {
-        let mut rows = Vec::new();
-        let mut slot = self.heads.get(&hash).copied().unwrap_or(END);
-        while slot != END {
-            rows.push(slot);
-            slot = self.next[slot as usize];
-        }
-        rows.reverse();
-        rows
+    /// The rows chained under `hash`, newest first.
+    pub fn rows(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let head = self.heads.get(&hash).copied().unwrap_or(END);
+        let after = |slot: &u32| Some(self.next[*slot as usize]).filter(|next| *next != END);
+        std::iter::successors(Some(head).filter(|head| *head != END), after)
     }
 }
 
@@ -87,32 +82,28 @@ pub struct PmIndex {
     starts: Vec<u64>,
     /// The line each row was read from, for messages.
     lines: Vec<u64>,
-    pub by_id: Chains,
-    pub by_xref: Chains,
-    pub by_demographics: Chains,
+    by_id: Chains,
 }
 
-/// Separates fields in the arena: a byte no text field holds.
-const SEPARATOR: u8 = 0x1f;
+/// Each row in the arena is the length of each field (two bytes each), then the fields one after another, so a
+/// field is found without scanning the ones before it.
+const HEADER: usize = 2 * COLUMNS;
 
 impl PmIndex {
-    /// Adds a row, its fields in [`Column`] order (empty where the export lacks the column).
+    /// Adds a row, its fields in [`Column`] order (empty where the export lacks the column). A field longer than
+    /// 65,535 bytes (no demographic is) keeps its first 65,535.
     pub fn push(&mut self, fields: &[&[u8]; COLUMNS], line: u64) -> u32 {
         let slot = self.starts.len() as u32;
         self.starts.push(self.arena.len() as u64);
         self.lines.push(line);
-        for (i, field) in fields.iter().enumerate() {
-            if i > 0 {
-                self.arena.push(SEPARATOR);
-            }
-            // A separator inside a value (never seen in text) would shift the fields after it; it is dropped.
-            self.arena.extend(field.iter().filter(|b| **b != SEPARATOR));
+        let fields = fields.map(|f| &f[..f.len().min(usize::from(u16::MAX))]);
+        for field in &fields {
+            self.arena.extend_from_slice(&(field.len() as u16).to_le_bytes());
         }
-        let id = fields[Column::PatientId.index()];
-        let xref = fields[Column::Xref.index()];
-        self.by_id.add(slot, Some(key_hash([id])));
-        self.by_xref.add(slot, (!xref.is_empty()).then(|| key_hash([xref])));
-        self.by_demographics.add(slot, super::matching::deterministic_key(fields));
+        for field in &fields {
+            self.arena.extend_from_slice(field);
+        }
+        self.by_id.add(slot, Some(key_hash([fields[Column::PatientId.index()]])));
         slot
     }
 
@@ -131,24 +122,34 @@ impl PmIndex {
     /// Row `slot`'s fields in [`Column`] order.
     pub fn row(&self, slot: u32) -> [&[u8]; COLUMNS] {
         let start = self.starts[slot as usize] as usize;
-        let end = self.starts.get(slot as usize + 1).map(|e| *e as usize).unwrap_or(self.arena.len());
-        let mut fields = [&[][..]; COLUMNS];
-        for (field, value) in fields.iter_mut().zip(self.arena[start..end].split(|b| *b == SEPARATOR)) {
-            *field = value;
+        let lengths = &self.arena[start..start + HEADER];
+        let mut at = start + HEADER;
+        std::array::from_fn(|i| {
+            let len = usize::from(u16::from_le_bytes([lengths[2 * i], lengths[2 * i + 1]]));
+            at += len;
+            &self.arena[at - len..at]
+        })
+    }
+
+    /// Row `slot`'s own id, the first field.
+    fn id(&self, slot: u32) -> &[u8] {
+        let start = self.starts[slot as usize] as usize;
+        let len = usize::from(u16::from_le_bytes([self.arena[start], self.arena[start + 1]]));
+        &self.arena[start + HEADER..start + HEADER + len]
+    }
+
+    /// The one row whose own id is `id`: none when no row or more than one has it.
+    pub fn with_id(&self, id: &[u8]) -> Option<u32> {
+        let mut found = None;
+        for slot in self.by_id.rows(key_hash([id])) {
+            if self.id(slot) == id {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(slot);
+            }
         }
-        fields
-    }
-
-    /// The rows whose own id is `id`.
-    pub fn with_id(&self, id: &[u8]) -> Vec<u32> {
-        let hash = key_hash([id]);
-        self.by_id.rows(hash).into_iter().filter(|s| self.row(*s)[Column::PatientId.index()] == id).collect()
-    }
-
-    /// The rows that cross-reference the EMR id `emr_id`.
-    pub fn referring_to(&self, emr_id: &[u8]) -> Vec<u32> {
-        let hash = key_hash([emr_id]);
-        self.by_xref.rows(hash).into_iter().filter(|s| self.row(*s)[Column::Xref.index()] == emr_id).collect()
+        found
     }
 
     /// Approximate bytes held, for the summary.
@@ -170,16 +171,17 @@ mod tests {
     }
 
     #[test]
-    fn rows_read_back_as_pushed_and_are_found_by_id_and_cross_reference() {
+    fn rows_read_back_as_pushed_and_are_found_by_id() {
         let mut index = PmIndex::default();
         index.push(&row("P1", "E1", "Lopez-Hernandez"), 2);
         index.push(&row("P2", "", "O'Connor"), 3);
         index.push(&row("P3", "E1", "Lopez-Hernandez"), 4);
         assert_eq!(index.row(1)[2], b"O'Connor");
         assert_eq!(index.row(2)[0], b"P3");
-        assert_eq!(index.with_id(b"P2"), [1]);
-        assert_eq!(index.referring_to(b"E1"), [0, 2], "oldest first");
-        assert!(index.with_id(b"P9").is_empty());
+        assert_eq!(index.with_id(b"P2"), Some(1));
+        assert_eq!(index.with_id(b"P9"), None);
+        index.push(&row("P2", "", "O'Connor"), 5);
+        assert_eq!(index.with_id(b"P2"), None, "an id two rows hold settles nothing");
         assert_eq!(index.line(2), 4);
     }
 

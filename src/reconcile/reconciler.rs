@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::columns::{COLUMNS, Column, ColumnMap, Layout};
 use super::csv::{CsvError, CsvReader, Row};
-use super::index::{PmIndex, PrehashedMap};
-use super::matching::{FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
+use super::index::{PmIndex, PrehashedMap, key_hash};
+use super::matching::{Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
 use crate::diff::{Category, Finding, FindingKind, classify};
 use crate::engine::Tallies;
 use crate::model::Role;
@@ -73,7 +73,7 @@ pub struct Reconciliation {
 enum Method {
     CrossReference,
     Demographics,
-    Fuzzy(super::matching::Confidence),
+    Fuzzy(Confidence),
 }
 
 impl Method {
@@ -158,10 +158,13 @@ pub fn reconcile(
         }
     }
     progress(read);
-    r.fuzzy(pending);
+    r.unsettled(pending);
     r.pm_only();
     Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
 }
+
+/// A row's fields in [`Column`] order.
+type Fields<'a> = [&'a [u8]; COLUMNS];
 
 /// One export being read: its rows in [`Column`] order, after a header that says where each column is.
 struct Export {
@@ -189,7 +192,7 @@ impl Export {
     }
 
     /// The next row's fields and line.
-    fn next(&mut self) -> Result<Option<([&[u8]; COLUMNS], u64)>, InputProblem> {
+    fn next(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem> {
         let width = self.layout.width;
         let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(None) };
         if row.len() != width {
@@ -227,64 +230,105 @@ fn shown(value: &Value) -> String {
 }
 
 impl Reconciler {
-    /// Matches one EMR row exactly and compares it, or hands it back for the fuzzy pass.
+    /// Matches one EMR row by the PM id it cross-references and compares it, or keeps it for the pass over the
+    /// PM rows that matches the rest.
     fn emr_row(&mut self, file: usize, fields: &[&[u8]; COLUMNS], line: u64) -> Option<Pending> {
-        let (id, xref) = (fields[Column::PatientId.index()], fields[Column::Xref.index()]);
-        let by_id = |slots: Vec<u32>| (slots.len() == 1).then(|| slots[0]);
-        let mut found = None;
-        if !xref.is_empty() {
-            found = by_id(self.pm.with_id(xref));
-        }
-        if found.is_none() && !id.is_empty() {
-            found = by_id(self.pm.referring_to(id));
-        }
-        if let Some(slot) = found {
+        let xref = fields[Column::Xref.index()];
+        if let Some(slot) = (!xref.is_empty()).then(|| self.pm.with_id(xref)).flatten() {
             self.matched_pair(file, fields, line, slot, Method::CrossReference);
             return None;
-        }
-        if let Some(key) = deterministic_key(fields) {
-            let candidates = self.pm.by_demographics.rows(key);
-            if let [slot] = candidates[..] {
-                self.matched_pair(file, fields, line, slot, Method::Demographics);
-                return None;
-            }
         }
         Some(Pending { file, line, fields: fields.map(<[u8]>::to_vec) })
     }
 
-    /// The EMR rows nothing matched exactly, each against the PM rows that share a blocking key with it.
-    fn fuzzy(&mut self, pending: Vec<Pending>) {
+    /// The EMR rows no cross-referenced PM id settled, in one pass over the PM rows: a PM row that cross-references
+    /// the EMR row's id, else the one PM row with its deterministic key, else the best fuzzy candidate among the PM
+    /// rows that share a blocking key with it.
+    fn unsettled(&mut self, pending: Vec<Pending>) {
         if pending.is_empty() {
             return;
         }
-        let mut blocks: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        let mut by_id: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        let mut by_key: PrehashedMap<Vec<u32>> = PrehashedMap::default();
         for (i, p) in pending.iter().enumerate() {
-            for key in blocking_keys(&p.view()) {
-                blocks.entry(key).or_default().push(i as u32);
+            let view = p.view();
+            by_id.entry(key_hash([view[Column::PatientId.index()]])).or_default().push(i as u32);
+            if let Some(key) = deterministic_key(&view) {
+                by_key.entry(key).or_default().push(i as u32);
             }
         }
-        let mut best: Vec<Option<(u32, super::matching::Confidence)>> = vec![None; pending.len()];
+        let mut referring: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
+        let mut same_key: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
         for slot in 0..self.pm.len() as u32 {
             let row = self.pm.row(slot);
-            for key in blocking_keys(&row) {
-                for &i in blocks.get(&key).map(Vec::as_slice).unwrap_or_default() {
-                    let c = confidence(&pending[i as usize].view(), &row);
-                    let better = match &best[i as usize] {
+            let xref = row[Column::Xref.index()];
+            if !xref.is_empty() {
+                for &i in by_id.get(&key_hash([xref])).map(Vec::as_slice).unwrap_or_default() {
+                    if pending[i as usize].fields[Column::PatientId.index()] == xref {
+                        referring[i as usize].push(slot);
+                    }
+                }
+            }
+            if let Some(key) = deterministic_key(&row) {
+                for &i in by_key.get(&key).map(Vec::as_slice).unwrap_or_default() {
+                    same_key[i as usize].push(slot);
+                }
+            }
+        }
+        let mut settled: Vec<Option<(u32, Method)>> = (0..pending.len())
+            .map(|i| match (&referring[i][..], &same_key[i][..]) {
+                ([slot], _) => Some((*slot, Method::CrossReference)),
+                (_, [slot]) => Some((*slot, Method::Demographics)),
+                _ => None,
+            })
+            .collect();
+        self.fuzzy(&pending, &mut settled);
+        for (p, settled) in pending.iter().zip(settled) {
+            match settled {
+                Some((slot, method)) => self.matched_pair(p.file, &p.view(), p.line, slot, method),
+                None => self.emr_only(p),
+            }
+        }
+    }
+
+    /// The EMR rows still unsettled, each matched to the PM row most like it among those that share a blocking key
+    /// with it, when that one is alike enough; a second pass over the PM rows, for the few rows that need it.
+    fn fuzzy(&self, pending: &[Pending], settled: &mut [Option<(u32, Method)>]) {
+        let mut blocks: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        let mut keys = Vec::new();
+        for (i, p) in pending.iter().enumerate().filter(|(i, _)| settled[*i].is_none()) {
+            blocking_keys(&p.view(), &mut keys);
+            for key in &keys {
+                blocks.entry(*key).or_default().push(i as u32);
+            }
+        }
+        if blocks.is_empty() {
+            return;
+        }
+        let mut best: Vec<Option<(u32, Confidence)>> = vec![None; pending.len()];
+        for slot in 0..self.pm.len() as u32 {
+            let row = self.pm.row(slot);
+            blocking_keys(&row, &mut keys);
+            for key in &keys {
+                for &i in blocks.get(key).map(Vec::as_slice).unwrap_or_default() {
+                    let i = i as usize;
+                    if matches!(&best[i], Some((held, _)) if *held == slot) {
+                        continue;
+                    }
+                    let c = confidence(&pending[i].view(), &row);
+                    let better = match &best[i] {
                         Some((_, held)) => c.score > held.score,
                         None => c.score >= FUZZY_THRESHOLD,
                     };
                     if better {
-                        best[i as usize] = Some((slot, c));
+                        best[i] = Some((slot, c));
                     }
                 }
             }
         }
-        for (p, best) in pending.iter().zip(best) {
-            match best {
-                Some((slot, c)) => {
-                    self.matched_pair(p.file, &p.view(), p.line, slot, Method::Fuzzy(c));
-                }
-                None => self.emr_only(p),
+        for (settled, best) in settled.iter_mut().zip(best) {
+            if settled.is_none() {
+                *settled = best.map(|(slot, c)| (slot, Method::Fuzzy(c)));
             }
         }
     }
@@ -292,17 +336,11 @@ impl Reconciler {
     /// A patient the EMR holds and the PM does not.
     fn emr_only(&mut self, p: &Pending) {
         self.summary.emr_only += 1;
-        let fields = p.view();
-        let id = text(fields[Column::PatientId.index()]);
-        let present = Column::ALL[2..].iter().filter(|c| !fields[c.index()].is_empty()).count();
-        self.tallies.sync_expected += present;
-        self.tallies.sync_gaps += present;
         let message = format!(
-            "the emr holds patient `{id}` ({} line {}) and no pm row matches them by id, demographics or fuzzily",
+            "the emr holds patient `{{id}}` ({} line {}) and no pm row matches them by id, demographics or fuzzily",
             self.emr_names[p.file], p.line
         );
-        let f = finding(FindingKind::MissingRecord, format!("emr:{id}"), "patient", "", Role::Pm, message);
-        self.findings.push(Finding { expected: json!(id), actual: Value::Null, ..f });
+        missing(&mut self.tallies, &mut self.findings, &p.view(), Role::Pm, message);
     }
 
     /// The PM rows no EMR row matched: patients the EMR does not hold.
@@ -312,18 +350,12 @@ impl Reconciler {
                 continue;
             }
             self.summary.pm_only += 1;
-            let fields = self.pm.row(slot);
-            let id = text(fields[Column::PatientId.index()]);
-            let present = Column::ALL[2..].iter().filter(|c| !fields[c.index()].is_empty()).count();
-            self.tallies.sync_expected += present;
-            self.tallies.sync_gaps += present;
             let message = format!(
-                "the pm holds patient `{id}` ({}line {}) and no emr row matches them",
+                "the pm holds patient `{{id}}` ({}line {}) and no emr row matches them",
                 self.pm_source(),
                 self.pm.line(slot)
             );
-            let f = finding(FindingKind::MissingRecord, id.clone(), "patient", "", Role::Emr, message);
-            self.findings.push(Finding { expected: json!(id), actual: Value::Null, ..f });
+            missing(&mut self.tallies, &mut self.findings, &self.pm.row(slot), Role::Emr, message);
         }
     }
 
@@ -397,22 +429,25 @@ impl Reconciler {
     }
 }
 
+/// A patient one export holds and the other, `missing_from`, does not: every field they hold is a gap. The
+/// message names the patient where it says `{id}`.
+fn missing(
+    tallies: &mut Tallies,
+    findings: &mut Vec<Finding>,
+    fields: &Fields<'_>,
+    missing_from: Role,
+    message: String,
+) {
+    let id = text(fields[Column::PatientId.index()]);
+    let present = Column::ALL[2..].iter().filter(|c| !fields[c.index()].is_empty()).count();
+    tallies.sync_expected += present;
+    tallies.sync_gaps += present;
+    let key = if missing_from == Role::Pm { format!("emr:{id}") } else { id.clone() };
+    let message = message.replace("{id}", &id);
+    let f = finding(FindingKind::MissingRecord, key, "patient", "", missing_from, message);
+    findings.push(Finding { expected: json!(id), actual: Value::Null, ..f });
+}
+
 fn finding(kind: FindingKind, key: String, record: &str, field: &str, system: Role, message: String) -> Finding {
-    Finding {
-        category: Category::Sync,
-        kind,
-        scenario: key,
-        step: 1,
-        action: "reconcile".into(),
-        record: record.into(),
-        field: field.into(),
-        expected: Value::Null,
-        actual: Value::Null,
-        system,
-        hop: None,
-        latency_ms: None,
-        rule: None,
-        counts: kind != FindingKind::FormatOnly,
-        message,
-    }
+    Finding { message, ..Finding::new(Category::Sync, kind, key, 1, "reconcile", record, field, system) }
 }
