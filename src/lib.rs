@@ -12,6 +12,7 @@ pub mod engine;
 pub mod exit;
 pub mod mock;
 pub mod model;
+pub mod reconcile;
 pub mod report;
 pub mod rules;
 pub mod scenario;

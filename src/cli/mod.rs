@@ -1,4 +1,4 @@
-//! The command line: `run`, `validate`, `schema` and `mock serve`, each in its own module.
+//! The command line: `run`, `validate`, `schema`, `mock serve`, `rules`, `scrub`, `generate` and `reconcile`, each in its own module.
 
 /// Prints a line to stdout; a reader that has gone away (`handoff run | head`) is not an error worth a panic.
 macro_rules! out {
@@ -9,8 +9,11 @@ macro_rules! out {
 }
 
 mod files;
+mod generate;
 mod mock;
+mod partition;
 mod progress;
+mod reconcile;
 mod rules;
 mod run;
 mod schema;
@@ -51,7 +54,7 @@ pub enum Command {
     },
     /// Print the JSON Schema of a file format.
     Schema {
-        /// Which format; all three when omitted.
+        /// Which format; all of them when omitted.
         which: Option<SchemaKind>,
     },
     /// Run a vendor simulator on its own.
@@ -71,6 +74,10 @@ pub enum Command {
         #[arg(long, env = "HANDOFF_RULES")]
         store: Option<PathBuf>,
     },
+    /// Write paired EMR and PM patient exports with planted discrepancies, and the ground truth listing each one.
+    Generate(generate::GenerateArgs),
+    /// Reconcile an EMR's patient exports against a PM's, offline: match, compare, score, report.
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +119,9 @@ pub struct RunArgs {
     /// How many flows run at once against each target.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub jobs: u64,
+    /// Run only shard k of n (1-based) of the scenario × patient flows, as CI runners splitting a suite do.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<partition::Partition>,
     /// Show patient names, birth dates, addresses, phones and member ids in reports about real systems.
     #[arg(long)]
     pub show_phi: bool,
@@ -170,6 +180,8 @@ pub enum SchemaKind {
     Report,
     /// What `handoff compare --format json` prints and writes as compare.json.
     Comparison,
+    /// The column map `handoff reconcile --map` reads.
+    Map,
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +211,8 @@ pub fn dispatch(cli: Cli) -> u8 {
         Command::Rules(RulesCommand::Import { files, store }) => rules::import(&files, store.as_deref()),
         Command::Rules(RulesCommand::Status { store }) => rules::status(store.as_deref()),
         Command::Scrub { files, format, store } => scrub::scrub(&files, format, store.as_deref()),
+        Command::Generate(args) => generate::generate(&args),
+        Command::Reconcile(args) => reconcile::reconcile(&args),
     }
 }
 

@@ -52,6 +52,10 @@ pub fn run(args: RunArgs, view: View) -> u8 {
             }
         },
     };
+    let scenarios = match args.partition {
+        Some(shard) => shard.select(scenarios),
+        None => scenarios,
+    };
     let baseline = match args.baseline.as_deref().map(load_baseline).transpose() {
         Ok(b) => b,
         Err(why) => {

@@ -41,22 +41,30 @@ impl Comparison {
         let Some(expected) = expected.filter(|e| !e.trim().is_empty()) else { return };
         self.fields += 1;
         let actual = actual.filter(|a| !a.trim().is_empty());
-        let kind = match actual {
-            Some(a) if a == expected => return,
-            None => FindingKind::MissingField,
-            Some(a) if norm(a) == norm(expected) => FindingKind::FormatOnly,
-            Some(a) if norm(expected).starts_with(&norm(a)) => FindingKind::Truncated,
-            Some(_) => FindingKind::Mismatch,
-        };
+        let Some(kind) = classify(expected, actual, norm) else { return };
         self.diffs.push(FieldDiff { field: name.into(), expected: json!(expected), actual: json!(actual), kind });
     }
 }
 
-fn exact(value: &str) -> String {
+/// How a value a system holds differs from the one expected, or `None` when it is the same: missing, the same
+/// once `norm` sets form aside (format only), the start of it (truncated), or something else (mismatch).
+pub fn classify(expected: &str, actual: Option<&str>, norm: fn(&str) -> String) -> Option<FindingKind> {
+    Some(match actual {
+        Some(a) if a == expected => return None,
+        None => FindingKind::MissingField,
+        Some(a) if norm(a) == norm(expected) => FindingKind::FormatOnly,
+        Some(a) if norm(expected).starts_with(&norm(a)) => FindingKind::Truncated,
+        Some(_) => FindingKind::Mismatch,
+    })
+}
+
+/// The value itself: for codes where any difference is a difference.
+pub fn exact(value: &str) -> String {
     value.to_string()
 }
 
-fn postal(value: &str) -> String {
+/// The five-digit ZIP code, whether the ZIP+4 was kept or not.
+pub fn postal(value: &str) -> String {
     value.chars().filter(char::is_ascii_digit).take(5).collect()
 }
 

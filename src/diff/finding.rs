@@ -164,3 +164,38 @@ pub struct Finding {
     pub counts: bool,
     pub message: String,
 }
+
+impl Finding {
+    /// A finding about `field` of a `record` in `system`, counted unless it is a difference of form only; the
+    /// values and the message are the caller's to fill in.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        category: Category,
+        kind: FindingKind,
+        scenario: String,
+        step: usize,
+        action: &str,
+        record: &str,
+        field: &str,
+        system: Role,
+    ) -> Finding {
+        Finding {
+            category,
+            kind,
+            scenario,
+            step,
+            action: action.to_string(),
+            record: record.to_string(),
+            field: field.to_string(),
+            expected: Value::Null,
+            actual: Value::Null,
+            system,
+            hop: None,
+            latency_ms: None,
+            rule: None,
+            denial: None,
+            counts: kind != FindingKind::FormatOnly,
+            message: String::new(),
+        }
+    }
+}

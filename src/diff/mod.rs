@@ -7,7 +7,8 @@ mod normalise;
 mod remittance;
 
 pub use compare::{
-    Comparison, FieldDiff, compare_appointment, compare_coverage, compare_coverages, compare_patient, patient_fields,
+    Comparison, FieldDiff, classify, compare_appointment, compare_coverage, compare_coverages, compare_patient, exact,
+    patient_fields, postal,
 };
 pub use finding::{Category, Denial, Finding, FindingKind, RuleEvidence};
 pub use lineage::{ElementTrace, Hop, HopRecords, Lineage, trace};

@@ -261,24 +261,7 @@ impl Flow<'_> {
     }
 
     fn finding(&self, category: Category, kind: FindingKind, record: &str, field: &str, system: Role) -> Finding {
-        Finding {
-            category,
-            kind,
-            scenario: self.out.scenario.clone(),
-            step: self.step,
-            action: self.action.to_string(),
-            record: record.to_string(),
-            field: field.to_string(),
-            expected: Value::Null,
-            actual: Value::Null,
-            system,
-            hop: None,
-            latency_ms: None,
-            rule: None,
-            denial: None,
-            counts: kind != FindingKind::FormatOnly,
-            message: String::new(),
-        }
+        Finding::new(category, kind, self.out.scenario.clone(), self.step, self.action, record, field, system)
     }
 
     fn system_error(&mut self, role: Role, record: &str, error: &AdapterError) {

@@ -2,7 +2,7 @@
 
 use super::address::{address, city_for};
 use super::age::{age, birth_date};
-use super::coverage::{coverages, plan};
+use super::coverage::{Plan, coverages, plan};
 use super::diagnoses::all_codes;
 use super::draw::Draw;
 use super::icd::IcdCodeSet;
@@ -52,6 +52,17 @@ impl SyntheticPatients {
     }
 
     pub fn generate(&self, index: u64) -> SyntheticPatient {
+        let (patient, age, plan) = self.demographics(index);
+        let visit = visit(&mut Draw::new(self.seed, index, b"visit   "), age, plan);
+        SyntheticPatient { patient, visit }
+    }
+
+    /// Patient `index` without a visit: a visit takes most of the time, and exports of demographics need none.
+    pub fn patient(&self, index: u64) -> Patient {
+        self.demographics(index).0
+    }
+
+    fn demographics(&self, index: u64) -> (Patient, u8, Plan) {
         let seed = self.seed;
         // Each aspect has its own stream, so a change to how one is drawn leaves the others as they were.
         let mut insurance = Draw::new(seed, index, b"coverage");
@@ -66,7 +77,6 @@ impl SyntheticPatients {
         let address = address(&mut place, city);
         let phone = phone(&mut Draw::new(seed, index, b"phone   "), city);
         let (coverage, secondary_coverage) = coverages(&mut insurance, plan, age, city.state);
-        let visit = visit(&mut Draw::new(seed, index, b"visit   "), age, plan);
         let patient = Patient {
             name,
             birth_date,
@@ -77,11 +87,7 @@ impl SyntheticPatients {
             coverage: Some(coverage),
             secondary_coverage,
         };
-        SyntheticPatient { patient, visit }
-    }
-
-    pub fn patient(&self, index: u64) -> Patient {
-        self.generate(index).patient
+        (patient, age, plan)
     }
 
     pub fn visit(&self, index: u64) -> GeneratedVisit {

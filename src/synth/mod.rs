@@ -18,6 +18,7 @@ mod tests;
 mod visit;
 
 pub use age::REFERENCE_DATE;
+pub(crate) use draw::Draw;
 pub use generator::{SynthError, SyntheticPatient, SyntheticPatients};
 pub use icd::{IcdCodeSet, IcdError};
 pub use mbi::{MbiClass, MbiError, is_valid_mbi, validate_mbi};

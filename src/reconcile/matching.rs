@@ -1,0 +1,255 @@
+//! Telling which PM row is the same patient as an EMR row when no cross-referenced id says so: a deterministic key
+//! (normalised family and given name, birth date, sex), then a fuzzy score over name, birth date, sex, phone,
+//! address and member id, whose confidence says what agreed and how much it weighed.
+
+use super::columns::{COLUMNS, Column};
+use super::index::key_hash;
+use crate::diff::{address_line, phone, text};
+
+/// Below this, two rows are not taken for one patient.
+pub const FUZZY_THRESHOLD: f64 = 0.80;
+
+/// Appends `value` upper-cased with runs of spaces as one and none at either end: [`text`], without allocating
+/// for the ASCII values that are nearly all of them.
+fn fold_into(out: &mut Vec<u8>, value: &[u8]) {
+    if !value.is_ascii() {
+        out.extend_from_slice(text(&String::from_utf8_lossy(value)).as_bytes());
+        return;
+    }
+    let mut space = false;
+    let start = out.len();
+    for &b in value {
+        if b.is_ascii_whitespace() {
+            space = out.len() > start;
+        } else {
+            if space {
+                out.push(b' ');
+                space = false;
+            }
+            out.push(b.to_ascii_uppercase());
+        }
+    }
+}
+
+/// The deterministic key of a row: normalised family and given name, birth date and sex; `None` when the row lacks
+/// a name or a birth date, which could not tell two patients apart.
+pub fn deterministic_key(fields: &[&[u8]; COLUMNS]) -> Option<u64> {
+    let (family, given) = (fields[Column::Family.index()], fields[Column::Given.index()]);
+    let birth = fields[Column::BirthDate.index()];
+    if family.is_empty() || given.is_empty() || birth.is_empty() {
+        return None;
+    }
+    let mut folded = Vec::with_capacity(family.len() + given.len() + 1);
+    fold_into(&mut folded, family);
+    let cut = folded.len();
+    fold_into(&mut folded, given);
+    Some(key_hash([&folded[..cut], &folded[cut..], birth, fields[Column::Sex.index()]]))
+}
+
+/// The keys a row is looked up by when looking for fuzzy candidates, into `keys`: a match must share at least one
+/// with the row: its member id, birth date, or birth date with day and month swapped. Not the phone, which a
+/// household shares and which front desks key in many ways.
+pub fn blocking_keys(fields: &[&[u8]; COLUMNS], keys: &mut Vec<u64>) {
+    keys.clear();
+    let member = fields[Column::MemberId.index()];
+    if !member.is_empty() {
+        let mut folded = [0u8; 32];
+        if member.is_ascii() && member.len() <= folded.len() {
+            let folded = &mut folded[..member.len()];
+            folded.copy_from_slice(member);
+            folded.make_ascii_uppercase();
+            keys.push(key_hash([&b"member"[..], folded]));
+        } else {
+            keys.push(key_hash([&b"member"[..], text(&String::from_utf8_lossy(member)).as_bytes()]));
+        }
+    }
+    let birth = fields[Column::BirthDate.index()];
+    if birth.len() == 10 {
+        keys.push(key_hash([&b"birth"[..], birth]));
+        let mut swapped = [0u8; 10];
+        swapped.copy_from_slice(birth);
+        swapped[5..7].copy_from_slice(&birth[8..10]);
+        swapped[8..10].copy_from_slice(&birth[5..7]);
+        if swapped != birth {
+            keys.push(key_hash([&b"birth"[..], &swapped]));
+        }
+    }
+}
+
+/// How sure a fuzzy match is, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confidence {
+    /// 0 to 1: the weighted agreement of the fields below.
+    pub score: f64,
+    /// What agreed and what did not, for the person deciding whether to merge the records.
+    pub explanation: String,
+}
+
+/// How much each field weighs: the name and birth date most; phone least, since a household shares one.
+const NAME: f64 = 0.35;
+const BIRTH: f64 = 0.25;
+const SEX: f64 = 0.05;
+const PHONE: f64 = 0.05;
+const ADDRESS: f64 = 0.10;
+const MEMBER: f64 = 0.20;
+
+fn string(value: &[u8]) -> String {
+    String::from_utf8_lossy(value).into_owned()
+}
+
+fn agreement(held: bool, weight: f64, same: bool, what: &str) -> (bool, f64, f64, String) {
+    (held, weight, f64::from(u8::from(same)), format!("{what} {}", if same { "same" } else { "differs" }))
+}
+
+/// The confidence that two rows are one patient: the weighted agreement of the fields both hold.
+pub fn confidence(emr: &[&[u8]; COLUMNS], pm: &[&[u8]; COLUMNS]) -> Confidence {
+    let field = |fields: &[&[u8]; COLUMNS], c: Column| string(fields[c.index()]);
+    let name = |fields: &[&[u8]; COLUMNS]| {
+        text(&format!("{} {}", field(fields, Column::Family), field(fields, Column::Given)))
+    };
+    let name_similarity = strsim::jaro_winkler(&name(emr), &name(pm));
+    let (emr_birth, pm_birth) = (field(emr, Column::BirthDate), field(pm, Column::BirthDate));
+    let swapped = |d: &str| {
+        if d.len() == 10 { format!("{}{}{}{}", &d[..5], &d[8..10], &d[7..8], &d[5..7]) } else { d.to_string() }
+    };
+    let (birth, birth_said) = if emr_birth == pm_birth {
+        (1.0, "birth date same")
+    } else if swapped(&emr_birth) == pm_birth {
+        (0.7, "birth date with day and month swapped")
+    } else if emr_birth.get(..4) == pm_birth.get(..4) {
+        (0.3, "birth year same")
+    } else {
+        (0.0, "birth date differs")
+    };
+    let same = |c: Column, norm: fn(&str) -> String| {
+        let (a, b) = (norm(&field(emr, c)), norm(&field(pm, c)));
+        !a.is_empty() && a == b
+    };
+    let both = |c: Column| !emr[c.index()].is_empty() && !pm[c.index()].is_empty();
+    // Each field both rows hold weighs in; one either lacks is left out of the sum and of the whole it is divided by.
+    let parts = [
+        (both(Column::Family), NAME, name_similarity, format!("name {name_similarity:.2} alike (Jaro-Winkler)")),
+        (both(Column::BirthDate), BIRTH, birth, birth_said.to_string()),
+        agreement(both(Column::Sex), SEX, same(Column::Sex, text), "sex"),
+        agreement(both(Column::Phone), PHONE, same(Column::Phone, phone), "phone"),
+        agreement(both(Column::AddressLine), ADDRESS, same(Column::AddressLine, address_line), "address"),
+        agreement(both(Column::MemberId), MEMBER, same(Column::MemberId, text), "member id"),
+    ];
+    let held: Vec<_> = parts.iter().filter(|p| p.0).collect();
+    let whole: f64 = held.iter().map(|p| p.1).sum();
+    let score = if whole > 0.0 { held.iter().map(|p| p.1 * p.2).sum::<f64>() / whole } else { 0.0 };
+    let mut said: Vec<String> = held.iter().map(|p| p.3.clone()).collect();
+    let missing: Vec<&str> = parts
+        .iter()
+        .zip(["name", "birth date", "sex", "phone", "address", "member id"])
+        .filter(|(p, _)| !p.0)
+        .map(|(_, n)| n)
+        .collect();
+    if !missing.is_empty() {
+        said.push(format!("not held by both: {}", missing.join(", ")));
+    }
+    let explanation = said.join(", ");
+    Confidence { score: (score * 100.0).round() / 100.0, explanation }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(values: [&'static str; COLUMNS]) -> [&'static [u8]; COLUMNS] {
+        values.map(str::as_bytes)
+    }
+
+    const ANA: [&str; COLUMNS] = [
+        "P1",
+        "",
+        "Lopez-Hernandez",
+        "Ana",
+        "Maria",
+        "1958-03-12",
+        "female",
+        "1200 Bayview Avenue Apt 4B",
+        "Tampa",
+        "FL",
+        "33606",
+        "(813) 555-0142",
+        "medicare",
+        "1EG4TE5MK72",
+    ];
+
+    #[test]
+    fn the_deterministic_key_sets_case_and_spacing_aside_but_not_the_birth_date() {
+        let mut emr = ANA;
+        emr[2] = " LOPEZ-HERNANDEZ ";
+        emr[0] = "E7";
+        assert_eq!(deterministic_key(&row(emr)), deterministic_key(&row(ANA)));
+        emr[5] = "1958-12-03";
+        assert_ne!(deterministic_key(&row(emr)), deterministic_key(&row(ANA)));
+        let mut nameless = ANA;
+        nameless[2] = "";
+        assert_eq!(deterministic_key(&row(nameless)), None);
+    }
+
+    #[test]
+    fn a_cut_name_with_everything_else_the_same_is_a_confident_match_and_says_why() {
+        let mut emr = ANA;
+        emr[2] = "Lopez-Hern";
+        let c = confidence(&row(emr), &row(ANA));
+        assert!(c.score >= 0.95 && c.score < 1.0, "{c:?}");
+        assert!(c.explanation.starts_with("name 0.9"), "{}", c.explanation);
+        assert!(c.explanation.contains("birth date same, sex same, phone same, address same, member id same"));
+    }
+
+    #[test]
+    fn a_swapped_birth_date_weighs_less_than_the_same_one_but_still_matches() {
+        let mut emr = ANA;
+        emr[5] = "1958-12-03";
+        let c = confidence(&row(emr), &row(ANA));
+        assert_eq!(c.score, 0.93);
+        assert!(c.explanation.contains("birth date with day and month swapped"), "{}", c.explanation);
+    }
+
+    #[test]
+    fn another_patient_with_the_same_phone_is_not_a_match() {
+        let other = [
+            "P2",
+            "",
+            "Nguyen",
+            "Thomas",
+            "",
+            "1961-07-30",
+            "male",
+            "88 Oak St",
+            "Tampa",
+            "FL",
+            "33606",
+            "813-555-0142",
+            "aetna",
+            "W123456789",
+        ];
+        let c = confidence(&row(other), &row(ANA));
+        assert!(c.score < FUZZY_THRESHOLD, "{c:?}");
+        assert!(c.explanation.contains("phone same") && c.explanation.contains("member id differs"));
+    }
+
+    #[test]
+    fn fields_one_export_lacks_are_left_out_of_the_confidence_and_said_so() {
+        let mut emr = ANA;
+        emr[7] = "";
+        emr[13] = "";
+        let c = confidence(&row(emr), &row(ANA));
+        assert_eq!(c.score, 1.0);
+        assert!(c.explanation.ends_with("phone same, not held by both: address, member id"), "{}", c.explanation);
+    }
+
+    #[test]
+    fn blocking_keys_meet_across_member_id_case_and_swapped_birth_dates() {
+        let mut emr = ANA;
+        emr[13] = "1eg4te5mk72";
+        emr[5] = "1958-12-03";
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        blocking_keys(&row(emr), &mut a);
+        blocking_keys(&row(ANA), &mut b);
+        assert_eq!(a.iter().filter(|k| b.contains(k)).count(), 3, "member id, and each birth date as the other's swap");
+    }
+}

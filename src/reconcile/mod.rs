@@ -1,0 +1,14 @@
+//! Offline reconciliation of patient exports: an EMR's and a PM's CSV exports matched patient by patient and
+//! compared field by field, with the findings, scores and reports of a live run; and the generator of paired
+//! exports with planted discrepancies and their ground truth that tests it. No I/O beyond the readers it is given.
+
+pub mod columns;
+pub mod csv;
+pub mod index;
+pub mod matching;
+pub mod plant;
+pub mod reconciler;
+
+pub use columns::{COLUMNS, Column, ColumnMap, Layout};
+pub use plant::{Discrepancy, Planted, Planter};
+pub use reconciler::{InputProblem, Reconciliation, Source, Summary, reconcile};

@@ -1,0 +1,275 @@
+//! Paired EMR and PM exports of synthetic patients with discrepancies planted at a rate, and the ground truth: each
+//! planted discrepancy as `handoff reconcile` must report it. Patient `i` depends only on (seed, profile, rate, `i`).
+
+use serde::{Deserialize, Serialize};
+
+use super::columns::{COLUMNS, Column};
+use crate::diff::{FindingKind, address_line};
+use crate::model::{Date, Patient};
+use crate::scenario::Defect;
+use crate::synth::{Draw, SyntheticPatients};
+
+/// One planted discrepancy, keyed as the reconciler keys its findings: by the PM's patient id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Discrepancy {
+    pub patient: String,
+    pub record: String,
+    pub field: String,
+    pub kind: FindingKind,
+    /// What the EMR export holds (null if nothing).
+    pub emr: Option<String>,
+    /// What the PM export holds (null if nothing).
+    pub pm: Option<String>,
+    /// The defect that planted it.
+    pub defect: String,
+}
+
+/// The defects an export pair can carry: those of the vocabulary that change a patient's demographics or whether
+/// the patient is there (the rest act on charges, timing or coverage beyond the fourteen columns).
+pub fn applies_to_exports(defect: &Defect) -> bool {
+    matches!(
+        defect,
+        Defect::TruncateFamilyName { .. }
+            | Defect::FoldCase
+            | Defect::DropMiddleName
+            | Defect::ReformatPhone
+            | Defect::AbbreviateAddress
+            | Defect::SwapBirthDayMonth
+            | Defect::NoCrossReference
+            | Defect::DuplicatePatientOnUpdate
+            | Defect::LoseOneIn { .. }
+    )
+}
+
+/// The `mixed` profile: every defect that applies to exports.
+pub fn mixed() -> Vec<Defect> {
+    vec![
+        Defect::TruncateFamilyName { max_chars: 10 },
+        Defect::FoldCase,
+        Defect::DropMiddleName,
+        Defect::ReformatPhone,
+        Defect::AbbreviateAddress,
+        Defect::SwapBirthDayMonth,
+        Defect::NoCrossReference,
+        Defect::DuplicatePatientOnUpdate,
+        Defect::LoseOneIn { n: 1 },
+    ]
+}
+
+/// One patient as each export holds them: the PM row, the EMR's rows (none if the EMR lost them, two if it
+/// registered them twice), and what was planted.
+#[derive(Debug, Clone, Default)]
+pub struct Planted {
+    pub pm: [String; COLUMNS],
+    pub emr: Vec<[String; COLUMNS]>,
+    pub truth: Vec<Discrepancy>,
+}
+
+pub struct Planter<'a> {
+    pub patients: &'a SyntheticPatients,
+    pub defects: &'a [Defect],
+    /// Patients with a discrepancy, per million.
+    pub per_million: u64,
+}
+
+fn row(patient: &Patient, id: String, xref: String) -> [String; COLUMNS] {
+    let mut fields: [String; COLUMNS] = Default::default();
+    let coverage = patient.coverage.as_ref();
+    let address = patient.address.as_ref();
+    for column in Column::ALL {
+        fields[column.index()] = match column {
+            Column::PatientId => id.clone(),
+            Column::Xref => xref.clone(),
+            Column::Family => patient.name.family.clone(),
+            Column::Given => patient.name.given.first().cloned().unwrap_or_default(),
+            Column::Middle => patient.name.given.get(1..).unwrap_or_default().join(" "),
+            Column::BirthDate => patient.birth_date.to_string(),
+            Column::Sex => patient.sex.as_str().to_string(),
+            Column::AddressLine => address.map(|a| a.line.join(" ")).unwrap_or_default(),
+            Column::City => address.map(|a| a.city.clone()).unwrap_or_default(),
+            Column::State => address.map(|a| a.state.clone()).unwrap_or_default(),
+            Column::PostalCode => address.map(|a| a.postal_code.clone()).unwrap_or_default(),
+            Column::Phone => patient.phone.clone().unwrap_or_default(),
+            Column::Payer => coverage.map(|c| c.payer.clone()).unwrap_or_default(),
+            Column::MemberId => coverage.map(|c| c.member_id.clone()).unwrap_or_default(),
+        };
+    }
+    fields
+}
+
+/// The defects a patient without a cross-reference may also carry, so matching them takes more than their name.
+const SECOND: [Defect; 4] = [
+    Defect::TruncateFamilyName { max_chars: 10 },
+    Defect::SwapBirthDayMonth,
+    Defect::DropMiddleName,
+    Defect::ReformatPhone,
+];
+
+impl Planter<'_> {
+    pub fn pm_id(index: u64) -> String {
+        format!("P{index:08}")
+    }
+
+    pub fn emr_id(index: u64) -> String {
+        format!("E{index:08}")
+    }
+
+    pub fn plant(&self, index: u64) -> Planted {
+        let patient = self.patients.patient(index);
+        let (pm_id, emr_id) = (Self::pm_id(index), Self::emr_id(index));
+        let mut pm = row(&patient, pm_id.clone(), emr_id.clone());
+        let mut emr = row(&patient, emr_id.clone(), pm_id.clone());
+        let mut truth = Vec::new();
+        let mut draw = Draw::new(self.patients.seed(), index, b"defects ");
+        if self.defects.is_empty() || draw.below(1_000_000) >= self.per_million {
+            return Planted { pm, emr: vec![emr], truth };
+        }
+        let defect = draw.pick(self.defects).clone();
+        let mut discrepancy = |column: Column, kind: FindingKind, emr: Option<String>, pm: Option<String>| {
+            truth.push(Discrepancy {
+                patient: pm_id.clone(),
+                record: column.record().into(),
+                field: column.field().into(),
+                kind,
+                emr,
+                pm,
+                defect: defect.name().into(),
+            });
+        };
+        match &defect {
+            Defect::LoseOneIn { .. } => {
+                discrepancy(Column::PatientId, FindingKind::MissingRecord, None, Some(pm_id.clone()));
+                let record = truth.last_mut().expect("just pushed");
+                record.field = String::new();
+                return Planted { pm, emr: Vec::new(), truth };
+            }
+            Defect::DuplicatePatientOnUpdate => {
+                let mut second = emr.clone();
+                second[Column::PatientId.index()] = format!("{emr_id}R");
+                discrepancy(
+                    Column::PatientId,
+                    FindingKind::DuplicateRecord,
+                    Some(format!("{emr_id}R")),
+                    Some(pm_id.clone()),
+                );
+                return Planted { pm, emr: vec![emr, second], truth };
+            }
+            Defect::NoCrossReference => {
+                // Neither system keeps the other's id, so only demographics can tie the two records together.
+                emr[Column::Xref.index()].clear();
+                pm[Column::Xref.index()].clear();
+                discrepancy(Column::Xref, FindingKind::MissingField, None, Some(pm_id.clone()));
+                if draw.percent(50) {
+                    let second = draw.pick(&SECOND).clone();
+                    let mut more = Vec::new();
+                    plant_field(&second, &mut emr, &pm, &mut |c, k, e, p| more.push((c, k, e, p)));
+                    for (column, kind, emr_value, pm_value) in more {
+                        truth.push(Discrepancy {
+                            patient: pm_id.clone(),
+                            record: column.record().into(),
+                            field: column.field().into(),
+                            kind,
+                            emr: emr_value,
+                            pm: pm_value,
+                            defect: second.name().into(),
+                        });
+                    }
+                }
+            }
+            other => plant_field(other, &mut emr, &pm, &mut discrepancy),
+        }
+        Planted { pm, emr: vec![emr], truth }
+    }
+}
+
+type Record<'a> = dyn FnMut(Column, FindingKind, Option<String>, Option<String>) + 'a;
+
+/// Plants a field defect in the EMR row, recording each field it changed.
+fn plant_field(defect: &Defect, emr: &mut [String; COLUMNS], pm: &[String; COLUMNS], record: &mut Record<'_>) {
+    let mut change = |column: Column, value: String, kind: FindingKind, record: &mut Record<'_>| {
+        let i = column.index();
+        if value != pm[i] {
+            let held = (!value.trim().is_empty()).then(|| value.clone());
+            record(column, kind, held, Some(pm[i].clone()));
+            emr[i] = value;
+        }
+    };
+    match defect {
+        Defect::TruncateFamilyName { max_chars } => {
+            let cut: String = pm[Column::Family.index()].chars().take(*max_chars).collect();
+            change(Column::Family, cut, FindingKind::Truncated, record);
+        }
+        Defect::FoldCase => {
+            for column in [Column::Family, Column::Given, Column::Middle] {
+                change(column, pm[column.index()].to_uppercase(), FindingKind::FormatOnly, record);
+            }
+        }
+        Defect::DropMiddleName => change(Column::Middle, String::new(), FindingKind::MissingField, record),
+        Defect::ReformatPhone => {
+            let digits = pm[Column::Phone.index()].chars().filter(char::is_ascii_digit).collect();
+            change(Column::Phone, digits, FindingKind::FormatOnly, record);
+        }
+        Defect::AbbreviateAddress => {
+            let abbreviated = address_line(&pm[Column::AddressLine.index()]);
+            change(Column::AddressLine, abbreviated, FindingKind::FormatOnly, record);
+        }
+        Defect::SwapBirthDayMonth => {
+            let born: Option<Date> = pm[Column::BirthDate.index()].parse().ok();
+            if let Some(swapped) = born.and_then(|d| Date::new(d.0.year(), d.0.day(), d.0.month())) {
+                change(Column::BirthDate, swapped.to_string(), FindingKind::Mismatch, record);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planter(defects: &[Defect], per_million: u64) -> Vec<Planted> {
+        let codes = crate::synth::IcdCodeSet::embedded().unwrap();
+        let patients = SyntheticPatients::new(3, &codes).unwrap();
+        let planter = Planter { patients: &patients, defects, per_million };
+        (0..200).map(|i| planter.plant(i)).collect()
+    }
+
+    #[test]
+    fn with_no_defects_both_exports_hold_the_same_patient_under_their_own_ids() {
+        for planted in planter(&[], 1_000_000) {
+            assert!(planted.truth.is_empty());
+            let emr = &planted.emr[0];
+            assert_eq!(emr[1], planted.pm[0], "the emr cross-references the pm id");
+            assert_eq!(planted.pm[1], emr[0]);
+            assert_eq!(emr[2..], planted.pm[2..]);
+        }
+    }
+
+    #[test]
+    fn a_truncated_family_name_is_planted_only_where_it_is_longer_than_the_cut() {
+        let all = planter(&[Defect::TruncateFamilyName { max_chars: 10 }], 1_000_000);
+        for planted in &all {
+            let family = &planted.pm[Column::Family.index()];
+            match planted.truth.as_slice() {
+                [] => assert!(family.chars().count() <= 10, "{family}"),
+                [d] => {
+                    assert_eq!((d.field.as_str(), d.kind), ("name.family", FindingKind::Truncated));
+                    assert_eq!(d.emr.as_deref(), Some(&planted.emr[0][Column::Family.index()][..]));
+                    assert_eq!(d.emr.as_ref().map(|e| e.chars().count()), Some(10));
+                }
+                more => panic!("one discrepancy at most: {more:?}"),
+            }
+        }
+        assert!(all.iter().any(|p| !p.truth.is_empty()));
+    }
+
+    #[test]
+    fn the_rate_is_the_share_of_patients_with_a_discrepancy() {
+        let all = planter(&[Defect::LoseOneIn { n: 1 }], 100_000);
+        let lost = all.iter().filter(|p| p.emr.is_empty()).count();
+        assert!((10..=32).contains(&lost), "about 10% of 200: {lost}");
+        let lost = all.iter().find(|p| p.emr.is_empty()).unwrap();
+        assert_eq!(lost.truth[0].kind, FindingKind::MissingRecord);
+        assert_eq!(lost.truth[0].pm.as_deref(), Some(&lost.pm[0][..]));
+    }
+}

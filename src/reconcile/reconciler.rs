@@ -1,0 +1,453 @@
+//! One reconciliation: the PM export indexed, the EMR export streamed past it row by row, each EMR row matched
+//! (cross-referenced id, then deterministic demographics, then fuzzy) and compared field by field, then what is left
+//! on either side reported. Findings use a live run's vocabulary, so the same scores and reporters read them.
+
+use std::io::Read;
+
+use serde_json::{Value, json};
+
+use super::columns::{COLUMNS, Column, ColumnMap, Layout};
+use super::csv::{CsvError, CsvReader, Row};
+use super::index::{PmIndex, PrehashedMap, key_hash};
+use super::matching::{Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
+use crate::diff::{Category, Finding, FindingKind, classify};
+use crate::engine::Tallies;
+use crate::model::Role;
+
+/// One export file: what to call it in messages, and its bytes.
+pub struct Source {
+    pub name: String,
+    pub reader: Box<dyn Read + Send>,
+}
+
+/// A problem in an input file, at the line (and field) it is on.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {message}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct InputProblem {
+    pub file: String,
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+/// How each EMR row found its PM row, and what was left over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub emr_rows: u64,
+    pub pm_rows: u64,
+    pub matched_by_cross_reference: u64,
+    pub matched_by_demographics: u64,
+    pub matched_fuzzy: u64,
+    /// EMR rows that are a second record of a patient already matched.
+    pub emr_duplicates: u64,
+    /// EMR rows no PM row matched.
+    pub emr_only: u64,
+    /// PM rows no EMR row matched.
+    pub pm_only: u64,
+}
+
+impl Summary {
+    pub fn render(&self) -> String {
+        format!(
+            "{} EMR row(s) against {} PM row(s): {} matched by cross-referenced id, {} by demographics, {} fuzzy \
+             (confidence ≥ {FUZZY_THRESHOLD:.2}); {} duplicate(s) in the EMR, {} only in the EMR, {} only in the PM",
+            self.emr_rows,
+            self.pm_rows,
+            self.matched_by_cross_reference,
+            self.matched_by_demographics,
+            self.matched_fuzzy,
+            self.emr_duplicates,
+            self.emr_only,
+            self.pm_only
+        )
+    }
+}
+
+pub struct Reconciliation {
+    pub findings: Vec<Finding>,
+    pub tallies: Tallies,
+    pub summary: Summary,
+}
+
+/// How an EMR row was matched, for the message of each finding about it.
+#[derive(Debug, Clone)]
+enum Method {
+    CrossReference,
+    Demographics,
+    Fuzzy(Confidence),
+}
+
+impl Method {
+    fn said(&self) -> String {
+        match self {
+            Method::CrossReference => String::new(),
+            Method::Demographics => "; matched by name, birth date and sex, not by id".into(),
+            Method::Fuzzy(c) => format!("; matched with confidence {:.2} ({})", c.score, c.explanation),
+        }
+    }
+}
+
+/// An EMR row kept for the fuzzy pass, because nothing matched it exactly.
+struct Pending {
+    file: usize,
+    line: u64,
+    fields: [Vec<u8>; COLUMNS],
+}
+
+impl Pending {
+    fn view(&self) -> [&[u8]; COLUMNS] {
+        std::array::from_fn(|i| &self.fields[i][..])
+    }
+}
+
+struct Reconciler {
+    pm: PmIndex,
+    /// Each EMR file's layout: a column the file lacks is not compared for its rows.
+    emr_layouts: Vec<Layout>,
+    emr_names: Vec<String>,
+    pm_names: Vec<String>,
+    /// For each PM row, the EMR line that matched it first (0 for none yet).
+    matched: Vec<u64>,
+    findings: Vec<Finding>,
+    tallies: Tallies,
+    summary: Summary,
+}
+
+/// Reconciles the EMR exports against the PM exports; `progress` is told how many rows have been read, now and then.
+pub fn reconcile(
+    emr: Vec<Source>,
+    pm: Vec<Source>,
+    map: &ColumnMap,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Reconciliation, InputProblem> {
+    let mut r = Reconciler {
+        pm: PmIndex::default(),
+        emr_layouts: Vec::new(),
+        emr_names: emr.iter().map(|s| s.name.clone()).collect(),
+        pm_names: pm.iter().map(|s| s.name.clone()).collect(),
+        matched: Vec::new(),
+        findings: Vec::new(),
+        tallies: Tallies::default(),
+        summary: Summary::default(),
+    };
+    let mut read = 0u64;
+    let mut tick = |read: &mut u64| {
+        *read += 1;
+        if read.is_multiple_of(1 << 16) {
+            progress(*read);
+        }
+    };
+    for source in pm {
+        let mut export = Export::open(source, &map.pm)?;
+        while let Some((fields, line)) = export.next()? {
+            r.pm.push(&fields, line);
+            tick(&mut read);
+        }
+    }
+    r.summary.pm_rows = r.pm.len() as u64;
+    r.matched = vec![0; r.pm.len()];
+    let mut pending = Vec::new();
+    for (file, source) in emr.into_iter().enumerate() {
+        let mut export = Export::open(source, &map.emr)?;
+        r.emr_layouts.push(export.layout);
+        while let Some((fields, line)) = export.next()? {
+            r.summary.emr_rows += 1;
+            if let Some(p) = r.emr_row(file, &fields, line) {
+                pending.push(p);
+            }
+            tick(&mut read);
+        }
+    }
+    progress(read);
+    r.unsettled(pending);
+    r.pm_only();
+    Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
+}
+
+/// A row's fields in [`Column`] order.
+type Fields<'a> = [&'a [u8]; COLUMNS];
+
+/// One export being read: its rows in [`Column`] order, after a header that says where each column is.
+struct Export {
+    name: String,
+    reader: CsvReader<Box<dyn Read + Send>>,
+    layout: Layout,
+}
+
+impl Export {
+    fn open(source: Source, names: &std::collections::BTreeMap<Column, String>) -> Result<Export, InputProblem> {
+        let mut reader = CsvReader::new(source.reader);
+        let name = source.name;
+        let header: Vec<String> = match reader.next_row().map_err(|e| csv_problem(&name, e))? {
+            Some(h) => (0..h.len()).map(|i| String::from_utf8_lossy(h.get(i)).into_owned()).collect(),
+            None => {
+                let message = "is empty: an export starts with a header row naming its columns".into();
+                return Err(InputProblem { file: name, line: None, message });
+            }
+        };
+        let header: Vec<&str> = header.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
+        match Layout::from_header(&header, names) {
+            Ok(layout) => Ok(Export { name, reader, layout }),
+            Err(message) => Err(InputProblem { file: name, line: Some(1), message }),
+        }
+    }
+
+    /// The next row's fields and line.
+    fn next(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem> {
+        let width = self.layout.width;
+        let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(None) };
+        if row.len() != width {
+            let message = format!(
+                "{} field(s) where the header has {width}; quote a value that holds a comma (\"Smith, Jr\")",
+                row.len()
+            );
+            return Err(InputProblem { file: self.name.clone(), line: Some(row.line), message });
+        }
+        Ok(Some((fields_of(&row, &self.layout), row.line)))
+    }
+}
+
+fn csv_problem(file: &str, e: CsvError) -> InputProblem {
+    let (line, message) = match e {
+        CsvError::Unclosed { line } => (Some(line), e.to_string().replacen(&format!("line {line}: "), "", 1)),
+        CsvError::Io(e) => (None, format!("cannot read: {e}")),
+    };
+    InputProblem { file: file.to_string(), line, message }
+}
+
+fn fields_of<'a>(row: &Row<'a>, layout: &Layout) -> [&'a [u8]; COLUMNS] {
+    std::array::from_fn(|i| layout.positions[i].map(|p| row.get(p)).unwrap_or_default())
+}
+
+fn text(value: &[u8]) -> String {
+    String::from_utf8_lossy(value).into_owned()
+}
+
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("`{s}`"),
+        _ => "nothing".into(),
+    }
+}
+
+impl Reconciler {
+    /// Matches one EMR row by the PM id it cross-references and compares it, or keeps it for the pass over the
+    /// PM rows that matches the rest.
+    fn emr_row(&mut self, file: usize, fields: &[&[u8]; COLUMNS], line: u64) -> Option<Pending> {
+        let xref = fields[Column::Xref.index()];
+        if let Some(slot) = (!xref.is_empty()).then(|| self.pm.with_id(xref)).flatten() {
+            self.matched_pair(file, fields, line, slot, Method::CrossReference);
+            return None;
+        }
+        Some(Pending { file, line, fields: fields.map(<[u8]>::to_vec) })
+    }
+
+    /// The EMR rows no cross-referenced PM id settled, in one pass over the PM rows: a PM row that cross-references
+    /// the EMR row's id, else the one PM row with its deterministic key, else the best fuzzy candidate among the PM
+    /// rows that share a blocking key with it.
+    fn unsettled(&mut self, pending: Vec<Pending>) {
+        if pending.is_empty() {
+            return;
+        }
+        let mut by_id: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        let mut by_key: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        for (i, p) in pending.iter().enumerate() {
+            let view = p.view();
+            by_id.entry(key_hash([view[Column::PatientId.index()]])).or_default().push(i as u32);
+            if let Some(key) = deterministic_key(&view) {
+                by_key.entry(key).or_default().push(i as u32);
+            }
+        }
+        let mut referring: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
+        let mut same_key: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
+        for slot in 0..self.pm.len() as u32 {
+            let row = self.pm.row(slot);
+            let xref = row[Column::Xref.index()];
+            if !xref.is_empty() {
+                for &i in by_id.get(&key_hash([xref])).map(Vec::as_slice).unwrap_or_default() {
+                    if pending[i as usize].fields[Column::PatientId.index()] == xref {
+                        referring[i as usize].push(slot);
+                    }
+                }
+            }
+            if let Some(key) = deterministic_key(&row) {
+                for &i in by_key.get(&key).map(Vec::as_slice).unwrap_or_default() {
+                    same_key[i as usize].push(slot);
+                }
+            }
+        }
+        let mut settled: Vec<Option<(u32, Method)>> = (0..pending.len())
+            .map(|i| match (&referring[i][..], &same_key[i][..]) {
+                ([slot], _) => Some((*slot, Method::CrossReference)),
+                (_, [slot]) => Some((*slot, Method::Demographics)),
+                _ => None,
+            })
+            .collect();
+        self.fuzzy(&pending, &mut settled);
+        for (p, settled) in pending.iter().zip(settled) {
+            match settled {
+                Some((slot, method)) => self.matched_pair(p.file, &p.view(), p.line, slot, method),
+                None => self.emr_only(p),
+            }
+        }
+    }
+
+    /// The EMR rows still unsettled, each matched to the PM row most like it among those that share a blocking key
+    /// with it, when that one is alike enough; a second pass over the PM rows, for the few rows that need it.
+    fn fuzzy(&self, pending: &[Pending], settled: &mut [Option<(u32, Method)>]) {
+        let mut blocks: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        let mut keys = Vec::new();
+        for (i, p) in pending.iter().enumerate().filter(|(i, _)| settled[*i].is_none()) {
+            blocking_keys(&p.view(), &mut keys);
+            for key in &keys {
+                blocks.entry(*key).or_default().push(i as u32);
+            }
+        }
+        if blocks.is_empty() {
+            return;
+        }
+        let mut best: Vec<Option<(u32, Confidence)>> = vec![None; pending.len()];
+        for slot in 0..self.pm.len() as u32 {
+            let row = self.pm.row(slot);
+            blocking_keys(&row, &mut keys);
+            for key in &keys {
+                for &i in blocks.get(key).map(Vec::as_slice).unwrap_or_default() {
+                    let i = i as usize;
+                    if matches!(&best[i], Some((held, _)) if *held == slot) {
+                        continue;
+                    }
+                    let c = confidence(&pending[i].view(), &row);
+                    let better = match &best[i] {
+                        Some((_, held)) => c.score > held.score,
+                        None => c.score >= FUZZY_THRESHOLD,
+                    };
+                    if better {
+                        best[i] = Some((slot, c));
+                    }
+                }
+            }
+        }
+        for (settled, best) in settled.iter_mut().zip(best) {
+            if settled.is_none() {
+                *settled = best.map(|(slot, c)| (slot, Method::Fuzzy(c)));
+            }
+        }
+    }
+
+    /// A patient the EMR holds and the PM does not.
+    fn emr_only(&mut self, p: &Pending) {
+        self.summary.emr_only += 1;
+        let message = format!(
+            "the emr holds patient `{{id}}` ({} line {}) and no pm row matches them by id, demographics or fuzzily",
+            self.emr_names[p.file], p.line
+        );
+        missing(&mut self.tallies, &mut self.findings, &p.view(), Role::Pm, message);
+    }
+
+    /// The PM rows no EMR row matched: patients the EMR does not hold.
+    fn pm_only(&mut self) {
+        for slot in 0..self.pm.len() as u32 {
+            if self.matched[slot as usize] != 0 {
+                continue;
+            }
+            self.summary.pm_only += 1;
+            let message = format!(
+                "the pm holds patient `{{id}}` ({}line {}) and no emr row matches them",
+                self.pm_source(),
+                self.pm.line(slot)
+            );
+            missing(&mut self.tallies, &mut self.findings, &self.pm.row(slot), Role::Emr, message);
+        }
+    }
+
+    fn pm_source(&self) -> String {
+        match &self.pm_names[..] {
+            [one] => format!("{one} "),
+            _ => String::new(),
+        }
+    }
+
+    /// An EMR row and the PM row it matched: a second EMR record of a patient already matched is a duplicate;
+    /// otherwise each field both exports carry is compared, the PM's value expected.
+    fn matched_pair(&mut self, file: usize, emr: &[&[u8]; COLUMNS], line: u64, slot: u32, method: Method) {
+        let pm = self.pm.row(slot);
+        let pm_id = pm[Column::PatientId.index()];
+        let first = self.matched[slot as usize];
+        if first != 0 {
+            self.summary.emr_duplicates += 1;
+            let (pm_id, emr_id) = (text(pm_id), text(emr[Column::PatientId.index()]));
+            let message = format!(
+                "the emr holds pm patient `{pm_id}` twice: `{emr_id}` ({} line {line}) is the same patient as line \
+                 {first}{}",
+                self.emr_names[file],
+                method.said()
+            );
+            let f = finding(FindingKind::DuplicateRecord, pm_id.clone(), "patient", "id", Role::Emr, message);
+            self.findings.push(Finding { expected: json!(pm_id), actual: json!(emr_id), ..f });
+            return;
+        }
+        self.matched[slot as usize] = line;
+        match &method {
+            Method::CrossReference => self.summary.matched_by_cross_reference += 1,
+            Method::Demographics => self.summary.matched_by_demographics += 1,
+            Method::Fuzzy(_) => self.summary.matched_fuzzy += 1,
+        }
+        for column in &Column::ALL[1..] {
+            if !self.emr_layouts[file].has(*column) {
+                continue;
+            }
+            // The EMR's cross-reference should be the PM's own id.
+            let expected = if *column == Column::Xref { pm_id } else { pm[column.index()] };
+            if expected.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.tallies.sync_expected += 1;
+            // Nearly every field is the same to the byte; only the others are looked at as text.
+            let actual = emr[column.index()];
+            if actual == expected {
+                continue;
+            }
+            let (expected, actual) = (text(expected), text(actual));
+            let held = Some(actual.as_str()).filter(|a| !a.trim().is_empty());
+            let Some(kind) = classify(&expected, held, column.normaliser()) else { continue };
+            if kind != FindingKind::FormatOnly {
+                self.tallies.sync_gaps += 1;
+            }
+            let (expected, actual) = (json!(expected), held.map_or(Value::Null, |a| json!(a)));
+            let message = format!(
+                "{}.{} in the emr ({} line {line}) is {} where the pm has {} ({}){}",
+                column.record(),
+                column.field(),
+                self.emr_names[file],
+                shown(&actual),
+                shown(&expected),
+                kind.as_str().replace('_', " "),
+                method.said()
+            );
+            let f = finding(kind, text(pm_id), column.record(), column.field(), Role::Emr, message);
+            self.findings.push(Finding { expected, actual, ..f });
+        }
+    }
+}
+
+/// A patient one export holds and the other, `missing_from`, does not: every field they hold is a gap. The
+/// message names the patient where it says `{id}`.
+fn missing(
+    tallies: &mut Tallies,
+    findings: &mut Vec<Finding>,
+    fields: &Fields<'_>,
+    missing_from: Role,
+    message: String,
+) {
+    let id = text(fields[Column::PatientId.index()]);
+    let present = Column::ALL[2..].iter().filter(|c| !fields[c.index()].is_empty()).count();
+    tallies.sync_expected += present;
+    tallies.sync_gaps += present;
+    let key = if missing_from == Role::Pm { format!("emr:{id}") } else { id.clone() };
+    let message = message.replace("{id}", &id);
+    let f = finding(FindingKind::MissingRecord, key, "patient", "", missing_from, message);
+    findings.push(Finding { expected: json!(id), actual: Value::Null, ..f });
+}
+
+fn finding(kind: FindingKind, key: String, record: &str, field: &str, system: Role, message: String) -> Finding {
+    Finding { message, ..Finding::new(Category::Sync, kind, key, 1, "reconcile", record, field, system) }
+}

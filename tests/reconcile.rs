@@ -1,0 +1,162 @@
+//! `handoff generate` then `handoff reconcile`: every discrepancy the generator planted is found, and nothing else.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn handoff(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_handoff")).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// (patient, field, kind, EMR value, PM value): what the ground truth lists and a finding says.
+type Discrepancy = (String, String, String, Option<String>, Option<String>);
+
+fn planted(dir: &Path) -> (Value, BTreeSet<Discrepancy>) {
+    let truth: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("ground_truth.json")).unwrap()).unwrap();
+    let listed = truth["discrepancies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (s(&d["patient"]), s(&d["field"]), s(&d["kind"]), held(&d["emr"]), held(&d["pm"])))
+        .collect();
+    (truth, listed)
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap().to_string()
+}
+
+fn held(v: &Value) -> Option<String> {
+    v.as_str().map(String::from)
+}
+
+fn found(report: &Value) -> Vec<Discrepancy> {
+    report["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            // The value a system holds is `actual` for the system the finding is about, `expected` for the other.
+            let (emr, pm) = if f["system"] == "emr" {
+                (held(&f["actual"]), held(&f["expected"]))
+            } else {
+                (held(&f["expected"]), held(&f["actual"]))
+            };
+            (s(&f["scenario"]), s(&f["field"]), s(&f["kind"]), emr, pm)
+        })
+        .collect()
+}
+
+#[test]
+fn reconcile_finds_exactly_the_planted_discrepancies_of_2000_patients() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(&["generate", "--patients", "2000", "--seed", "11", "--rate", "8", "--out", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (truth, planted) = planted(dir.path());
+    assert_eq!(truth["patients"], 2000);
+    let kinds: BTreeSet<&str> = planted.iter().map(|d| d.2.as_str()).collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["duplicate_record", "format_only", "missing_field", "missing_record", "mismatch", "truncated"]),
+        "the mixed profile plants every kind"
+    );
+    let args = ["reconcile", "--emr", "emr.csv", "--pm", "pm.csv", "--format", "json", "--show-phi", "--out", "r"];
+    let out = handoff(&args, dir.path());
+    assert_eq!(out.status.code(), Some(1), "findings that count fail the run: {}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = found(&report);
+    let unique: BTreeSet<Discrepancy> = findings.iter().cloned().collect();
+    assert_eq!(unique.len(), findings.len(), "no finding twice");
+    let missed: Vec<_> = planted.difference(&unique).collect();
+    let extra: Vec<_> = unique.difference(&planted).collect();
+    assert!(missed.is_empty() && extra.is_empty(), "missed {missed:?}\nextra {extra:?}");
+    assert_eq!(findings.len(), 152, "seed 11 at 8% plants this many");
+    // Patients whose cross-reference was lost are matched by demographics, and fuzzily where their name or birth
+    // date changed too; the summary says how each was matched.
+    let summary = s(&report["targets"][0]["flows"][0]["steps"][0]["message"]);
+    assert!(
+        summary.starts_with(
+            "2000 EMR row(s) against 2000 PM row(s): 1969 matched by cross-referenced id, 9 by demographics, 1 fuzzy"
+        ),
+        "{summary}"
+    );
+    assert!(summary.ends_with("21 duplicate(s) in the EMR, 0 only in the EMR, 21 only in the PM"), "{summary}");
+    // The same report model as a live run: scores from the same tallies, and every report file written.
+    let gap = report["targets"][0]["scores"]["sync_gap_pct"].as_f64().unwrap();
+    assert!(gap > 0.0 && gap < 2.0, "{gap}");
+    for file in ["report.json", "junit.xml", "report.md", "report.html"] {
+        assert!(dir.path().join("r").join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn exports_are_phi_and_are_redacted_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(&["generate", "--patients", "300", "--seed", "2", "--rate", "20", "--out", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("[redacted]") && table.contains("sync truncated"), "{table}");
+    let truth = std::fs::read_to_string(dir.path().join("ground_truth.json")).unwrap();
+    let truncated = truth.lines().find(|l| l.contains("\"truncated\"")).unwrap();
+    let cut: Value = serde_json::from_str(truncated.trim().trim_end_matches(',')).unwrap();
+    assert!(!table.contains(cut["emr"].as_str().unwrap()), "a cut name is not shown");
+}
+
+#[test]
+fn a_row_with_a_field_too_many_is_named_by_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "patient_id,xref,family,given,birth_date,sex\n";
+    std::fs::write(dir.path().join("pm.csv"), format!("{header}P1,E1,Lopez,Ana,1958-03-12,female\n")).unwrap();
+    let emr = format!("{header}E1,P1,Lopez,Ana,1958-03-12,female\nE2,P2,Smith, Jr,Al,1960-01-01,male\n");
+    std::fs::write(dir.path().join("emr.csv"), emr).unwrap();
+    let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("emr.csv:3: 7 field(s) where the header has 6"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_column_map_reads_a_vendors_own_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pm = "Account,Last Name,First Name,DOB,Gender,Home Phone\nA-77,Lopez-Hernandez,Ana,1958-03-12,female,(813) 555-0142\n";
+    let emr = "MRN,Surname,Given,Born,Sex,Phone\n9001,Lopez-Hern,Ana,1958-03-12,female,8135550142\n";
+    std::fs::write(dir.path().join("pm.csv"), pm).unwrap();
+    std::fs::write(dir.path().join("emr.csv"), emr).unwrap();
+    let map = "pm: { patient_id: Account, family: Last Name, given: First Name, birth_date: DOB, sex: Gender, phone: Home Phone }\n\
+               emr: { patient_id: MRN, family: Surname, birth_date: Born }\n";
+    std::fs::write(dir.path().join("map.yaml"), map).unwrap();
+    let args =
+        ["reconcile", "--emr", "emr.csv", "--pm", "pm.csv", "--map", "map.yaml", "--format", "json", "--show-phi"];
+    let out = handoff(&args, dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = found(&report);
+    // No ids in common: the fuzzy pass matches them on the cut name, the birth date and the phone.
+    assert_eq!(
+        findings,
+        [
+            (
+                "A-77".into(),
+                "name.family".into(),
+                "truncated".into(),
+                Some("Lopez-Hern".into()),
+                Some("Lopez-Hernandez".into())
+            ),
+            (
+                "A-77".into(),
+                "phone".into(),
+                "format_only".into(),
+                Some("8135550142".into()),
+                Some("(813) 555-0142".into())
+            ),
+        ]
+    );
+    let message = s(&report["targets"][0]["findings"][0]["message"]);
+    assert!(message.contains("matched with confidence"), "{message}");
+}
