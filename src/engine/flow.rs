@@ -302,6 +302,8 @@ impl Flow<'_> {
             Step::ExpectSynced(e) => &[e.record.as_str()],
             Step::ExpectCharges(_) => &["encounter", CHARGES],
             Step::ExpectClaim(_) => &["encounter", CHARGES, "claim"],
+            // The payer answers the claim built: no claim, nothing to wait for.
+            Step::ExpectRemittance(_) => &["encounter", CHARGES, "claim"],
             _ => &[],
         };
         reads.iter().find_map(|record| self.unsupported.get(record).cloned())
