@@ -189,24 +189,16 @@ mod tests {
     use crate::model::{Adjudication, Adjustment, Role};
 
     fn template() -> Finding {
-        Finding {
-            category: Category::System,
-            kind: FindingKind::Configuration,
-            scenario: "visit".into(),
-            step: 11,
-            action: "expect_remittance".into(),
-            record: String::new(),
-            field: String::new(),
-            expected: serde_json::Value::Null,
-            actual: serde_json::Value::Null,
-            system: Role::Pm,
-            hop: None,
-            latency_ms: None,
-            rule: None,
-            denial: None,
-            counts: true,
-            message: String::new(),
-        }
+        Finding::new(
+            Category::System,
+            FindingKind::Configuration,
+            "visit".into(),
+            11,
+            "expect_remittance",
+            "",
+            "",
+            Role::Pm,
+        )
     }
 
     fn line(code: &str, paid: f64, adjustments: &[(&str, &str, f64)]) -> Adjudication {

@@ -101,24 +101,13 @@ impl BaselineFinding {
         format!(
             "{}: {}/{} {}.{} at {}{rule} — {}",
             self.scenario,
-            category_name(self.category),
+            self.category.as_str(),
             self.kind.as_str(),
             self.record,
             self.field,
             self.system,
             self.message
         )
-    }
-}
-
-fn category_name(c: Category) -> &'static str {
-    match c {
-        Category::Sync => "sync",
-        Category::Handoff => "handoff",
-        Category::Redundancy => "redundancy",
-        Category::Rule => "rule",
-        Category::System => "system",
-        Category::Payment => "payment",
     }
 }
 

@@ -130,24 +130,7 @@ mod tests {
     }
 
     fn system(kind: FindingKind) -> Finding {
-        Finding {
-            category: Category::System,
-            kind,
-            scenario: "s".into(),
-            step: 1,
-            action: "register".into(),
-            record: "patient".into(),
-            field: String::new(),
-            expected: serde_json::Value::Null,
-            actual: serde_json::Value::Null,
-            system: Role::Pm,
-            hop: None,
-            latency_ms: None,
-            rule: None,
-            denial: None,
-            counts: true,
-            message: String::new(),
-        }
+        Finding::new(Category::System, kind, "s".into(), 1, "register", "patient", "", Role::Pm)
     }
 
     #[test]

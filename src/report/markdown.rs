@@ -22,7 +22,6 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|---:|");
     for t in &report.targets {
         let passed = t.flows.iter().filter(|f| f.passed).count();
-        let topology = serde_json::to_value(t.topology.verdict).ok().and_then(|v| v.as_str().map(str::to_string));
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {passed} / {} |",
@@ -33,7 +32,7 @@ pub fn render(report: &RunReport) -> String {
             pct(t.scores.clean_claim_pct),
             pct(t.scores.first_pass_paid_pct),
             pct(t.scores.denials_predicted_pct),
-            topology.unwrap_or_default().replace('_', " "),
+            t.topology.verdict.label(),
             t.flows.len()
         );
     }

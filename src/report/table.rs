@@ -5,7 +5,7 @@ use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
 use serde_json::Value;
 
 use super::{RunReport, TargetReport};
-use crate::score::{LatencyStats, TopologyVerdict};
+use crate::score::LatencyStats;
 
 /// Whether the scorecard may colour its cells: the CLI says yes only on a terminal and never with `NO_COLOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,15 +99,6 @@ fn latency(stats: Option<&LatencyStats>) -> String {
     stats.map(|s| format!("{} / {} / {} ms", s.p50_ms, s.p95_ms, s.max_ms)).unwrap_or_else(|| "—".into())
 }
 
-fn verdict(v: TopologyVerdict) -> &'static str {
-    match v {
-        TopologyVerdict::SharedRecord => "shared record",
-        TopologyVerdict::Interfaced => "interfaced",
-        TopologyVerdict::BatchSynced => "batch-synced",
-        TopologyVerdict::Unknown => "unknown",
-    }
-}
-
 fn scorecard(report: &RunReport, colour: Colour) -> Table {
     let mut table = new_table(colour);
     let mut header = vec![Cell::new("")];
@@ -132,7 +123,7 @@ fn scorecard(report: &RunReport, colour: Colour) -> Table {
             judged(pct(t.scores.denials_predicted_pct), t.scores.denials_predicted_pct.map(|v| v == 100.0))
         }),
         ("Paid / charged", |t| judged(paid_of_charged(t), None)),
-        ("Topology (inferred)", |t| judged(verdict(t.topology.verdict).into(), None)),
+        ("Topology (inferred)", |t| judged(t.topology.verdict.label().into(), None)),
         ("Patient sync p50 / p95 / max", |t| judged(latency(t.latency.get("patient")), None)),
         ("Charges to PM p50 / p95 / max", |t| judged(latency(t.latency.get("charge")), None)),
         ("Scenarios passed", |t| {
@@ -204,11 +195,7 @@ const MAX_LISTED: usize = 40;
 fn grouped(target: &TargetReport, colour: Colour) -> String {
     let mut groups: std::collections::BTreeMap<(String, String, String), (usize, usize)> = Default::default();
     for f in &target.findings {
-        let what = format!(
-            "{} {}",
-            serde_json::to_value(f.category).ok().as_ref().map(shown).unwrap_or_default(),
-            f.kind.as_str()
-        );
+        let what = format!("{} {}", f.category.as_str(), f.kind.as_str());
         // `line[3].dx[2]` and `line[1].dx[2]` are the same kind of field for a summary.
         let field = format!("{}.{}", f.record, f.field)
             .split('.')
@@ -260,11 +247,7 @@ fn findings(target: &TargetReport, colour: Colour) -> String {
             None if f.field.is_empty() => f.record.clone(),
             None => format!("{}.{}", f.record, f.field),
         };
-        let what = format!(
-            "{} {}",
-            serde_json::to_value(f.category).ok().as_ref().map(shown).unwrap_or_default(),
-            f.kind.as_str()
-        );
+        let what = format!("{} {}", f.category.as_str(), f.kind.as_str());
         let actual = if f.expected.is_null() && f.actual.is_null() { f.message.clone() } else { shown(&f.actual) };
         // Differences of form only are reported but agree: they are not painted as failures.
         let what = if f.counts { Cell::new(what).fg(Color::Red) } else { Cell::new(what).fg(Color::Yellow) };
