@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::{PhiPolicy, RunReport, TargetKind, TargetReport};
+use super::{PhiPolicy, RunReport, TargetKind, TargetReport, shown};
 use crate::diff::{Category, Finding};
 use crate::engine::StepStatus;
 use crate::score::LatencyStats;
@@ -665,14 +665,6 @@ fn counted(t: &TargetReport) -> impl Iterator<Item = &Finding> {
 
 fn pct(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
-}
-
-fn shown(v: &Value) -> String {
-    match v {
-        Value::Null => "—".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A value short enough for a chart label; the findings table holds it whole.

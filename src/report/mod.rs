@@ -20,3 +20,12 @@ pub use phi::{PhiPolicy, REDACTED};
 pub use run_report::{
     BaselineComparison, Endpoints, FlowReport, Incomplete, REPORT_VERSION, RunReport, TargetKind, TargetReport,
 };
+
+/// A finding's value as a person reads it: text as it is, nothing as a dash, anything else as JSON.
+fn shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

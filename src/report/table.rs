@@ -2,9 +2,8 @@
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
-use serde_json::Value;
 
-use super::{RunReport, TargetReport};
+use super::{RunReport, TargetReport, shown};
 use crate::score::LatencyStats;
 
 /// Whether the scorecard may colour its cells: the CLI says yes only on a terminal and never with `NO_COLOR`.
@@ -219,14 +218,6 @@ fn grouped(target: &TargetReport, colour: Colour) -> String {
         target.findings.len(),
         target.flows.len()
     )
-}
-
-fn shown(v: &Value) -> String {
-    match v {
-        Value::Null => "—".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn findings(target: &TargetReport, colour: Colour) -> String {
