@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::Format;
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
-use crate::reconcile::{ColumnMap, Source, reconcile as reconcile_exports};
+use crate::reconcile::{Column, ColumnMap, CsvExport, PatientExport, Source, reconcile as reconcile_exports};
 use crate::report::{REDACTED, RunReport, html, json, junit, markdown, table};
 
 /// The scorecard lists this many findings; the rest are in report.json and `--format json`.
@@ -48,7 +48,7 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let (emr, pm) = match (sources(&args.emr), sources(&args.pm)) {
+    let (emr, pm) = match (exports(&args.emr, &map.emr), exports(&args.pm, &map.pm)) {
         (Ok(emr), Ok(pm)) => (emr, pm),
         (Err(why), _) | (_, Err(why)) => {
             eprintln!("{why}");
@@ -58,7 +58,7 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     let started = jiff::Timestamp::now();
     let clock = std::time::Instant::now();
     let bar = progress_bar();
-    let result = reconcile_exports(emr, pm, &map, &mut |rows| bar.set_position(rows));
+    let result = reconcile_exports(emr, pm, &mut |rows| bar.set_position(rows));
     bar.finish_and_clear();
     let reconciled = match result {
         Ok(r) => r,
@@ -170,12 +170,16 @@ fn scorecard(report: &RunReport) -> String {
     )
 }
 
-fn sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+/// Each export opened and its header read, or why one cannot be, naming the file (and line).
+fn exports(paths: &[PathBuf], names: &BTreeMap<Column, String>) -> Result<Vec<Box<dyn PatientExport>>, String> {
     paths
         .iter()
-        .map(|path| match std::fs::File::open(path) {
-            Ok(file) => Ok(Source { name: path.display().to_string(), reader: Box::new(file) }),
-            Err(e) => Err(format!("{}: cannot open the export: {e}", path.display())),
+        .map(|path| {
+            let file =
+                std::fs::File::open(path).map_err(|e| format!("{}: cannot open the export: {e}", path.display()))?;
+            let source = Source { name: path.display().to_string(), reader: Box::new(file) };
+            let export = CsvExport::open(source, names).map_err(|problem| problem.to_string())?;
+            Ok(Box::new(export) as Box<dyn PatientExport>)
         })
         .collect()
 }

@@ -4,11 +4,13 @@
 
 pub mod columns;
 pub mod csv;
+pub mod export;
 pub mod index;
 pub mod matching;
 pub mod plant;
 pub mod reconciler;
 
 pub use columns::{COLUMNS, Column, ColumnMap, Layout};
+pub use export::{CsvExport, Fields, InputProblem, PatientExport, Source};
 pub use plant::{Discrepancy, Planted, Planter};
-pub use reconciler::{InputProblem, Reconciliation, Source, Summary, reconcile};
+pub use reconciler::{Reconciliation, Summary, reconcile};

@@ -2,32 +2,15 @@
 //! (cross-referenced id, then deterministic demographics, then fuzzy) and compared field by field, then what is left
 //! on either side reported. Findings use a live run's vocabulary, so the same scores and reporters read them.
 
-use std::io::Read;
-
 use serde_json::{Value, json};
 
-use super::columns::{COLUMNS, Column, ColumnMap, Layout};
-use super::csv::{CsvError, CsvReader, Row};
+use super::columns::{COLUMNS, Column};
+use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, PrehashedMap, key_hash};
 use super::matching::{Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
 use crate::diff::{Category, Finding, FindingKind, classify};
 use crate::engine::Tallies;
 use crate::model::Role;
-
-/// One export file: what to call it in messages, and its bytes.
-pub struct Source {
-    pub name: String,
-    pub reader: Box<dyn Read + Send>,
-}
-
-/// A problem in an input file, at the line (and field) it is on.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {message}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
-pub struct InputProblem {
-    pub file: String,
-    pub line: Option<u64>,
-    pub message: String,
-}
 
 /// How each EMR row found its PM row, and what was left over.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -101,8 +84,8 @@ impl Pending {
 
 struct Reconciler {
     pm: PmIndex,
-    /// Each EMR file's layout: a column the file lacks is not compared for its rows.
-    emr_layouts: Vec<Layout>,
+    /// Which columns each EMR file carries: a column the file lacks is not compared for its rows.
+    emr_columns: Vec<[bool; COLUMNS]>,
     emr_names: Vec<String>,
     pm_names: Vec<String>,
     /// For each PM row, the EMR line that matched it first (0 for none yet).
@@ -114,16 +97,15 @@ struct Reconciler {
 
 /// Reconciles the EMR exports against the PM exports; `progress` is told how many rows have been read, now and then.
 pub fn reconcile(
-    emr: Vec<Source>,
-    pm: Vec<Source>,
-    map: &ColumnMap,
+    emr: Vec<Box<dyn PatientExport>>,
+    pm: Vec<Box<dyn PatientExport>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Reconciliation, InputProblem> {
     let mut r = Reconciler {
         pm: PmIndex::default(),
-        emr_layouts: Vec::new(),
-        emr_names: emr.iter().map(|s| s.name.clone()).collect(),
-        pm_names: pm.iter().map(|s| s.name.clone()).collect(),
+        emr_columns: emr.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect(),
+        emr_names: emr.iter().map(|e| e.name().to_string()).collect(),
+        pm_names: pm.iter().map(|e| e.name().to_string()).collect(),
         matched: Vec::new(),
         findings: Vec::new(),
         tallies: Tallies::default(),
@@ -136,9 +118,8 @@ pub fn reconcile(
             progress(*read);
         }
     };
-    for source in pm {
-        let mut export = Export::open(source, &map.pm)?;
-        while let Some((fields, line)) = export.next()? {
+    for mut export in pm {
+        while let Some((fields, line)) = export.next_patient()? {
             r.pm.push(&fields, line);
             tick(&mut read);
         }
@@ -146,10 +127,8 @@ pub fn reconcile(
     r.summary.pm_rows = r.pm.len() as u64;
     r.matched = vec![0; r.pm.len()];
     let mut pending = Vec::new();
-    for (file, source) in emr.into_iter().enumerate() {
-        let mut export = Export::open(source, &map.emr)?;
-        r.emr_layouts.push(export.layout);
-        while let Some((fields, line)) = export.next()? {
+    for (file, mut export) in emr.into_iter().enumerate() {
+        while let Some((fields, line)) = export.next_patient()? {
             r.summary.emr_rows += 1;
             if let Some(p) = r.emr_row(file, &fields, line) {
                 pending.push(p);
@@ -161,61 +140,6 @@ pub fn reconcile(
     r.unsettled(pending);
     r.pm_only();
     Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
-}
-
-/// A row's fields in [`Column`] order.
-type Fields<'a> = [&'a [u8]; COLUMNS];
-
-/// One export being read: its rows in [`Column`] order, after a header that says where each column is.
-struct Export {
-    name: String,
-    reader: CsvReader<Box<dyn Read + Send>>,
-    layout: Layout,
-}
-
-impl Export {
-    fn open(source: Source, names: &std::collections::BTreeMap<Column, String>) -> Result<Export, InputProblem> {
-        let mut reader = CsvReader::new(source.reader);
-        let name = source.name;
-        let header: Vec<String> = match reader.next_row().map_err(|e| csv_problem(&name, e))? {
-            Some(h) => (0..h.len()).map(|i| String::from_utf8_lossy(h.get(i)).into_owned()).collect(),
-            None => {
-                let message = "is empty: an export starts with a header row naming its columns".into();
-                return Err(InputProblem { file: name, line: None, message });
-            }
-        };
-        let header: Vec<&str> = header.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
-        match Layout::from_header(&header, names) {
-            Ok(layout) => Ok(Export { name, reader, layout }),
-            Err(message) => Err(InputProblem { file: name, line: Some(1), message }),
-        }
-    }
-
-    /// The next row's fields and line.
-    fn next(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem> {
-        let width = self.layout.width;
-        let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(None) };
-        if row.len() != width {
-            let message = format!(
-                "{} field(s) where the header has {width}; quote a value that holds a comma (\"Smith, Jr\")",
-                row.len()
-            );
-            return Err(InputProblem { file: self.name.clone(), line: Some(row.line), message });
-        }
-        Ok(Some((fields_of(&row, &self.layout), row.line)))
-    }
-}
-
-fn csv_problem(file: &str, e: CsvError) -> InputProblem {
-    let (line, message) = match e {
-        CsvError::Unclosed { line } => (Some(line), e.to_string().replacen(&format!("line {line}: "), "", 1)),
-        CsvError::Io(e) => (None, format!("cannot read: {e}")),
-    };
-    InputProblem { file: file.to_string(), line, message }
-}
-
-fn fields_of<'a>(row: &Row<'a>, layout: &Layout) -> [&'a [u8]; COLUMNS] {
-    std::array::from_fn(|i| layout.positions[i].map(|p| row.get(p)).unwrap_or_default())
 }
 
 fn text(value: &[u8]) -> String {
@@ -392,7 +316,7 @@ impl Reconciler {
             Method::Fuzzy(_) => self.summary.matched_fuzzy += 1,
         }
         for column in &Column::ALL[1..] {
-            if !self.emr_layouts[file].has(*column) {
+            if !self.emr_columns[file][column.index()] {
                 continue;
             }
             // The EMR's cross-reference should be the PM's own id.

@@ -1,0 +1,99 @@
+//! One system's patient export as the reconciler reads it, whatever its format: patients in [`Column`] order, one
+//! at a time, each with the line it starts on; and the CSV export, read through a header that says where each
+//! column is.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use super::columns::{COLUMNS, Column, Layout};
+use super::csv::{CsvError, CsvReader, Row};
+
+/// One export file: what to call it in messages, and its bytes.
+pub struct Source {
+    pub name: String,
+    pub reader: Box<dyn Read + Send>,
+}
+
+/// A problem in an input file, at the line (and field) it is on.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {message}", .line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct InputProblem {
+    pub file: String,
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+/// A patient's fields in [`Column`] order; a column the export lacks is empty.
+pub type Fields<'a> = [&'a [u8]; COLUMNS];
+
+/// A patient export of any format, read a patient at a time so memory does not grow with the file.
+pub trait PatientExport: Send {
+    /// The file, as messages name it.
+    fn name(&self) -> &str;
+    /// Whether the export carries a column at all: a column it lacks is not compared for its patients.
+    fn carries(&self, column: Column) -> bool;
+    /// The next patient's fields and the line their record starts on, or `None` at the end.
+    fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem>;
+}
+
+/// A CSV export: rows after a header row that names the columns (through a column map where the vendor's headers
+/// are not the generator's).
+pub struct CsvExport {
+    name: String,
+    reader: CsvReader<Box<dyn Read + Send>>,
+    layout: Layout,
+}
+
+impl CsvExport {
+    pub fn open(source: Source, names: &BTreeMap<Column, String>) -> Result<CsvExport, InputProblem> {
+        let mut reader = CsvReader::new(source.reader);
+        let name = source.name;
+        let header: Vec<String> = match reader.next_row().map_err(|e| csv_problem(&name, e))? {
+            Some(h) => (0..h.len()).map(|i| String::from_utf8_lossy(h.get(i)).into_owned()).collect(),
+            None => {
+                let message = "is empty: an export starts with a header row naming its columns".into();
+                return Err(InputProblem { file: name, line: None, message });
+            }
+        };
+        let header: Vec<&str> = header.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
+        match Layout::from_header(&header, names) {
+            Ok(layout) => Ok(CsvExport { name, reader, layout }),
+            Err(message) => Err(InputProblem { file: name, line: Some(1), message }),
+        }
+    }
+}
+
+impl PatientExport for CsvExport {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn carries(&self, column: Column) -> bool {
+        self.layout.has(column)
+    }
+
+    fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem> {
+        let width = self.layout.width;
+        let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(None) };
+        if row.len() != width {
+            let message = format!(
+                "{} field(s) where the header has {width}; quote a value that holds a comma (\"Smith, Jr\")",
+                row.len()
+            );
+            return Err(InputProblem { file: self.name.clone(), line: Some(row.line), message });
+        }
+        Ok(Some((fields_of(&row, &self.layout), row.line)))
+    }
+}
+
+fn csv_problem(file: &str, e: CsvError) -> InputProblem {
+    let (line, message) = match e {
+        CsvError::Unclosed { line } => (Some(line), e.to_string().replacen(&format!("line {line}: "), "", 1)),
+        CsvError::Io(e) => (None, format!("cannot read: {e}")),
+    };
+    InputProblem { file: file.to_string(), line, message }
+}
+
+fn fields_of<'a>(row: &Row<'a>, layout: &Layout) -> Fields<'a> {
+    std::array::from_fn(|i| layout.positions[i].map(|p| row.get(p)).unwrap_or_default())
+}
