@@ -81,11 +81,9 @@ impl<R: Read> CsvReader<R> {
             self.fields.clear();
             if !quoted {
                 let mut from = start;
-                for (i, &b) in record.iter().enumerate() {
-                    if b == b',' {
-                        self.fields.push((from, start + i));
-                        from = start + i + 1;
-                    }
+                for i in memchr::memchr_iter(b',', record) {
+                    self.fields.push((from, start + i));
+                    from = start + i + 1;
                 }
                 self.fields.push((from, start + record.len()));
                 return Ok(Some(Row { line, data: &self.buf, fields: &self.fields }));
@@ -103,12 +101,13 @@ impl<R: Read> CsvReader<R> {
         let mut quoted = false;
         let mut breaks = 0;
         loop {
-            while scan < self.filled {
-                let b = self.buf[scan];
-                if b == b'"' {
+            // Only quotes and line breaks matter here; memchr finds them many bytes at a time.
+            while let Some(at) = memchr::memchr2(b'"', b'\n', &self.buf[scan..self.filled]) {
+                scan += at;
+                if self.buf[scan] == b'"' {
                     in_quotes = !in_quotes;
                     quoted = true;
-                } else if b == b'\n' {
+                } else {
                     breaks += 1;
                     if !in_quotes {
                         return Ok(Some((scan, scan + 1, quoted, breaks)));
@@ -116,6 +115,7 @@ impl<R: Read> CsvReader<R> {
                 }
                 scan += 1;
             }
+            scan = self.filled;
             if self.eof {
                 if in_quotes {
                     return Err(CsvError::Unclosed { line: self.line });

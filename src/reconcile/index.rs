@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::columns::{COLUMNS, Column};
+use super::batch::{HEADER, PatientBatch, unpack};
+use super::columns::COLUMNS;
 
 /// Keys are hashed once, by [`key_hash`], so the table need not hash them again.
 #[derive(Default)]
@@ -49,28 +50,47 @@ pub fn key_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
 /// Rows with the same key hash, newest first: a table of heads, and for each row the next row of its chain.
 #[derive(Default)]
 pub struct Chains {
+    /// Each hash's newest row, with [`MORE`] set when older rows follow it, so a lookup of a hash only one row has
+    /// (nearly every one) need not read the chain.
     heads: PrehashedMap<u32>,
     next: Vec<u32>,
 }
 
 const END: u32 = u32::MAX;
 
+/// The bit of a head that says its chain goes on; rows are numbered below it.
+const MORE: u32 = 1 << 31;
+
 impl Chains {
     /// Chains row `slot` (rows are added in order, each once, to every index) under `hash`, or leaves it out.
     pub fn add(&mut self, slot: u32, hash: Option<u64>) {
         debug_assert_eq!(self.next.len(), slot as usize);
+        assert!(slot < MORE, "more than 2^31 rows in one index");
         let next = match hash {
-            Some(hash) => self.heads.insert(hash, slot).unwrap_or(END),
+            Some(hash) => match self.heads.insert(hash, slot) {
+                Some(older) => {
+                    self.heads.insert(hash, slot | MORE);
+                    older & !MORE
+                }
+                None => END,
+            },
             None => END,
         };
         self.next.push(next);
     }
 
+    /// Makes room for `more` rows, so the table grows once a batch rather than once a doubling.
+    pub fn reserve(&mut self, more: usize) {
+        self.heads.reserve(more);
+        self.next.reserve(more);
+    }
+
     /// The rows chained under `hash`, newest first.
     pub fn rows(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
         let head = self.heads.get(&hash).copied().unwrap_or(END);
-        let after = |slot: &u32| Some(self.next[*slot as usize]).filter(|next| *next != END);
-        std::iter::successors(Some(head).filter(|head| *head != END), after)
+        let (first, more) = if head == END { (None, false) } else { (Some(head & !MORE), head & MORE != 0) };
+        let after = move |slot: &u32| Some(self.next[*slot as usize]).filter(|next| more && *next != END);
+        std::iter::successors(first, after)
     }
 }
 
@@ -85,26 +105,19 @@ pub struct PmIndex {
     by_id: Chains,
 }
 
-/// Each row in the arena is the length of each field (two bytes each), then the fields one after another, so a
-/// field is found without scanning the ones before it.
-const HEADER: usize = 2 * COLUMNS;
-
 impl PmIndex {
-    /// Adds a row, its fields in [`Column`] order (empty where the export lacks the column). A field longer than
-    /// 65,535 bytes (no demographic is) keeps its first 65,535.
-    pub fn push(&mut self, fields: &[&[u8]; COLUMNS], line: u64) -> u32 {
-        let slot = self.starts.len() as u32;
-        self.starts.push(self.arena.len() as u64);
-        self.lines.push(line);
-        let fields = fields.map(|f| &f[..f.len().min(usize::from(u16::MAX))]);
-        for field in &fields {
-            self.arena.extend_from_slice(&(field.len() as u16).to_le_bytes());
+    /// Adds a batch of rows, packed as the arena packs them (each row is the length of each field, then the
+    /// fields, so a field is found without scanning the ones before it).
+    pub fn append(&mut self, batch: &PatientBatch) {
+        let base = self.arena.len() as u64;
+        self.arena.extend_from_slice(&batch.arena);
+        self.starts.extend(batch.starts.iter().map(|s| base + u64::from(*s)));
+        self.lines.extend_from_slice(&batch.lines);
+        let first = self.by_id.next.len() as u32;
+        self.by_id.reserve(batch.len());
+        for (i, hash) in batch.id_hashes.iter().enumerate() {
+            self.by_id.add(first + i as u32, Some(*hash));
         }
-        for field in &fields {
-            self.arena.extend_from_slice(field);
-        }
-        self.by_id.add(slot, Some(key_hash([fields[Column::PatientId.index()]])));
-        slot
     }
 
     pub fn len(&self) -> usize {
@@ -121,14 +134,7 @@ impl PmIndex {
 
     /// Row `slot`'s fields in [`Column`] order.
     pub fn row(&self, slot: u32) -> [&[u8]; COLUMNS] {
-        let start = self.starts[slot as usize] as usize;
-        let lengths = &self.arena[start..start + HEADER];
-        let mut at = start + HEADER;
-        std::array::from_fn(|i| {
-            let len = usize::from(u16::from_le_bytes([lengths[2 * i], lengths[2 * i + 1]]));
-            at += len;
-            &self.arena[at - len..at]
-        })
+        unpack(&self.arena, self.starts[slot as usize] as usize)
     }
 
     /// Row `slot`'s own id, the first field.
@@ -138,10 +144,10 @@ impl PmIndex {
         &self.arena[start + HEADER..start + HEADER + len]
     }
 
-    /// The one row whose own id is `id`: none when no row or more than one has it.
-    pub fn with_id(&self, id: &[u8]) -> Option<u32> {
+    /// The one row whose own id is `id`, whose [`key_hash`] is `hash`: none when no row or more than one has it.
+    pub fn with_id(&self, id: &[u8], hash: u64) -> Option<u32> {
         let mut found = None;
-        for slot in self.by_id.rows(key_hash([id])) {
+        for slot in self.by_id.rows(hash) {
             if self.id(slot) == id {
                 if found.is_some() {
                     return None;
@@ -170,19 +176,30 @@ mod tests {
         fields
     }
 
+    fn with_id(index: &PmIndex, id: &str) -> Option<u32> {
+        index.with_id(id.as_bytes(), key_hash([id.as_bytes()]))
+    }
+
     #[test]
-    fn rows_read_back_as_pushed_and_are_found_by_id() {
+    fn rows_read_back_as_appended_and_are_found_by_id() {
         let mut index = PmIndex::default();
-        index.push(&row("P1", "E1", "Lopez-Hernandez"), 2);
-        index.push(&row("P2", "", "O'Connor"), 3);
-        index.push(&row("P3", "E1", "Lopez-Hernandez"), 4);
+        let mut batch = PatientBatch::default();
+        batch.push(&row("P1", "E1", "Lopez-Hernandez"), 2);
+        batch.push(&row("P2", "", "O'Connor"), 3);
+        index.append(&batch);
+        let mut batch = PatientBatch::default();
+        batch.push(&row("P3", "E1", "Lopez-Hernandez"), 4);
+        index.append(&batch);
         assert_eq!(index.row(1)[2], b"O'Connor");
         assert_eq!(index.row(2)[0], b"P3");
-        assert_eq!(index.with_id(b"P2"), Some(1));
-        assert_eq!(index.with_id(b"P9"), None);
-        index.push(&row("P2", "", "O'Connor"), 5);
-        assert_eq!(index.with_id(b"P2"), None, "an id two rows hold settles nothing");
+        assert_eq!(with_id(&index, "P2"), Some(1));
+        assert_eq!(with_id(&index, "P9"), None);
         assert_eq!(index.line(2), 4);
+        let mut batch = PatientBatch::default();
+        batch.push(&row("P2", "", "O'Connor"), 5);
+        index.append(&batch);
+        assert_eq!(with_id(&index, "P2"), None, "an id two rows hold settles nothing");
+        assert_eq!(index.len(), 4);
     }
 
     #[test]

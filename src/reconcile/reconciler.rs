@@ -2,8 +2,11 @@
 //! (cross-referenced id, then deterministic demographics, then fuzzy) and compared field by field, then what is left
 //! on either side reported. Findings use a live run's vocabulary, so the same scores and reporters read them.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
+use super::batch::{Read, read_in_background};
 use super::columns::{COLUMNS, Column};
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, PrehashedMap, key_hash};
@@ -83,7 +86,8 @@ impl Pending {
 }
 
 struct Reconciler {
-    pm: PmIndex,
+    /// Shared with the thread that reads the EMR's exports, which looks up their cross-references in it.
+    pm: Arc<PmIndex>,
     /// Which columns each EMR file carries: a column the file lacks is not compared for its rows.
     emr_columns: Vec<[bool; COLUMNS]>,
     emr_names: Vec<String>,
@@ -97,49 +101,71 @@ struct Reconciler {
 
 /// Reconciles the EMR exports against the PM exports; `progress` is told how many rows have been read, now and then.
 pub fn reconcile(
-    emr: Vec<Box<dyn PatientExport>>,
-    pm: Vec<Box<dyn PatientExport>>,
+    emr_exports: Vec<Box<dyn PatientExport>>,
+    pm_exports: Vec<Box<dyn PatientExport>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Reconciliation, InputProblem> {
     let mut r = Reconciler {
-        pm: PmIndex::default(),
-        emr_columns: emr.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect(),
-        emr_names: emr.iter().map(|e| e.name().to_string()).collect(),
-        pm_names: pm.iter().map(|e| e.name().to_string()).collect(),
+        pm: Arc::default(),
+        emr_columns: emr_exports.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect(),
+        emr_names: emr_exports.iter().map(|e| e.name().to_string()).collect(),
+        pm_names: pm_exports.iter().map(|e| e.name().to_string()).collect(),
         matched: Vec::new(),
         findings: Vec::new(),
         tallies: Tallies::default(),
         summary: Summary::default(),
     };
     let mut read = 0u64;
-    let mut tick = |read: &mut u64| {
-        *read += 1;
-        if read.is_multiple_of(1 << 16) {
-            progress(*read);
-        }
-    };
-    for mut export in pm {
-        while let Some((fields, line)) = export.next_patient()? {
-            r.pm.push(&fields, line);
-            tick(&mut read);
-        }
-    }
-    r.summary.pm_rows = r.pm.len() as u64;
-    r.matched = vec![0; r.pm.len()];
     let mut pending = Vec::new();
-    for (file, mut export) in emr.into_iter().enumerate() {
-        while let Some((fields, line)) = export.next_patient()? {
-            r.summary.emr_rows += 1;
-            if let Some(p) = r.emr_row(file, &fields, line) {
-                pending.push(p);
+    // One thread reads and parses the exports while this one indexes the PM's patients, then matches the EMR's.
+    let mut pm = PmIndex::default();
+    std::thread::scope(|scope| {
+        let (give_index, index) = std::sync::mpsc::sync_channel(1);
+        let mut give_index = Some(give_index);
+        for batch in read_in_background(scope, pm_exports, emr_exports, index) {
+            let batch = batch?;
+            let batch_len = match &batch {
+                Read::Pm(b) | Read::Emr(b) => b.len() as u64,
+                Read::PmRead => 0,
+            };
+            match batch {
+                Read::Pm(batch) => pm.append(&batch),
+                Read::PmRead => {
+                    r.pm = Arc::new(std::mem::take(&mut pm));
+                    r.matched = vec![0; r.pm.len()];
+                    if let Some(give) = give_index.take() {
+                        let _ = give.send(Arc::clone(&r.pm));
+                    }
+                }
+                Read::Emr(batch) => {
+                    for i in 0..batch.len() {
+                        let (fields, line, row) = (batch.get(i), batch.lines[i], batch.xref_rows[i]);
+                        if let Some(p) = r.emr_row(batch.file, &fields, line, row) {
+                            pending.push(p);
+                        }
+                    }
+                    r.summary.emr_rows += batch.len() as u64;
+                }
             }
-            tick(&mut read);
+            let before = read;
+            read += batch_len;
+            if read >> 16 != before >> 16 {
+                progress(read);
+            }
         }
-    }
+        Ok::<(), InputProblem>(())
+    })?;
+    r.summary.pm_rows = r.pm.len() as u64;
+    r.matched.resize(r.pm.len(), 0);
     progress(read);
     r.unsettled(pending);
     r.pm_only();
     Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
+}
+
+/// The part of a deterministic key taken as it is, so rows that differ in it cannot share a key.
+fn birth_and_sex(fields: &Fields<'_>) -> u64 {
+    key_hash([fields[Column::BirthDate.index()], fields[Column::Sex.index()]])
 }
 
 fn text(value: &[u8]) -> String {
@@ -154,11 +180,10 @@ fn shown(value: &Value) -> String {
 }
 
 impl Reconciler {
-    /// Matches one EMR row by the PM id it cross-references and compares it, or keeps it for the pass over the
-    /// PM rows that matches the rest.
-    fn emr_row(&mut self, file: usize, fields: &[&[u8]; COLUMNS], line: u64) -> Option<Pending> {
-        let xref = fields[Column::Xref.index()];
-        if let Some(slot) = (!xref.is_empty()).then(|| self.pm.with_id(xref)).flatten() {
+    /// Compares one EMR row with the PM row whose id it cross-references (`slot`, looked up by the caller), or
+    /// keeps it for the pass over the PM rows that matches the rest.
+    fn emr_row(&mut self, file: usize, fields: &Fields<'_>, line: u64, slot: Option<u32>) -> Option<Pending> {
+        if let Some(slot) = slot {
             self.matched_pair(file, fields, line, slot, Method::CrossReference);
             return None;
         }
@@ -174,11 +199,15 @@ impl Reconciler {
         }
         let mut by_id: PrehashedMap<Vec<u32>> = PrehashedMap::default();
         let mut by_key: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        // A deterministic key takes folding two names to work out; a PM row whose birth date and sex no pending row
+        // has cannot share one, and that is told by a lookup in a small table.
+        let mut births: PrehashedMap<()> = PrehashedMap::default();
         for (i, p) in pending.iter().enumerate() {
             let view = p.view();
             by_id.entry(key_hash([view[Column::PatientId.index()]])).or_default().push(i as u32);
             if let Some(key) = deterministic_key(&view) {
                 by_key.entry(key).or_default().push(i as u32);
+                births.insert(birth_and_sex(&view), ());
             }
         }
         let mut referring: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
@@ -192,6 +221,9 @@ impl Reconciler {
                         referring[i as usize].push(slot);
                     }
                 }
+            }
+            if !births.contains_key(&birth_and_sex(&row)) {
+                continue;
             }
             if let Some(key) = deterministic_key(&row) {
                 for &i in by_key.get(&key).map(Vec::as_slice).unwrap_or_default() {

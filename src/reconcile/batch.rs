@@ -1,0 +1,197 @@
+//! Patients read off an export in batches on a thread of their own, packed as the PM index packs them, so reading
+//! and parsing one file overlaps with indexing or matching the rows read before.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use super::columns::{COLUMNS, Column};
+use super::export::{Fields, InputProblem, PatientExport};
+use super::index::{PmIndex, key_hash};
+
+/// How many patients go in a batch: large enough that handing one over costs nothing, small enough that the
+/// batches in flight stay a few megabytes.
+const BATCH: usize = 8_192;
+
+/// How many batches may wait to be taken: the reader runs at most this far ahead.
+const IN_FLIGHT: usize = 4;
+
+/// Patients packed one after another: each is the length of each field (two bytes each), then the fields.
+#[derive(Debug, Default)]
+pub struct PatientBatch {
+    /// Which export of its side the batch came from, in the order the exports were given.
+    pub file: usize,
+    pub arena: Vec<u8>,
+    /// Where each patient starts in the arena; it ends where the next starts.
+    pub starts: Vec<u32>,
+    pub lines: Vec<u64>,
+    /// The hash of each patient's own id, worked out here so the thread that indexes them need not.
+    pub id_hashes: Vec<u64>,
+    /// The hash of each patient's cross-reference, for the same reason; 0 where there is none.
+    pub xref_hashes: Vec<u64>,
+    /// For an EMR batch, the PM row each patient's cross-reference names, where exactly one does.
+    pub xref_rows: Vec<Option<u32>>,
+}
+
+/// Each packed patient begins with its fields' lengths.
+pub const HEADER: usize = 2 * COLUMNS;
+
+impl PatientBatch {
+    fn new(file: usize) -> PatientBatch {
+        PatientBatch { file, arena: Vec::with_capacity(BATCH * 160), ..PatientBatch::default() }
+    }
+
+    /// Packs a patient; a field longer than 65,535 bytes (no demographic is) keeps its first 65,535.
+    pub fn push(&mut self, fields: &Fields<'_>, line: u64) {
+        self.starts.push(self.arena.len() as u32);
+        self.lines.push(line);
+        let fields = fields.map(|f| &f[..f.len().min(usize::from(u16::MAX))]);
+        for field in &fields {
+            self.arena.extend_from_slice(&(field.len() as u16).to_le_bytes());
+        }
+        for field in &fields {
+            self.arena.extend_from_slice(field);
+        }
+        self.id_hashes.push(key_hash([fields[Column::PatientId.index()]]));
+        let xref = fields[Column::Xref.index()];
+        self.xref_hashes.push(if xref.is_empty() { 0 } else { key_hash([xref]) });
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Patient `i`'s fields in [`Column`] order.
+    pub fn get(&self, i: usize) -> Fields<'_> {
+        let start = self.starts[i] as usize;
+        unpack(&self.arena, start)
+    }
+}
+
+/// The fields of the patient packed at `start`.
+pub fn unpack(arena: &[u8], start: usize) -> Fields<'_> {
+    let lengths = &arena[start..start + HEADER];
+    let mut at = start + HEADER;
+    std::array::from_fn(|i| {
+        let len = usize::from(u16::from_le_bytes([lengths[2 * i], lengths[2 * i + 1]]));
+        at += len;
+        &arena[at - len..at]
+    })
+}
+
+/// What the reading thread hands over, in this order: the PM's patients, word that they are all read, then the
+/// EMR's patients with the PM rows their cross-references name; or the problem that stopped it.
+pub enum Read {
+    Pm(PatientBatch),
+    PmRead,
+    Emr(PatientBatch),
+}
+
+/// How many EMR patients' cross-references are looked up together.
+const LOOKUPS: usize = 512;
+
+/// Reads the PM's exports, then waits for the index built from them, then reads the EMR's, on a thread of the
+/// scope, handing their patients over in batches. Looking up the EMR's cross-references here, while the other
+/// thread compares the rows looked up before, shares the work between two cores. The thread stops at the first
+/// problem, which it hands over last; it stops quietly when the other side hangs up.
+pub fn read_in_background<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    pm: Vec<Box<dyn PatientExport>>,
+    emr: Vec<Box<dyn PatientExport>>,
+    index: Receiver<Arc<PmIndex>>,
+) -> Receiver<Result<Read, InputProblem>> {
+    let (tx, rx) = sync_channel(IN_FLIGHT);
+    let read = move || {
+        let read = read_side(pm, &tx, Read::Pm, None).and_then(|go_on| {
+            if !go_on || tx.send(Ok(Read::PmRead)).is_err() {
+                return Ok(());
+            }
+            match index.recv() {
+                Ok(index) => read_side(emr, &tx, Read::Emr, Some(&index)).map(|_| ()),
+                Err(_) => Ok(()),
+            }
+        });
+        if let Err(problem) = read {
+            let _ = tx.send(Err(problem));
+        }
+    };
+    if let Err(e) = std::thread::Builder::new().name("reconcile-read".into()).spawn_scoped(scope, read) {
+        // Without a second thread nothing is read: say so rather than report two empty exports.
+        let (tx, rx) = sync_channel(1);
+        let message = format!("cannot start the thread that reads the exports: {e}");
+        let _ = tx.send(Err(InputProblem { file: "handoff".into(), line: None, message }));
+        return rx;
+    }
+    rx
+}
+
+/// Reads one side's exports; `false` when the other side hung up and reading should stop.
+fn read_side(
+    exports: Vec<Box<dyn PatientExport>>,
+    tx: &SyncSender<Result<Read, InputProblem>>,
+    side: fn(PatientBatch) -> Read,
+    index: Option<&PmIndex>,
+) -> Result<bool, InputProblem> {
+    let send = |mut batch: PatientBatch| {
+        if let Some(index) = index {
+            batch.look_up_cross_references(index);
+        }
+        tx.send(Ok(side(batch))).is_ok()
+    };
+    for (file, mut export) in exports.into_iter().enumerate() {
+        let mut batch = PatientBatch::new(file);
+        while let Some((fields, line)) = export.next_patient()? {
+            batch.push(&fields, line);
+            if batch.len() == BATCH && !send(std::mem::replace(&mut batch, PatientBatch::new(file))) {
+                return Ok(false);
+            }
+        }
+        if !batch.is_empty() && !send(batch) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+impl PatientBatch {
+    /// Fills `xref_rows`. The lookups go a few hundred at a time in a loop of lookups alone, so the processor waits
+    /// on many cache misses at once instead of on each in turn.
+    fn look_up_cross_references(&mut self, index: &PmIndex) {
+        self.xref_rows.clear();
+        for from in (0..self.len()).step_by(LOOKUPS) {
+            for i in from..(from + LOOKUPS).min(self.len()) {
+                let xref = self.get(i)[Column::Xref.index()];
+                let row = (!xref.is_empty()).then(|| index.with_id(xref, self.xref_hashes[i])).flatten();
+                self.xref_rows.push(row);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_patient_reads_back_field_for_field() {
+        let mut batch = PatientBatch::new(0);
+        let mut fields: Fields<'_> = [&b""[..]; COLUMNS];
+        fields[0] = b"P1";
+        fields[1] = b"E7";
+        fields[2] = b"O'Connor";
+        batch.push(&fields, 9);
+        fields[0] = b"P2";
+        fields[1] = b"";
+        batch.push(&fields, 10);
+        let first = batch.get(0);
+        assert_eq!((first[0], first[1], first[2], first[13]), (&b"P1"[..], &b"E7"[..], &b"O'Connor"[..], &b""[..]));
+        assert_eq!(batch.get(1)[0], b"P2");
+        assert_eq!(batch.get(1)[2], b"O'Connor");
+        assert_eq!((batch.lines[1], batch.xref_hashes[1]), (10, 0));
+        assert_eq!(batch.xref_hashes[0], key_hash([&b"E7"[..]]));
+        assert_eq!(batch.id_hashes[1], key_hash([&b"P2"[..]]));
+    }
+}
