@@ -93,6 +93,19 @@ fn reconcile_finds_exactly_the_planted_discrepancies_of_2000_patients() {
     for file in ["report.json", "junit.xml", "report.md", "report.html"] {
         assert!(dir.path().join("r").join(file).is_file(), "{file}");
     }
+    let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
+    assert!(junit.contains("<testsuites name=\"handoff reconcile-"), "{junit}");
+    // One test case for the reconciliation, then one per field the exports disagree on, with how often.
+    assert!(junit.contains("<testcase name=\"reconcile\""), "{junit}");
+    assert!(junit.contains("<testcase name=\"sync patient.birth_date\" classname=\"emr.csv ⇄ pm.csv\">"), "{junit}");
+    let cases: Vec<&str> = junit.split("<testcase name=\"").skip(1).map(|c| c.split('"').next().unwrap()).collect();
+    let fields = ["patient", "patient.birth_date", "patient.id", "patient.name.family", "patient.name.given[2]"];
+    let expected: Vec<String> = std::iter::once("reconcile".to_string())
+        .chain(fields.iter().map(|f| format!("sync {f}")))
+        .chain(["sync patient.xref".to_string()])
+        .collect();
+    assert_eq!(cases, expected, "format-only differences (phones) do not count, so have no case");
+    assert_eq!(junit.matches("<failure ").count(), 7, "the exports disagree on every field listed");
 }
 
 #[test]
@@ -102,6 +115,8 @@ fn exports_are_phi_and_are_redacted_unless_asked() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
     let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("handoff reconcile reconcile-"), "the heading names the command: {table}");
+    assert!(table.lines().next().unwrap().contains(" — emr.csv ⇄ pm.csv in "), "{table}");
     assert!(table.contains("[redacted]") && table.contains("sync truncated"), "{table}");
     let truth = std::fs::read_to_string(dir.path().join("ground_truth.json")).unwrap();
     let truncated = truth.lines().find(|l| l.contains("\"truncated\"")).unwrap();

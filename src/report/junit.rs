@@ -11,7 +11,7 @@ pub fn render(report: &RunReport) -> String {
     let mut junit = Report::new(format!("handoff {}", report.run_id));
     junit.set_time(Duration::from_millis(report.duration_ms));
     for target in &report.targets {
-        let mut suite = suite(target);
+        let mut suite = if report.command() == "reconcile" { reconciliation_suite(target) } else { suite(target) };
         if let Some(incomplete) = &report.incomplete {
             suite.add_property(("incomplete", incomplete.reason.as_str()));
         }
@@ -22,11 +22,62 @@ pub fn render(report: &RunReport) -> String {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
         status.set_message(super::table::incomplete_notice(incomplete));
         status.set_type("incomplete");
-        let mut suite = TestSuite::new("handoff run");
+        let mut suite = TestSuite::new(format!("handoff {}", report.command()));
         suite.add_test_case(TestCase::new("run finished", status));
         junit.add_test_suite(suite);
     }
     junit.to_string().unwrap_or_else(|e| format!("<!-- cannot write JUnit XML: {e} -->"))
+}
+
+/// How many findings a reconciliation's test case lists; report.json has them all.
+const LISTED: usize = 20;
+
+/// A reconciliation of exports has no scenario steps: its test cases are the reconciliation itself, then one per
+/// field the exports disagree on, so a CI system shows which fields to look at, and how often each failed.
+fn reconciliation_suite(target: &TargetReport) -> TestSuite {
+    let mut suite = TestSuite::new(target.name.clone());
+    for flow in &target.flows {
+        for step in &flow.steps {
+            let status = if step.status == StepStatus::Passed {
+                TestCaseStatus::success()
+            } else {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(step.message.clone().unwrap_or_default());
+                s
+            };
+            let mut case = TestCase::new(step.action.clone(), status);
+            case.set_time(Duration::from_millis(step.elapsed_ms));
+            suite.add_test_case(case);
+        }
+    }
+    let mut fields: std::collections::BTreeMap<String, Vec<&crate::diff::Finding>> = Default::default();
+    for finding in target.findings.iter().filter(|f| f.counts) {
+        let field = if finding.field.is_empty() {
+            finding.record.clone()
+        } else {
+            format!("{}.{}", finding.record, finding.field)
+        };
+        fields.entry(format!("{} {field}", finding.category.as_str())).or_default().push(finding);
+    }
+    for (field, findings) in fields {
+        let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+        for f in &findings {
+            *kinds.entry(f.kind.as_str()).or_default() += 1;
+        }
+        let kinds: Vec<String> = kinds.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        s.set_message(format!("{} finding(s): {}", findings.len(), kinds.join(", ")));
+        s.set_type(findings[0].kind.as_str());
+        let mut listed: Vec<String> = findings.iter().take(LISTED).map(|f| f.message.clone()).collect();
+        if findings.len() > LISTED {
+            listed.push(format!("… and {} more in report.json", findings.len() - LISTED));
+        }
+        s.set_description(listed.join("\n"));
+        let mut case = TestCase::new(field, s);
+        case.set_classname(target.name.clone());
+        suite.add_test_case(case);
+    }
+    suite
 }
 
 fn suite(target: &TargetReport) -> TestSuite {

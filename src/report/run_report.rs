@@ -115,6 +115,12 @@ pub struct FlowReport {
 }
 
 impl RunReport {
+    /// The command that made the report, as its headings name it: `reconcile` for exports reconciled offline (whose
+    /// run ids `handoff reconcile` starts with `reconcile-`), `run` otherwise.
+    pub fn command(&self) -> &'static str {
+        if self.run_id.starts_with("reconcile-") { "reconcile" } else { "run" }
+    }
+
     pub fn new(
         run_id: &str,
         started_at: jiff::Timestamp,

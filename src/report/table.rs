@@ -28,13 +28,18 @@ pub fn render(report: &RunReport) -> String {
 
 pub fn render_with(report: &RunReport, colour: Colour) -> String {
     let mut out = String::new();
-    out.push_str(&format!(
-        "handoff run {} — {} scenario(s) × {} target(s) in {:.1}s\n\n",
-        report.run_id,
-        report.scenarios.len(),
-        report.targets.len(),
-        report.duration_ms as f64 / 1000.0
-    ));
+    let seconds = report.duration_ms as f64 / 1000.0;
+    out.push_str(&match (report.command(), &report.targets[..]) {
+        ("reconcile", [exports]) => {
+            format!("handoff reconcile {} — {} in {seconds:.1}s\n\n", report.run_id, exports.name)
+        }
+        _ => format!(
+            "handoff run {} — {} scenario(s) × {} target(s) in {seconds:.1}s\n\n",
+            report.run_id,
+            report.scenarios.len(),
+            report.targets.len(),
+        ),
+    });
     if let Some(incomplete) = &report.incomplete {
         out.push_str(&incomplete_notice(incomplete));
         out.push_str("\n\n");
