@@ -12,6 +12,10 @@ use super::index::{PmIndex, key_hash};
 /// batches in flight stay a few megabytes.
 const BATCH: usize = 8_192;
 
+/// A batch is also handed over once its arena holds this many bytes, so offsets in it fit 32 bits whatever the
+/// rows are like.
+const ARENA_BYTES: usize = 64 << 20;
+
 /// How many batches may wait to be taken: the reader runs at most this far ahead.
 const IN_FLIGHT: usize = 4;
 
@@ -145,7 +149,8 @@ fn read_side(
         let mut batch = PatientBatch::new(file);
         while let Some((fields, line)) = export.next_patient()? {
             batch.push(&fields, line);
-            if batch.len() == BATCH && !send(std::mem::replace(&mut batch, PatientBatch::new(file))) {
+            let full = batch.len() == BATCH || batch.arena.len() >= ARENA_BYTES;
+            if full && !send(std::mem::replace(&mut batch, PatientBatch::new(file))) {
                 return Ok(false);
             }
         }

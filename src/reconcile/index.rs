@@ -1,4 +1,4 @@
-//! The PM export held in compact form: each row's fields packed into one byte arena, indexed by the PM's own id at a
+//! The PM export held in compact form: each row's fields packed into byte arenas (the batches they were read in), indexed by the PM's own id at a
 //! few bytes a row, so memory grows with the number of patients and not with the size of the file. The rows an id
 //! does not settle are matched in one pass over the arena (`reconciler`), so no other index over every row is built.
 
@@ -97,8 +97,9 @@ impl Chains {
 /// The PM's rows and the indexes the EMR's rows are matched through.
 #[derive(Default)]
 pub struct PmIndex {
-    arena: Vec<u8>,
-    /// Where each row starts in the arena; it ends where the next starts.
+    /// The arenas of the batches the rows were read in, kept as they came rather than copied into one.
+    arenas: Vec<Vec<u8>>,
+    /// Where each row starts: its arena in the high 32 bits, its offset there in the low ones.
     starts: Vec<u64>,
     /// The line each row was read from, for messages.
     lines: Vec<u64>,
@@ -108,16 +109,21 @@ pub struct PmIndex {
 impl PmIndex {
     /// Adds a batch of rows, packed as the arena packs them (each row is the length of each field, then the
     /// fields, so a field is found without scanning the ones before it).
-    pub fn append(&mut self, batch: &PatientBatch) {
-        let base = self.arena.len() as u64;
-        self.arena.extend_from_slice(&batch.arena);
-        self.starts.extend(batch.starts.iter().map(|s| base + u64::from(*s)));
+    pub fn append(&mut self, batch: PatientBatch) {
+        let arena = (self.arenas.len() as u64) << 32;
+        self.starts.extend(batch.starts.iter().map(|s| arena | u64::from(*s)));
         self.lines.extend_from_slice(&batch.lines);
         let first = self.by_id.next.len() as u32;
         self.by_id.reserve(batch.len());
         for (i, hash) in batch.id_hashes.iter().enumerate() {
             self.by_id.add(first + i as u32, Some(*hash));
         }
+        let mut arena = batch.arena;
+        // A batch of long rows grew its arena by doubling; what it did not fill is given back.
+        if arena.capacity() - arena.len() > arena.len() / 8 {
+            arena.shrink_to_fit();
+        }
+        self.arenas.push(arena);
     }
 
     pub fn len(&self) -> usize {
@@ -132,16 +138,23 @@ impl PmIndex {
         self.lines[slot as usize]
     }
 
+    /// Row `slot`'s arena and where in it the row starts.
+    fn at(&self, slot: u32) -> (&[u8], usize) {
+        let start = self.starts[slot as usize];
+        (&self.arenas[(start >> 32) as usize], (start & u64::from(u32::MAX)) as usize)
+    }
+
     /// Row `slot`'s fields in [`Column`] order.
     pub fn row(&self, slot: u32) -> [&[u8]; COLUMNS] {
-        unpack(&self.arena, self.starts[slot as usize] as usize)
+        let (arena, start) = self.at(slot);
+        unpack(arena, start)
     }
 
     /// Row `slot`'s own id, the first field.
     fn id(&self, slot: u32) -> &[u8] {
-        let start = self.starts[slot as usize] as usize;
-        let len = usize::from(u16::from_le_bytes([self.arena[start], self.arena[start + 1]]));
-        &self.arena[start + HEADER..start + HEADER + len]
+        let (arena, start) = self.at(slot);
+        let len = usize::from(u16::from_le_bytes([arena[start], arena[start + 1]]));
+        &arena[start + HEADER..start + HEADER + len]
     }
 
     /// The one row whose own id is `id`, whose [`key_hash`] is `hash`: none when no row or more than one has it.
@@ -160,7 +173,7 @@ impl PmIndex {
 
     /// Approximate bytes held, for the summary.
     pub fn bytes(&self) -> usize {
-        self.arena.capacity() + self.starts.capacity() * 8 + self.lines.capacity() * 8
+        self.arenas.iter().map(Vec::capacity).sum::<usize>() + self.starts.capacity() * 8 + self.lines.capacity() * 8
     }
 }
 
@@ -186,10 +199,10 @@ mod tests {
         let mut batch = PatientBatch::default();
         batch.push(&row("P1", "E1", "Lopez-Hernandez"), 2);
         batch.push(&row("P2", "", "O'Connor"), 3);
-        index.append(&batch);
+        index.append(batch);
         let mut batch = PatientBatch::default();
         batch.push(&row("P3", "E1", "Lopez-Hernandez"), 4);
-        index.append(&batch);
+        index.append(batch);
         assert_eq!(index.row(1)[2], b"O'Connor");
         assert_eq!(index.row(2)[0], b"P3");
         assert_eq!(with_id(&index, "P2"), Some(1));
@@ -197,7 +210,7 @@ mod tests {
         assert_eq!(index.line(2), 4);
         let mut batch = PatientBatch::default();
         batch.push(&row("P2", "", "O'Connor"), 5);
-        index.append(&batch);
+        index.append(batch);
         assert_eq!(with_id(&index, "P2"), None, "an id two rows hold settles nothing");
         assert_eq!(index.len(), 4);
     }

@@ -129,7 +129,7 @@ pub fn reconcile(
                 Read::PmRead => 0,
             };
             match batch {
-                Read::Pm(batch) => pm.append(&batch),
+                Read::Pm(batch) => pm.append(batch),
                 Read::PmRead => {
                     r.pm = Arc::new(std::mem::take(&mut pm));
                     r.matched = vec![0; r.pm.len()];
