@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::Format;
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
+use crate::reconcile::billing::{BillingSources, InputKind, input_kind, reconcile_billing};
 use crate::reconcile::{ColumnMap, Source, reconcile as reconcile_exports};
 use crate::report::{REDACTED, RunReport, html, json, junit, markdown, table};
 
@@ -20,12 +21,23 @@ const TABLE_FINDINGS: usize = 50;
 
 #[derive(Debug, clap::Args)]
 pub struct ReconcileArgs {
-    /// The EMR's patient exports (CSV with a header row).
+    /// The EMR's exports: patients (CSV with a header row), and its documentation as FHIR NDJSON (Encounter,
+    /// Condition, Procedure, ChargeItem, Coverage), told apart by their content.
     #[arg(long, required = true, num_args = 1..)]
     pub emr: Vec<PathBuf>,
-    /// The PM's patient exports (CSV with a header row).
+    /// The PM's exports: patients (CSV with a header row); X12 837P or 835 batches and FHIR Claim NDJSON here are
+    /// taken as --claims and --remits.
     #[arg(long, required = true, num_args = 1..)]
     pub pm: Vec<PathBuf>,
+    /// The PM's claims: X12 837P batches or FHIR Claim NDJSON, matched to the EMR's documented encounters.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub claims: Vec<PathBuf>,
+    /// The payer's X12 835 remittances, matched to the claims by CLP01 = CLM01.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub remits: Vec<PathBuf>,
+    /// The rules store the claims are scrubbed against [default: $XDG_DATA_HOME/handoff/rules].
+    #[arg(long, env = "HANDOFF_RULES", value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// Which headers hold which columns, for exports whose headers are not `handoff generate`'s
     /// (`handoff schema map`).
     #[arg(long, value_name = "FILE")]
@@ -48,27 +60,27 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let (emr, pm) = match (sources(&args.emr), sources(&args.pm)) {
-        (Ok(emr), Ok(pm)) => (emr, pm),
-        (Err(why), _) | (_, Err(why)) => {
+    let inputs = Inputs::of(args);
+    let started = jiff::Timestamp::now();
+    let clock = std::time::Instant::now();
+    let mut reconciled = Reconciled::default();
+    if !inputs.emr.is_empty() || !inputs.pm.is_empty() {
+        if let Err(why) = patients(&inputs, &map, &mut reconciled) {
             eprintln!("{why}");
             return exit::BAD_INPUT;
         }
-    };
-    let started = jiff::Timestamp::now();
-    let clock = std::time::Instant::now();
-    let bar = progress_bar();
-    let result = reconcile_exports(emr, pm, &map, &mut |rows| bar.set_position(rows));
-    bar.finish_and_clear();
-    let reconciled = match result {
-        Ok(r) => r,
-        Err(problem) => {
-            eprintln!("{problem}");
-            return exit::BAD_INPUT;
+    }
+    let mut rules_not_run = Vec::new();
+    if inputs.has_billing() {
+        match billing(&inputs, args.rules.as_deref(), &mut reconciled) {
+            Ok(not_run) => rules_not_run = not_run,
+            Err(why) => {
+                eprintln!("{why}");
+                return exit::BAD_INPUT;
+            }
         }
-    };
-    let summary = reconciled.summary.render();
-    eprintln!("{summary}");
+    }
+    let summary = reconciled.summaries.join("\n");
     let failed = reconciled.findings.iter().any(|f| f.counts);
     let files = |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     let names = |paths: &[PathBuf]| {
@@ -80,7 +92,7 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
         // Exports are real patients unless the user says otherwise: their values are PHI.
         kind: TargetSystems::Real,
         emr_endpoint: Some(files(&args.emr)),
-        pm_endpoint: Some(files(&args.pm)),
+        pm_endpoint: Some(files(&[&args.pm[..], &args.claims, &args.remits].concat())),
         flows: vec![FlowOutcome {
             scenario: "reconcile".into(),
             steps: vec![StepResult {
@@ -102,6 +114,7 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     };
     let run_id = format!("reconcile-{}", started.strftime("%Y%m%dT%H%M%SZ"));
     let mut report = RunReport::new(&run_id, started, jiff::Timestamp::now(), vec!["reconcile".into()], vec![outcome]);
+    report.rules_not_run = rules_not_run;
     if !args.show_phi {
         redact_own_values(&mut report);
         report.redact_phi();
@@ -168,6 +181,86 @@ fn scorecard(report: &RunReport) -> String {
         table::render_with(&shown, table::Colour::for_stdout()).trim_end(),
         total - TABLE_FINDINGS
     )
+}
+
+/// The files on the command line, sorted by what they hold.
+#[derive(Default)]
+struct Inputs {
+    emr: Vec<PathBuf>,
+    pm: Vec<PathBuf>,
+    documentation: Vec<PathBuf>,
+    claims: Vec<PathBuf>,
+    remits: Vec<PathBuf>,
+}
+
+impl Inputs {
+    fn of(args: &ReconcileArgs) -> Inputs {
+        let mut inputs = Inputs { claims: args.claims.clone(), remits: args.remits.clone(), ..Inputs::default() };
+        for (paths, patients) in [(&args.emr, 0), (&args.pm, 1)] {
+            for path in paths {
+                let list = match input_kind(path) {
+                    InputKind::Documentation => &mut inputs.documentation,
+                    InputKind::Claims => &mut inputs.claims,
+                    InputKind::Remittances => &mut inputs.remits,
+                    InputKind::Patients if patients == 0 => &mut inputs.emr,
+                    InputKind::Patients => &mut inputs.pm,
+                };
+                list.push(path.clone());
+            }
+        }
+        inputs
+    }
+
+    fn has_billing(&self) -> bool {
+        !(self.documentation.is_empty() && self.claims.is_empty() && self.remits.is_empty())
+    }
+}
+
+/// What each reconciliation found, together.
+#[derive(Default)]
+struct Reconciled {
+    findings: Vec<crate::diff::Finding>,
+    tallies: crate::engine::Tallies,
+    summaries: Vec<String>,
+}
+
+/// The patient exports matched and compared, with a progress bar.
+fn patients(inputs: &Inputs, map: &ColumnMap, into: &mut Reconciled) -> Result<(), String> {
+    if inputs.emr.is_empty() || inputs.pm.is_empty() {
+        let (has, lacks) = if inputs.emr.is_empty() { ("pm", "emr") } else { ("emr", "pm") };
+        return Err(format!(
+            "patient exports were given for the {has} but not the {lacks}; give both (--emr and --pm) to compare \
+             patients, or neither to reconcile billing alone"
+        ));
+    }
+    let (emr, pm) = (sources(&inputs.emr)?, sources(&inputs.pm)?);
+    let bar = progress_bar();
+    let result = reconcile_exports(emr, pm, map, &mut |rows| bar.set_position(rows));
+    bar.finish_and_clear();
+    let reconciled = result.map_err(|problem| problem.to_string())?;
+    let summary = reconciled.summary.render();
+    eprintln!("{summary}");
+    into.findings.extend(reconciled.findings);
+    into.tallies += reconciled.tallies;
+    into.summaries.push(summary);
+    Ok(())
+}
+
+/// The documented encounters, claims and remittances matched and judged; returns the rules that were not run.
+fn billing(inputs: &Inputs, rules: Option<&Path>, into: &mut Reconciled) -> Result<Vec<String>, String> {
+    let context = super::rules::scrub_context(rules).map_err(|why| format!("cannot load the rules: {why}"))?;
+    let given = BillingSources {
+        documentation: sources(&inputs.documentation)?,
+        claims: sources(&inputs.claims)?,
+        remits: (!inputs.remits.is_empty()).then(|| sources(&inputs.remits)).transpose()?,
+    };
+    let reconciled = reconcile_billing(given, &context).map_err(|problem| problem.to_string())?;
+    let summary = reconciled.summary.render();
+    eprintln!("{summary}");
+    into.findings.extend(reconciled.findings);
+    into.tallies += reconciled.tallies;
+    into.summaries.push(summary);
+    Ok(context.not_run().iter().map(|r| r.as_str().to_string()).collect())
 }
 
 fn sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {

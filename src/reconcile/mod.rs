@@ -2,6 +2,7 @@
 //! compared field by field, with the findings, scores and reports of a live run; and the generator of paired
 //! exports with planted discrepancies and their ground truth that tests it. No I/O beyond the readers it is given.
 
+pub mod billing;
 pub mod columns;
 pub mod csv;
 pub mod index;

@@ -1,0 +1,394 @@
+//! The billing side of offline reconciliation: the EMR's documented encounters (FHIR NDJSON), the PM's claims (X12
+//! 837P or FHIR Claim NDJSON) and the payer's remittances (X12 835) matched to each other, then judged by the live
+//! run's own core — the lineage of each billing element, the CMS rules, the payer's answer — so the findings, their
+//! messages and the scores are a live run's.
+
+pub mod fhir;
+pub mod plant;
+pub mod x12;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+
+use serde_json::json;
+
+use super::{InputProblem, Source};
+use crate::diff::{Category, Finding, FindingKind, Hop, HopRecords, trace, trace_to_remittance};
+use crate::engine::{Prediction, Tallies, judge_payment, lineage_findings, scrub_findings};
+use crate::model::{Claim, Diagnosis, Encounter, Remittance, Role, ServiceLine};
+use crate::rules::ScrubContext;
+pub use fhir::{DOCUMENTATION, Documented, first_resource_type};
+pub use x12::BilledClaim;
+
+/// The billing exports of one reconciliation. `remits` is `None` when none were given, so no claim is said to
+/// lack one.
+pub struct BillingSources {
+    pub documentation: Vec<Source>,
+    pub claims: Vec<Source>,
+    pub remits: Option<Vec<Source>>,
+}
+
+/// How the claims found their encounters and remittances, and what was left over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BillingSummary {
+    pub encounters: u64,
+    pub claims: u64,
+    pub remittances: u64,
+    /// Claims whose id (CLM01, or a FHIR Claim's `item.encounter`) is an encounter's id.
+    pub matched_by_claim_id: u64,
+    /// Claims matched by the patient (REF*EA medical record number, else member id) and date of service.
+    pub matched_by_patient_and_date: u64,
+    /// Documented encounters no claim bills.
+    pub never_billed: u64,
+    /// Claims no documented encounter supports (including a second claim for an encounter already billed).
+    pub undocumented: u64,
+    /// Claims no remittance answers; `None` when no remittances were given.
+    pub unanswered: Option<u64>,
+    /// Remittances for a claim no claim export holds.
+    pub unclaimed_remittances: u64,
+}
+
+impl BillingSummary {
+    pub fn render(&self) -> String {
+        let remits = match self.unanswered {
+            Some(n) => {
+                format!(", {n} claim(s) with no remittance, {} remittance(s) with no claim", self.unclaimed_remittances)
+            }
+            None => String::new(),
+        };
+        format!(
+            "{} documented encounter(s), {} claim(s), {} remittance(s): {} claim(s) matched by claim id, {} by patient \
+             and date of service; {} encounter(s) never billed, {} claim(s) with no documentation{remits}",
+            self.encounters,
+            self.claims,
+            self.remittances,
+            self.matched_by_claim_id,
+            self.matched_by_patient_and_date,
+            self.never_billed,
+            self.undocumented,
+        )
+    }
+}
+
+pub struct BillingReconciliation {
+    pub findings: Vec<Finding>,
+    pub tallies: Tallies,
+    pub summary: BillingSummary,
+}
+
+/// A source whose first bytes say whether it is X12 (an ISA) or NDJSON, with those bytes still to be read.
+fn sniff(source: Source) -> Result<(bool, Source), InputProblem> {
+    let mut reader = BufReader::with_capacity(1 << 16, source.reader);
+    let head = reader.fill_buf().map_err(|e| InputProblem {
+        file: source.name.clone(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    let text = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
+    let x12 = text[start..].starts_with(b"ISA");
+    Ok((x12, Source { name: source.name, reader: Box::new(reader) }))
+}
+
+fn dated(claim: &Claim) -> Option<String> {
+    claim.lines.first().map(|l| l.date_of_service.to_string())
+}
+
+/// A claim with no documentation stands in for its own documentation, so the payer's answer to it can still be
+/// traced line by line.
+fn as_documented(claim: &Claim) -> Encounter {
+    let first = claim.lines.first();
+    Encounter {
+        date_of_service: first.map(|l| l.date_of_service).unwrap_or(crate::model::Date(jiff::civil::Date::ZERO)),
+        place_of_service: first.map(|l| l.place_of_service.clone()).unwrap_or_default(),
+        rendering_npi: first.map(|l| l.rendering_npi.clone()).unwrap_or_default(),
+        diagnoses: claim.diagnoses.iter().map(|code| Diagnosis { code: code.clone() }).collect(),
+        service_lines: claim
+            .lines
+            .iter()
+            .map(|l| ServiceLine {
+                code: l.code.clone(),
+                modifiers: l.modifiers.clone(),
+                units: l.units,
+                dx_pointers: l.dx_pointers.clone(),
+                place_of_service: l.place_of_service.clone(),
+                date_of_service: l.date_of_service,
+                rendering_npi: l.rendering_npi.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// How a claim found its encounter.
+enum Match {
+    ById(usize),
+    ByPatientAndDate(usize),
+    /// A second claim for an encounter another claim already bills.
+    Again(usize),
+    None,
+}
+
+fn finding(category: Category, kind: FindingKind, key: &str, record: &str, system: Role) -> Finding {
+    Finding::new(category, kind, key.to_string(), 1, "reconcile", record, "", system)
+}
+
+/// Reconciles the billing exports: `rules` are what the live run's `expect_claim: { scrub: cms }` checks against.
+pub fn reconcile_billing(sources: BillingSources, rules: &ScrubContext) -> Result<BillingReconciliation, InputProblem> {
+    let mut documentation = fhir::Documentation::default();
+    for source in sources.documentation {
+        documentation.read(source)?;
+    }
+    let visits = documentation.visits()?;
+    let mut claims = Vec::new();
+    for source in sources.claims {
+        match sniff(source)? {
+            (true, source) => x12::read_claims(source, &mut claims)?,
+            (false, source) => fhir::read_claims(source, &mut claims)?,
+        }
+    }
+    let given_remits = sources.remits.is_some();
+    let mut remits: Vec<(Remittance, String)> = Vec::new();
+    for source in sources.remits.into_iter().flatten() {
+        let (x12, source) = sniff(source)?;
+        if !x12 {
+            let message = "is not an X12 835 (it does not start with an ISA segment)\n  hint: --remits takes the \
+                           payer's 835 remittance advice files"
+                .into();
+            return Err(InputProblem { file: source.name, line: Some(1), message });
+        }
+        x12::read_remittances(source, &mut remits)?;
+    }
+    let mut summary = BillingSummary {
+        encounters: visits.len() as u64,
+        claims: claims.len() as u64,
+        remittances: remits.len() as u64,
+        unanswered: given_remits.then_some(0),
+        ..BillingSummary::default()
+    };
+    let mut r = Judge { rules, findings: Vec::new(), tallies: Tallies::default() };
+
+    // The keys a claim can find its encounter by.
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_record: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    let mut by_member: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    for (i, v) in visits.iter().enumerate() {
+        by_id.insert(&v.id, i);
+        let date = v.encounter.date_of_service.to_string();
+        by_record.entry((&v.patient, date.clone())).or_default().push(i);
+        if let Some(c) = &v.coverage {
+            by_member.entry((&c.member_id, date)).or_default().push(i);
+        }
+    }
+    let mut billed: Vec<Option<usize>> = vec![None; visits.len()];
+    let matches: Vec<Match> = claims
+        .iter()
+        .enumerate()
+        .map(|(c, b)| {
+            let explicit = by_id.get(b.encounter.as_deref().unwrap_or(&b.claim.id)).copied();
+            let found = match explicit {
+                Some(v) => Some((v, true)),
+                None => {
+                    let date = dated(&b.claim).unwrap_or_default();
+                    let candidates = match &b.medical_record {
+                        Some(mr) => by_record.get(&(mr.as_str(), date)),
+                        None => by_member.get(&(b.claim.member_id.as_str(), date)),
+                    };
+                    let all = candidates.map(Vec::as_slice).unwrap_or_default();
+                    all.iter().find(|v| billed[**v].is_none()).or(all.first()).map(|v| (*v, false))
+                }
+            };
+            match found {
+                Some((v, _)) if billed[v].is_some() => Match::Again(v),
+                Some((v, by_id)) => {
+                    billed[v] = Some(c);
+                    if by_id { Match::ById(v) } else { Match::ByPatientAndDate(v) }
+                }
+                None => Match::None,
+            }
+        })
+        .collect();
+
+    // Each encounter traced to the claim that bills it, or to none.
+    let mut handoff_of: HashMap<usize, Vec<Finding>> = HashMap::new();
+    for (v, visit) in visits.iter().enumerate() {
+        let claim = billed[v].map(|c| &claims[c]);
+        let hops = HopRecords { emr: Some(&visit.encounter), claim: claim.map(|b| &b.claim), ..HopRecords::default() };
+        let lineage = trace(&visit.encounter, visit.coverage.as_ref(), hops);
+        let template = finding(Category::Handoff, FindingKind::MissingRecord, &visit.id, "claim", Role::Pm);
+        let (mut found, tallies) = lineage_findings(&lineage, claim.is_some(), Role::Pm, &template);
+        let whence = match claim {
+            Some(b) => format!(" (encounter {}, {}; claim {}, {})", visit.id, visit.at, b.claim.id, b.at),
+            None => {
+                summary.never_billed += 1;
+                format!(" (encounter {}, {})", visit.id, visit.at)
+            }
+        };
+        found.iter_mut().for_each(|f| f.message.push_str(&whence));
+        r.tallies += tallies;
+        if let Some(c) = billed[v] {
+            handoff_of.insert(c, found.clone());
+        }
+        r.findings.extend(found);
+    }
+
+    // Each claim scrubbed, then held against the payer's answer.
+    let mut answers: HashMap<&str, usize> = HashMap::new();
+    for (i, (remit, _)) in remits.iter().enumerate() {
+        // A later answer to the same claim (a correction, a reversal and repayment) is the one that stands.
+        answers.insert(&remit.claim_id, i);
+    }
+    let mut answered = vec![false; remits.len()];
+    for (c, (b, m)) in claims.iter().zip(&matches).enumerate() {
+        let (key, documented) = match m {
+            Match::ById(v) => {
+                summary.matched_by_claim_id += 1;
+                (visits[*v].id.clone(), visits[*v].encounter.clone())
+            }
+            Match::ByPatientAndDate(v) => {
+                summary.matched_by_patient_and_date += 1;
+                (visits[*v].id.clone(), visits[*v].encounter.clone())
+            }
+            Match::Again(v) => {
+                summary.undocumented += 1;
+                let mut f = finding(Category::Handoff, FindingKind::DuplicateRecord, &b.claim.id, "claim", Role::Pm);
+                f.expected = json!(visits[*v].id);
+                f.actual = json!(b.claim.id);
+                f.message = format!(
+                    "encounter {} is billed twice: claim {} ({}) bills it again after claim {}",
+                    visits[*v].id,
+                    b.claim.id,
+                    b.at,
+                    billed[*v].map(|o| claims[o].claim.id.as_str()).unwrap_or_default()
+                );
+                r.findings.push(f);
+                (b.claim.id.clone(), as_documented(&b.claim))
+            }
+            Match::None => {
+                summary.undocumented += 1;
+                let mut f = finding(Category::Handoff, FindingKind::MissingRecord, &b.claim.id, "encounter", Role::Emr);
+                f.expected = json!(b.claim.id);
+                f.message = format!(
+                    "claim {} ({}) bills {} line(s) on {} that no documented encounter matches by claim id, medical \
+                     record number or member id and date of service",
+                    b.claim.id,
+                    b.at,
+                    b.claim.lines.len(),
+                    dated(&b.claim).unwrap_or_else(|| "no date".into())
+                );
+                r.findings.push(f);
+                (b.claim.id.clone(), as_documented(&b.claim))
+            }
+        };
+        let predicted = r.scrub(&key, b);
+        if !given_remits {
+            continue;
+        }
+        match answers.get(b.claim.id.as_str()) {
+            Some(&i) => {
+                answered[i] = true;
+                let handoff = handoff_of.get(&c).map(Vec::as_slice).unwrap_or_default();
+                r.payment(&key, &documented, &b.claim, &remits[i].0, &predicted, handoff);
+            }
+            None => {
+                if let Some(n) = summary.unanswered.as_mut() {
+                    *n += 1;
+                }
+                let mut f = finding(Category::Payment, FindingKind::MissingRecord, &key, "remittance", Role::Pm);
+                f.expected = json!(b.claim.id);
+                f.hop = Some(Hop::Remittance.as_str().into());
+                f.message = format!("no remittance given answers claim {} ({})", b.claim.id, b.at);
+                r.findings.push(f);
+            }
+        }
+    }
+    for (i, (remit, file)) in remits.iter().enumerate() {
+        if answered[i] || answers.get(remit.claim_id.as_str()) != Some(&i) {
+            continue;
+        }
+        summary.unclaimed_remittances += 1;
+        let mut f = finding(Category::Payment, FindingKind::MissingRecord, &remit.claim_id, "claim", Role::Pm);
+        f.actual = json!(remit.claim_id);
+        f.hop = Some(Hop::Claim.as_str().into());
+        f.message = format!(
+            "the payer answered claim {} ({file}, ${:.2} paid of ${:.2}) and no claim export holds that claim",
+            remit.claim_id, remit.paid, remit.charged
+        );
+        r.findings.push(f);
+    }
+    Ok(BillingReconciliation { findings: r.findings, tallies: r.tallies, summary })
+}
+
+struct Judge<'a> {
+    rules: &'a ScrubContext,
+    findings: Vec<Finding>,
+    tallies: Tallies,
+}
+
+impl Judge<'_> {
+    /// The claim checked against the CMS rules, as `expect_claim: { scrub: cms }` checks it; returns the denials the
+    /// breaks predict.
+    fn scrub(&mut self, key: &str, b: &BilledClaim) -> Vec<Prediction> {
+        let template = finding(Category::Rule, FindingKind::RuleBreak, key, "claim", Role::Pm);
+        let mut scrubbed = scrub_findings(&b.claim, self.rules, Role::Pm, &template);
+        for f in &mut scrubbed.findings {
+            f.message.push_str(&format!(" (claim {}, {})", b.claim.id, b.at));
+        }
+        self.tallies += scrubbed.tallies;
+        self.findings.extend(scrubbed.findings);
+        scrubbed.predicted
+    }
+
+    /// The payer's answer judged as `expect_remittance` judges it.
+    fn payment(
+        &mut self,
+        key: &str,
+        documented: &Encounter,
+        claim: &Claim,
+        remit: &Remittance,
+        predicted: &[Prediction],
+        handoff: &[Finding],
+    ) {
+        let outcomes = trace_to_remittance(documented, Some(claim), remit);
+        let template = finding(Category::Payment, FindingKind::Denied, key, "remittance", Role::Pm);
+        let (found, tallies) = judge_payment(remit, &outcomes, predicted, handoff, &template);
+        self.tallies += tallies;
+        self.findings.extend(found.into_iter().map(|mut f| {
+            f.message.push_str(&format!(" (claim {})", claim.id));
+            f
+        }));
+    }
+}
+
+/// What an input file on the command line is, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// FHIR NDJSON of the EMR's documentation ([`DOCUMENTATION`]).
+    Documentation,
+    /// An X12 837 batch, or FHIR Claim NDJSON.
+    Claims,
+    /// An X12 835 batch.
+    Remittances,
+    /// Anything else: a patient export for the demographic reconciliation.
+    Patients,
+}
+
+/// Tells a billing export from a patient export by its content: an X12 interchange by its first ST, NDJSON by its
+/// first resource. A file that cannot be read is a patient export here, for the reader to say why.
+pub fn input_kind(path: &std::path::Path) -> InputKind {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(4096).read_to_end(&mut head);
+    }
+    let text = String::from_utf8_lossy(&head);
+    let text = text.trim_start_matches(['\u{feff}', ' ', '\r', '\n', '\t']);
+    if text.starts_with("ISA") && text.len() > 3 {
+        let element = &text[3..4];
+        return if text.contains(&format!("ST{element}835")) { InputKind::Remittances } else { InputKind::Claims };
+    }
+    match first_resource_type(path).as_deref() {
+        Some("Claim") => InputKind::Claims,
+        Some(t) if DOCUMENTATION.contains(&t) => InputKind::Documentation,
+        _ => InputKind::Patients,
+    }
+}
