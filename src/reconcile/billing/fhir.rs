@@ -214,7 +214,7 @@ impl Documentation {
             }
             other => {
                 return Err(format!(
-                    "is a {other}; a documentation export holds {}\n  hint: give patient exports and claims their \
+                    "holds a {other} resource; a documentation export holds {}\n  hint: give patient exports and claims their \
                      own flags (--claims for Claim)",
                     DOCUMENTATION.join(", ")
                 ));
@@ -252,7 +252,7 @@ pub fn read_claims(source: Source, claims: &mut Vec<BilledClaim>) -> Result<(), 
     let name = source.name.clone();
     each_resource(source, &mut |kind, resource, line| {
         if kind != "Claim" {
-            return Err(format!("is a {kind}; --claims takes Claim resources (or X12 837P batches)"));
+            return Err(format!("holds a {kind} resource; --claims takes Claim resources (or X12 837P batches)"));
         }
         let id = id_of(resource, kind)?;
         let member_id = resource.pointer("/insurance/0/coverage/identifier/value").and_then(Value::as_str);
@@ -267,4 +267,110 @@ pub fn read_claims(source: Source, claims: &mut Vec<BilledClaim>) -> Result<(), 
         claims.push(BilledClaim { claim, medical_record: None, encounter, at: format!("{name} line {line}") });
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(name: &str, lines: &[&str]) -> Source {
+        Source { name: name.into(), reader: Box::new(std::io::Cursor::new(lines.join("\n").into_bytes())) }
+    }
+
+    const ENCOUNTER: &str = r#"{"resourceType":"Encounter","id":"V1","subject":{"reference":"Patient/E1"},"period":{"start":"2026-05-04"},"participant":[{"individual":{"identifier":{"value":"1234567893"}}}],"diagnosis":[{"condition":{"reference":"Condition/c2"},"rank":2},{"condition":{"reference":"Condition/c1"},"rank":1}]}"#;
+    const CHARGE: &str = r#"{"resourceType":"ChargeItem","context":{"reference":"Encounter/V1"},"code":{"coding":[{"code":"20610"}]},"extension":[{"url":"https://handoff.dev/fhir/StructureDefinition/procedure-modifier","valueCoding":{"code":"RT"}}],"occurrenceDateTime":"2026-05-04","quantity":{"value":1},"reason":[{"coding":[{"code":"M17.11"}]}]}"#;
+
+    #[test]
+    fn resources_in_any_order_and_any_file_make_one_visit_in_rank_order() {
+        let mut docs = Documentation::default();
+        docs.read(source("ChargeItem.ndjson", &[CHARGE, ""])).unwrap();
+        docs.read(source(
+            "mixed.ndjson",
+            &[
+                r#"{"resourceType":"Condition","id":"c2","code":{"coding":[{"code":"I10"}]}}"#,
+                ENCOUNTER,
+                r#"{"resourceType":"Condition","id":"c1","code":{"coding":[{"code":"M17.11"}]}}"#,
+                r#"{"resourceType":"Coverage","beneficiary":{"reference":"Patient/E1"},"subscriberId":"1EG4TE5MK72","payor":[{"display":"medicare"}]}"#,
+            ],
+        ))
+        .unwrap();
+        let visits = docs.visits().unwrap();
+        assert_eq!(visits.len(), 1);
+        let v = &visits[0];
+        assert_eq!((v.id.as_str(), v.patient.as_str(), v.at.as_str()), ("V1", "E1", "mixed.ndjson line 2"));
+        let codes: Vec<_> = v.encounter.diagnoses.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["M17.11", "I10"]);
+        let line = &v.encounter.service_lines[0];
+        assert_eq!(
+            (line.code.as_str(), &line.modifiers[..], &line.dx_pointers[..]),
+            ("20610", &["RT".to_string()][..], &[1u8][..])
+        );
+        assert_eq!(v.coverage.as_ref().map(|c| c.member_id.as_str()), Some("1EG4TE5MK72"));
+    }
+
+    #[test]
+    fn without_charge_items_or_a_diagnosis_list_procedures_and_conditions_that_name_the_encounter_stand_in() {
+        let encounter = r#"{"resourceType":"Encounter","id":"V2","subject":{"reference":"Patient/E2"},"period":{"start":"2026-05-04"}}"#;
+        let mut docs = Documentation::default();
+        docs.read(source(
+            "Encounter.ndjson",
+            &[
+                encounter,
+                r#"{"resourceType":"Condition","id":"x","code":{"coding":[{"code":"J02.9"}]},"encounter":{"reference":"Encounter/V2"}}"#,
+                r#"{"resourceType":"Procedure","code":{"coding":[{"code":"87880"}]},"encounter":{"reference":"Encounter/V2"},"performedDateTime":"2026-05-04"}"#,
+            ],
+        ))
+        .unwrap();
+        let v = &docs.visits().unwrap()[0];
+        assert_eq!(v.encounter.diagnoses[0].code, "J02.9");
+        assert_eq!((v.encounter.service_lines[0].code.as_str(), v.encounter.service_lines[0].units), ("87880", 1.0));
+        assert!(v.coverage.is_none());
+    }
+
+    #[test]
+    fn a_bad_line_is_named_with_what_was_expected() {
+        let problem =
+            |lines: &[&str]| Documentation::default().read(source("Encounter.ndjson", lines)).unwrap_err().to_string();
+        assert!(problem(&[ENCOUNTER, "[1, 2"]).starts_with("Encounter.ndjson:2: is not a JSON object"));
+        assert_eq!(
+            problem(&["", r#"{"id":"V1"}"#]),
+            "Encounter.ndjson:2: has no `resourceType`; expected a FHIR resource such as Encounter"
+        );
+        assert_eq!(
+            problem(&[r#"{"resourceType":"Encounter","subject":{"reference":"Patient/E1"}}"#]),
+            "Encounter.ndjson:1: Encounter.id is missing; expected the id other resources refer to it by"
+        );
+        assert!(problem(&[r#"{"resourceType":"Patient","id":"E1"}"#]).starts_with(
+            "Encounter.ndjson:1: holds a Patient resource; a documentation export holds Encounter, Condition, Procedure, \
+             ChargeItem, Coverage"
+        ));
+        let mut docs = Documentation::default();
+        docs.read(source(
+            "Encounter.ndjson",
+            &[r#"{"resourceType":"Encounter","id":"V1","subject":{"reference":"Patient/E1"}}"#],
+        ))
+        .unwrap();
+        assert_eq!(
+            docs.visits().err().map(|p| p.to_string()).as_deref(),
+            Some("Encounter.ndjson:1: Encounter: Encounter.period is missing")
+        );
+    }
+
+    #[test]
+    fn a_fhir_claim_names_its_encounter_and_member() {
+        let claim = r#"{"resourceType":"Claim","id":"P9","insurer":{"display":"medicare"},"insurance":[{"coverage":{"identifier":{"value":"1EG4TE5MK72"}}}],"diagnosis":[{"sequence":1,"diagnosisCodeableConcept":{"coding":[{"code":"M17.11"}]}}],"item":[{"sequence":1,"encounter":[{"reference":"Encounter/V1"}],"productOrService":{"coding":[{"code":"20610"}]},"servicedDate":"2026-05-04","diagnosisSequence":[1]}]}"#;
+        let mut claims = Vec::new();
+        read_claims(source("Claim.ndjson", &[claim]), &mut claims).unwrap();
+        let b = &claims[0];
+        assert_eq!(
+            (b.claim.id.as_str(), b.encounter.as_deref(), b.at.as_str()),
+            ("P9", Some("V1"), "Claim.ndjson line 1")
+        );
+        assert_eq!((b.claim.member_id.as_str(), b.claim.payer.as_str()), ("1EG4TE5MK72", "medicare"));
+        let wrong = read_claims(source("Claim.ndjson", &[ENCOUNTER]), &mut claims).unwrap_err().to_string();
+        assert_eq!(
+            wrong,
+            "Claim.ndjson:1: holds a Encounter resource; --claims takes Claim resources (or X12 837P batches)"
+        );
+    }
 }

@@ -392,3 +392,125 @@ pub fn input_kind(path: &std::path::Path) -> InputKind {
         _ => InputKind::Patients,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::plant::{BillingDefect, BillingPlanter, BillingWriters, DOCUMENTATION_FILES, write_billing};
+    use super::*;
+    use crate::rules::IcdRelease;
+    use crate::synth::{IcdCodeSet, SyntheticPatients};
+
+    /// The billing exports of `patients` visits with `defects` planted in every one: (NDJSON files, 837, 835).
+    fn exports(
+        patients: u64,
+        defects: &[BillingDefect],
+    ) -> (Vec<Vec<u8>>, String, String, Vec<super::super::Discrepancy>) {
+        let codes = IcdCodeSet::embedded().unwrap();
+        let synthetic = SyntheticPatients::new(7, &codes).unwrap();
+        let planter = BillingPlanter { patients: &synthetic, per_million: 1_000_000, defects };
+        let mut docs: Vec<Vec<u8>> = vec![Vec::new(); 5];
+        let (mut claims, mut remits) = (Vec::new(), Vec::new());
+        let [a, b, c, d, e] = &mut docs[..] else { unreachable!() };
+        let truth = write_billing(
+            &planter,
+            patients,
+            BillingWriters { documentation: [a, b, c, d, e], claims: &mut claims, remits: &mut remits },
+        )
+        .unwrap();
+        (docs, String::from_utf8(claims).unwrap(), String::from_utf8(remits).unwrap(), truth)
+    }
+
+    fn source(name: &str, text: impl Into<Vec<u8>>) -> Source {
+        Source { name: name.into(), reader: Box::new(std::io::Cursor::new(text.into())) }
+    }
+
+    fn run(docs: &[Vec<u8>], claims: &str, remits: Option<&str>) -> BillingReconciliation {
+        let rules = ScrubContext::new(IcdRelease::embedded().unwrap());
+        let documentation =
+            docs.iter().zip(DOCUMENTATION_FILES).map(|(text, name)| source(name, text.clone())).collect();
+        let sources = BillingSources {
+            documentation,
+            claims: vec![source("claims.837", claims)],
+            remits: remits.map(|r| vec![source("remits.835", r)]),
+        };
+        reconcile_billing(sources, &rules).unwrap()
+    }
+
+    fn seen(r: &BillingReconciliation) -> Vec<(String, &str, &str, FindingKind)> {
+        r.findings.iter().map(|f| (f.scenario.clone(), f.record.as_str(), f.field.as_str(), f.kind)).collect()
+    }
+
+    #[test]
+    fn faithful_exports_reconcile_with_no_finding_and_every_element_exact() {
+        let (docs, claims, remits, truth) = exports(12, &[]);
+        assert!(truth.is_empty());
+        let r = run(&docs, &claims, Some(&remits));
+        assert!(r.findings.is_empty(), "{:?}", seen(&r));
+        assert_eq!(r.summary.encounters, r.summary.matched_by_claim_id);
+        assert_eq!((r.summary.never_billed, r.summary.undocumented, r.summary.unanswered), (0, 0, Some(0)));
+        assert_eq!(r.tallies.handoff_exact, r.tallies.handoff_elements);
+        assert_eq!(r.tallies.claims_paid_first_pass, r.tallies.claims_remitted);
+        assert_eq!(r.tallies.claims_clean, r.tallies.claims_scrubbed);
+    }
+
+    #[test]
+    fn a_claim_under_the_pms_own_number_is_matched_by_member_id_and_date_of_service() {
+        let (docs, claims, remits, truth) = exports(6, &[BillingDefect::PmClaimNumber]);
+        assert!(truth.is_empty());
+        assert!(claims.contains("CLM*C0000") && !claims.contains("CLM*V0000"));
+        let r = run(&docs, &claims, Some(&remits));
+        assert!(r.findings.is_empty(), "{:?}", seen(&r));
+        assert_eq!((r.summary.matched_by_claim_id, r.summary.matched_by_patient_and_date), (0, r.summary.claims));
+    }
+
+    #[test]
+    fn planted_units_are_found_at_the_claim_with_the_live_runs_message() {
+        let (docs, claims, remits, truth) = exports(3, &[BillingDefect::ChangeUnits]);
+        let r = run(&docs, &claims, Some(&remits));
+        let found: Vec<_> = seen(&r);
+        let planted: Vec<_> =
+            truth.iter().map(|d| (d.patient.clone(), d.record.as_str(), d.field.as_str(), d.kind)).collect();
+        assert_eq!(found, planted);
+        let f = &r.findings[0];
+        assert_eq!((f.category, f.system, f.hop.as_deref()), (Category::Handoff, Role::Pm, Some("pm.claim")));
+        // Seed 7's first two patients are covered as dependents, whom the 837P writer cannot bill: no visit.
+        assert_eq!(
+            f.message,
+            "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter V00000002, Encounter.ndjson \
+             line 1; claim V00000002, claims.837 segment 20)"
+        );
+        assert_eq!((f.expected.clone(), f.actual.clone()), (json!(1.0), json!(2.0)));
+    }
+
+    #[test]
+    fn what_is_left_on_each_side_is_reported() {
+        let (docs, claims, remits, _) = exports(12, &[]);
+        let ids: Vec<String> = String::from_utf8_lossy(&docs[0])
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+            .collect();
+        let (claims, remits): (Vec<&str>, Vec<&str>) = (claims.lines().collect(), remits.lines().collect());
+        assert!(ids.len() >= 3 && claims.len() == ids.len() && remits.len() == ids.len());
+        // The first visit is never billed, though the payer answers its claim; the second is billed twice; the
+        // third is never answered; the rest are billed and paid.
+        let sent = [&claims[1..2], &claims[1..2], &claims[2..]].concat();
+        let answered = [&remits[0..2], &remits[3..]].concat();
+        let r = run(&docs, &sent.join("\n"), Some(&answered.join("\n")));
+        let key = |i: usize| ids[i].clone();
+        assert_eq!(
+            seen(&r),
+            [
+                (key(0), "claim", "", FindingKind::MissingRecord),
+                (key(1), "claim", "", FindingKind::DuplicateRecord),
+                (key(2), "remittance", "", FindingKind::MissingRecord),
+                (key(0), "claim", "", FindingKind::MissingRecord),
+            ]
+        );
+        assert_eq!(
+            r.summary.render(),
+            "9 documented encounter(s), 9 claim(s), 8 remittance(s): 8 claim(s) matched by \
+             claim id, 0 by patient and date of service; 1 encounter(s) never billed, 1 claim(s) with no documentation, \
+             1 claim(s) with no remittance, 1 remittance(s) with no claim"
+        );
+    }
+}

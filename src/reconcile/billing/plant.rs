@@ -313,3 +313,45 @@ pub fn write_billing(
     }
     Ok(truth)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_payer_denies_the_uncovered_service_and_nothing_else() {
+        let payer = payer();
+        let denials: Vec<_> = payer.deny.iter().map(|d| (d.code.as_str(), d.carc.as_str(), d.rate)).collect();
+        assert_eq!(denials, [(UNCOVERED_CODE, UNCOVERED_CARC, 1.0)]);
+        assert_eq!(payer.default_pct_of_charge, 80.0);
+    }
+
+    #[test]
+    fn only_office_visits_below_the_top_level_go_one_level_up() {
+        assert_eq!(one_level_up("99213").as_deref(), Some("99214"));
+        assert_eq!(one_level_up("99204").as_deref(), Some("99205"));
+        assert_eq!(one_level_up("99215"), None);
+        assert_eq!(one_level_up("99395"), None);
+        assert_eq!(one_level_up("G0439"), None);
+    }
+
+    #[test]
+    fn each_visit_is_its_own_function_of_the_seed_and_index() {
+        let codes = crate::synth::IcdCodeSet::embedded().unwrap();
+        let patients = SyntheticPatients::new(3, &codes).unwrap();
+        let planter = BillingPlanter { patients: &patients, per_million: 500_000, defects: &BillingDefect::ALL };
+        let visits: Vec<_> = (0..60).filter_map(|i| planter.plant(i).map(|v| (i, v))).collect();
+        assert!(visits.len() > 30, "most generated patients are their own subscribers: {}", visits.len());
+        for (i, visit) in &visits {
+            let again = planter.plant(*i).unwrap();
+            assert_eq!(again.documentation, visit.documentation);
+            assert_eq!(again.truth, visit.truth);
+            // Every resource refers to the visit's own ids, never to a bundle's urn:uuid.
+            assert!(visit.documentation.iter().flatten().all(|line| !line.contains("urn:uuid")));
+            for d in &visit.truth {
+                assert_eq!(d.patient, encounter_id(*i));
+            }
+        }
+        assert!(visits.iter().any(|(_, v)| v.claim.is_none()), "some visit is never billed");
+    }
+}

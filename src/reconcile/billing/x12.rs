@@ -301,3 +301,90 @@ pub fn read_remittances(source: Source, remits: &mut Vec<(Remittance, String)>) 
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::x12::fixtures::{claim, interchange, submission};
+    use crate::connect::x12::professional_claim;
+
+    /// Two interchanges in one file, the second holding two transaction sets, each set one claim.
+    fn batch() -> String {
+        let set = |id: &str, n: u32| {
+            let mut c = claim();
+            c.id = id.into();
+            professional_claim(&submission(c), n).unwrap()
+        };
+        let first = interchange(1).with_group(1, vec![set("A1", 1)]).to_x12();
+        let second = interchange(2).with_group(2, vec![set("B1", 1), set("B2", 2)]).to_x12();
+        format!("{first}\r\n{second}\n")
+    }
+
+    fn claims(text: &str) -> Result<Vec<BilledClaim>, String> {
+        let mut claims = Vec::new();
+        let source = Source { name: "batch.837".into(), reader: Box::new(std::io::Cursor::new(text.to_string())) };
+        read_claims(source, &mut claims).map_err(|p| p.to_string())?;
+        Ok(claims)
+    }
+
+    fn segment_of(text: &str, needle: &str) -> usize {
+        // Segments are counted from the first ISA, whichever interchange they are in.
+        text.split('~').map(str::trim).filter(|s| !s.is_empty()).position(|s| s.starts_with(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn every_claim_of_every_interchange_is_read_and_placed_in_the_file() {
+        let text = batch();
+        let read = claims(&text).unwrap();
+        let ids: Vec<_> = read.iter().map(|c| (c.claim.id.as_str(), c.at.clone())).collect();
+        let at = |id: &str| format!("batch.837 segment {}", segment_of(&text, &format!("CLM*{id}*")));
+        assert_eq!(ids, [("A1", at("A1")), ("B1", at("B1")), ("B2", at("B2"))]);
+        assert_eq!(read[2].claim.lines.len(), 3);
+        assert_eq!(read[0].medical_record, None);
+    }
+
+    #[test]
+    fn a_medical_record_number_is_kept_for_its_claim() {
+        let mut set = professional_claim(&submission(claim()), 1).unwrap();
+        let clm = set.body.iter().position(|s| s.id == "CLM").unwrap();
+        set.body.insert(clm + 1, crate::connect::x12::Segment::simple("REF", &["EA", "E00000042"]));
+        let text = interchange(1).with_group(1, vec![set]).to_x12();
+        let read = claims(&text).unwrap();
+        assert_eq!(read[0].medical_record.as_deref(), Some("E00000042"));
+    }
+
+    #[test]
+    fn errors_in_a_later_interchange_name_the_segment_by_its_place_in_the_file() {
+        let text = batch();
+        let bad = text.replacen("CLM*B2*250*", "CLM*B2*lots*", 1);
+        let error = claims(&bad).unwrap_err();
+        let clm = segment_of(&bad, "CLM*B2*");
+        let st = segment_of(&bad[bad.find("CLM*B1*").unwrap()..], "ST*837") + segment_of(&bad, "CLM*B1*") - 1;
+        assert!(
+            error.starts_with(&format!(
+                "batch.837: CLM02 (segment {clm}) is `lots`; expected the claim's total charge (in the transaction \
+                 set that starts at segment {st}, ST)"
+            )),
+            "{error}"
+        );
+        let cut = &text[..text.rfind("GE*").unwrap()];
+        let error = claims(cut).unwrap_err();
+        assert!(error.starts_with("batch.837: the interchange ends after segment"), "{error}");
+        let miscounted = text.replacen("GE*2*2~", "GE*3*2~", 1);
+        let error = claims(&miscounted).unwrap_err();
+        let ge = segment_of(&miscounted, "GE*3*2");
+        assert!(
+            error.starts_with(&format!(
+                "batch.837: GE01 (segment {ge}) is `3`; expected 2, the number of ST/SE transaction sets in the group"
+            )),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_remittance_file_given_as_claims_says_which_transaction_it_is() {
+        let text = batch().replace("ST*837*", "ST*835*");
+        let error = claims(&text).unwrap_err();
+        assert!(error.contains("ST01 (segment 3) is `835`; expected 837, a professional claim"), "{error}");
+    }
+}
