@@ -64,11 +64,11 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     let started = jiff::Timestamp::now();
     let clock = std::time::Instant::now();
     let mut reconciled = Reconciled::default();
-    if !inputs.emr.is_empty() || !inputs.pm.is_empty() {
-        if let Err(why) = patients(&inputs, &map, &mut reconciled) {
-            eprintln!("{why}");
-            return exit::BAD_INPUT;
-        }
+    if (!inputs.emr.is_empty() || !inputs.pm.is_empty())
+        && let Err(why) = patients(&inputs, &map, &mut reconciled)
+    {
+        eprintln!("{why}");
+        return exit::BAD_INPUT;
     }
     let mut rules_not_run = Vec::new();
     if inputs.has_billing() {
@@ -84,15 +84,24 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     let failed = reconciled.findings.iter().any(|f| f.counts);
     let files = |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     let names = |paths: &[PathBuf]| {
-        paths.iter().map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy()).collect::<Vec<_>>().join("+")
+        let mut names: Vec<_> =
+            paths.iter().map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy()).collect();
+        // A side with many exports (a bulk export's NDJSON files) is named by its first and how many more.
+        if names.len() > 3 {
+            let more = names.len() - 1;
+            names.truncate(1);
+            names.push(format!("{more} more").into());
+        }
+        names.join("+")
     };
+    let pm_side = [&args.pm[..], &args.claims, &args.remits].concat();
     let outcome = TargetOutcome {
-        name: format!("{} ⇄ {}", names(&args.emr), names(&args.pm)),
+        name: format!("{} ⇄ {}", names(&args.emr), names(&pm_side)),
         source: "handoff reconcile".into(),
         // Exports are real patients unless the user says otherwise: their values are PHI.
         kind: TargetSystems::Real,
         emr_endpoint: Some(files(&args.emr)),
-        pm_endpoint: Some(files(&[&args.pm[..], &args.claims, &args.remits].concat())),
+        pm_endpoint: Some(files(&pm_side)),
         flows: vec![FlowOutcome {
             scenario: "reconcile".into(),
             steps: vec![StepResult {

@@ -134,9 +134,8 @@ impl BillingPlanter<'_> {
         };
         let id = encounter_id(index);
         let mut draw = Draw::new(self.patients.seed(), index, b"billing ");
-        let defect = (!self.defects.is_empty() && draw.below(1_000_000) < self.per_million)
-            .then(|| *draw.pick(self.defects))
-            .map(|d| applicable(d, &encounter));
+        let fitting: Vec<BillingDefect> = self.defects.iter().copied().filter(|d| fits(*d, &encounter)).collect();
+        let defect = (!fitting.is_empty() && draw.below(1_000_000) < self.per_million).then(|| *draw.pick(&fitting));
         if defect == Some(BillingDefect::UncoveredService) {
             encounter.service_lines.push(line(UNCOVERED_CODE, &[], 1.0, &[1]));
         }
@@ -205,17 +204,16 @@ impl BillingPlanter<'_> {
     }
 }
 
-/// The defect drawn, or one that always applies (more units) where the visit gives it nothing to act on.
-fn applicable(defect: BillingDefect, encounter: &Encounter) -> BillingDefect {
+/// Whether the visit gives the defect something to act on.
+fn fits(defect: BillingDefect, encounter: &Encounter) -> bool {
     let lines = &encounter.service_lines;
     let pointed = |n: usize| lines.iter().any(|l| l.dx_pointers.contains(&(n as u8)));
-    let fits = match defect {
+    match defect {
         BillingDefect::DropDiagnosis => encounter.diagnoses.len() >= 2 && !pointed(encounter.diagnoses.len()),
         BillingDefect::DropModifier => lines.iter().any(|l| l.modifiers.iter().any(|m| m != "25")),
         BillingDefect::SwapCode => lines.first().is_some_and(|l| one_level_up(&l.code).is_some()),
         _ => true,
-    };
-    if fits { defect } else { BillingDefect::ChangeUnits }
+    }
 }
 
 /// The first modifier other than 25 on the claim: (line, position).
