@@ -14,7 +14,7 @@ use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSy
 use crate::exit;
 use crate::reconcile::billing::{BillingSources, InputKind, input_kind, reconcile_billing};
 use crate::reconcile::{ColumnMap, Source, reconcile as reconcile_exports};
-use crate::report::{REDACTED, RunReport, html, json, junit, markdown, table};
+use crate::report::{REDACTED, RunReport, html, is_phi, json, junit, markdown, table};
 
 /// The scorecard lists this many findings; the rest are in report.json and `--format json`.
 const TABLE_FINDINGS: usize = 50;
@@ -159,7 +159,9 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
 /// `RunReport::redact_phi` then has one value to look for in every message, `[redacted]`, instead of every value
 /// of every finding in every message, which for a health system's tens of thousands of findings takes minutes.
 fn redact_own_values(report: &mut RunReport) {
-    for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
+    // The live run's rule of what is PHI: a patient's values and a member id, never a procedure code or a CARC.
+    for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()).filter(|f| is_phi(&f.record, &f.field))
+    {
         let mut quoted: Vec<String> = [&mut finding.expected, &mut finding.actual]
             .into_iter()
             .filter_map(|value| match value {
