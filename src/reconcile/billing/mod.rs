@@ -463,6 +463,31 @@ mod tests {
         assert_eq!((r.summary.matched_by_claim_id, r.summary.matched_by_patient_and_date), (0, r.summary.claims));
     }
 
+    /// One 837 interchange (one line of the generated file) with `segment` added after its CLM, the SE count kept true.
+    fn with_segment_after_clm(interchange: &str, segment: &str) -> String {
+        let clm = interchange.find("~CLM*").unwrap() + 1;
+        let after = clm + interchange[clm..].find('~').unwrap() + 1;
+        let text = format!("{}{segment}~{}", &interchange[..after], &interchange[after..]);
+        let se = text.find("~SE*").unwrap() + 4;
+        let end = se + text[se..].find('*').unwrap();
+        let count: usize = text[se..end].parse().unwrap();
+        format!("{}{}{}", &text[..se], count + 1, &text[end..])
+    }
+
+    #[test]
+    fn a_medical_record_number_ties_a_claim_to_the_patients_encounter_that_day_whatever_its_member_id() {
+        let (docs, claims, remits, _) = exports(3, &[BillingDefect::PmClaimNumber]);
+        let claim = claims.lines().next().unwrap();
+        let member = claim.split("~NM1*IL*").nth(1).unwrap().split('~').next().unwrap().rsplit('*').next().unwrap();
+        let patient = String::from_utf8_lossy(&docs[0]).split("Patient/").nth(1).unwrap()[..9].to_string();
+        let sent = with_segment_after_clm(&claim.replace(member, "WRONG0000"), &format!("REF*EA*{patient}"));
+        let r = run(&docs, &sent, None);
+        assert_eq!((r.summary.matched_by_claim_id, r.summary.matched_by_patient_and_date), (0, 1));
+        let found: Vec<_> = r.findings.iter().map(|f| (f.field.as_str(), f.kind, f.actual.clone())).collect();
+        assert_eq!(found, [("member_id", FindingKind::Changed, json!("WRONG0000"))]);
+        let _ = remits;
+    }
+
     #[test]
     fn planted_units_are_found_at_the_claim_with_the_live_runs_message() {
         let (docs, claims, remits, truth) = exports(3, &[BillingDefect::ChangeUnits]);
