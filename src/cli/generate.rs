@@ -6,9 +6,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::exit;
+use crate::reconcile::billing::plant::{
+    BillingDefect, BillingPlanter, BillingWriters, CLAIMS_FILE, DOCUMENTATION_FILES, REMITS_FILE,
+    write_billing as write_billing_exports,
+};
 use crate::reconcile::csv::write_row;
 use crate::reconcile::plant::{applies_to_exports, mixed};
-use crate::reconcile::{Column, Planted, Planter};
+use crate::reconcile::{Column, Discrepancy, Planted, Planter};
 use crate::scenario::{Defect, load_target};
 use crate::synth::{IcdCodeSet, SyntheticPatients};
 
@@ -33,6 +37,11 @@ pub struct GenerateArgs {
     /// The folder to write emr.csv, pm.csv and ground_truth.json to (created if need be).
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write the billing side of each patient's visit: the EMR's Encounter, Condition, Procedure, ChargeItem and
+    /// Coverage NDJSON, the PM's claims.837 and the payer's remits.835, with billing defects planted at the same rate
+    /// (none with `--defects none`) and listed in ground_truth.json.
+    #[arg(long)]
+    pub billing: bool,
 }
 
 pub fn generate(args: &GenerateArgs) -> u8 {
@@ -62,13 +71,14 @@ pub fn generate(args: &GenerateArgs) -> u8 {
     match write(&args.out, args, &planter) {
         Ok(planted) => {
             eprintln!(
-                "generated {} patients (seed {}, defects {}, {}%): {}/emr.csv, pm.csv and ground_truth.json with {planted} \
-                 discrepancies",
+                "generated {} patients (seed {}, defects {}, {}%): {}/emr.csv, pm.csv{} and ground_truth.json with \
+                 {planted} discrepancies",
                 args.patients,
                 args.seed,
                 args.defects,
                 args.rate,
-                args.out.display()
+                args.out.display(),
+                if args.billing { ", the billing exports (*.ndjson, claims.837, remits.835)" } else { "" }
             );
             exit::SUCCESS
         }
@@ -99,6 +109,31 @@ fn profile(name: &str) -> Result<Vec<Defect>, String> {
         eprintln!("{name}: not planted in exports (they act on charges, timing or coverage): {}", names.join(", "));
     }
     Ok(kept)
+}
+
+/// The billing exports beside the patient exports; returns the billing discrepancies planted.
+fn write_billing(dir: &Path, args: &GenerateArgs, planter: &Planter) -> std::io::Result<Vec<Discrepancy>> {
+    let open = |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 20, f));
+    let mut docs = [
+        open(DOCUMENTATION_FILES[0])?,
+        open(DOCUMENTATION_FILES[1])?,
+        open(DOCUMENTATION_FILES[2])?,
+        open(DOCUMENTATION_FILES[3])?,
+        open(DOCUMENTATION_FILES[4])?,
+    ];
+    let (mut claims, mut remits) = (open(CLAIMS_FILE)?, open(REMITS_FILE)?);
+    let defects: &[BillingDefect] = if args.defects == "none" { &[] } else { &BillingDefect::ALL };
+    let billing = BillingPlanter { patients: planter.patients, per_million: planter.per_million, defects };
+    let [a, b, c, d, e] = &mut docs;
+    let truth = write_billing_exports(
+        &billing,
+        args.patients,
+        BillingWriters { documentation: [a, b, c, d, e], claims: &mut claims, remits: &mut remits },
+    )?;
+    for file in docs.iter_mut().chain([&mut claims, &mut remits]) {
+        file.flush()?;
+    }
+    Ok(truth)
 }
 
 struct Batch {
@@ -167,6 +202,13 @@ fn write(dir: &Path, args: &GenerateArgs, planter: &Planter) -> std::io::Result<
             truth.write_all(&batch.truth)?;
         }
         start = end;
+    }
+    if args.billing {
+        for d in write_billing(dir, args, planter)? {
+            truth.write_all(if planted > 0 { b",\n  " } else { b"\n  " })?;
+            serde_json::to_writer(&mut truth, &d)?;
+            planted += 1;
+        }
     }
     truth.write_all(b"\n]}\n")?;
     emr.flush()?;

@@ -12,20 +12,32 @@ use serde_json::Value;
 use super::Format;
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
+use crate::reconcile::billing::{BillingSources, InputKind, input_kind, reconcile_billing};
 use crate::reconcile::{Column, ColumnMap, CsvExport, PatientExport, Source, reconcile as reconcile_exports};
-use crate::report::{REDACTED, RunReport, html, json, junit, markdown, table};
+use crate::report::{REDACTED, RunReport, html, is_phi, json, junit, markdown, table};
 
 /// The scorecard lists this many findings; the rest are in report.json and `--format json`.
 const TABLE_FINDINGS: usize = 50;
 
 #[derive(Debug, clap::Args)]
 pub struct ReconcileArgs {
-    /// The EMR's patient exports (CSV with a header row).
+    /// The EMR's exports: patients (CSV with a header row), and its documentation as FHIR NDJSON (Encounter,
+    /// Condition, Procedure, ChargeItem, Coverage), told apart by their content.
     #[arg(long, required = true, num_args = 1..)]
     pub emr: Vec<PathBuf>,
-    /// The PM's patient exports (CSV with a header row).
+    /// The PM's exports: patients (CSV with a header row); X12 837P or 835 batches and FHIR Claim NDJSON here are
+    /// taken as --claims and --remits.
     #[arg(long, required = true, num_args = 1..)]
     pub pm: Vec<PathBuf>,
+    /// The PM's claims: X12 837P batches or FHIR Claim NDJSON, matched to the EMR's documented encounters.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub claims: Vec<PathBuf>,
+    /// The payer's X12 835 remittances, matched to the claims by CLP01 = CLM01.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub remits: Vec<PathBuf>,
+    /// The rules store the claims are scrubbed against [default: $XDG_DATA_HOME/handoff/rules].
+    #[arg(long, env = "HANDOFF_RULES", value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// Which headers hold which columns, for exports whose headers are not `handoff generate`'s
     /// (`handoff schema map`).
     #[arg(long, value_name = "FILE")]
@@ -48,39 +60,48 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let (emr, pm) = match (exports(&args.emr, &map.emr), exports(&args.pm, &map.pm)) {
-        (Ok(emr), Ok(pm)) => (emr, pm),
-        (Err(why), _) | (_, Err(why)) => {
-            eprintln!("{why}");
-            return exit::BAD_INPUT;
-        }
-    };
+    let inputs = Inputs::of(args);
     let started = jiff::Timestamp::now();
     let clock = std::time::Instant::now();
-    let bar = progress_bar();
-    let result = reconcile_exports(emr, pm, &mut |rows| bar.set_position(rows));
-    bar.finish_and_clear();
-    let reconciled = match result {
-        Ok(r) => r,
-        Err(problem) => {
-            eprintln!("{problem}");
-            return exit::BAD_INPUT;
+    let mut reconciled = Reconciled::default();
+    if (!inputs.emr.is_empty() || !inputs.pm.is_empty())
+        && let Err(why) = patients(&inputs, &map, &mut reconciled)
+    {
+        eprintln!("{why}");
+        return exit::BAD_INPUT;
+    }
+    let mut rules_not_run = Vec::new();
+    if inputs.has_billing() {
+        match billing(&inputs, args.rules.as_deref(), &mut reconciled) {
+            Ok(not_run) => rules_not_run = not_run,
+            Err(why) => {
+                eprintln!("{why}");
+                return exit::BAD_INPUT;
+            }
         }
-    };
-    let summary = reconciled.summary.render();
-    eprintln!("{summary}");
+    }
+    let summary = reconciled.summaries.join("\n");
     let failed = reconciled.findings.iter().any(|f| f.counts);
     let files = |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     let names = |paths: &[PathBuf]| {
-        paths.iter().map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy()).collect::<Vec<_>>().join("+")
+        let mut names: Vec<_> =
+            paths.iter().map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy()).collect();
+        // A side with many exports (a bulk export's NDJSON files) is named by its first and how many more.
+        if names.len() > 3 {
+            let more = names.len() - 1;
+            names.truncate(1);
+            names.push(format!("{more} more").into());
+        }
+        names.join("+")
     };
+    let pm_side = [&args.pm[..], &args.claims, &args.remits].concat();
     let outcome = TargetOutcome {
-        name: format!("{} ⇄ {}", names(&args.emr), names(&args.pm)),
+        name: format!("{} ⇄ {}", names(&args.emr), names(&pm_side)),
         source: "handoff reconcile".into(),
         // Exports are real patients unless the user says otherwise: their values are PHI.
         kind: TargetSystems::Real,
         emr_endpoint: Some(files(&args.emr)),
-        pm_endpoint: Some(files(&args.pm)),
+        pm_endpoint: Some(files(&pm_side)),
         flows: vec![FlowOutcome {
             scenario: "reconcile".into(),
             steps: vec![StepResult {
@@ -102,6 +123,7 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     };
     let run_id = format!("reconcile-{}", started.strftime("%Y%m%dT%H%M%SZ"));
     let mut report = RunReport::new(&run_id, started, jiff::Timestamp::now(), vec!["reconcile".into()], vec![outcome]);
+    report.rules_not_run = rules_not_run;
     if !args.show_phi {
         redact_own_values(&mut report);
         report.redact_phi();
@@ -137,7 +159,9 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
 /// `RunReport::redact_phi` then has one value to look for in every message, `[redacted]`, instead of every value
 /// of every finding in every message, which for a health system's tens of thousands of findings takes minutes.
 fn redact_own_values(report: &mut RunReport) {
-    for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
+    // The live run's rule of what is PHI: a patient's values and a member id, never a procedure code or a CARC.
+    for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()).filter(|f| is_phi(&f.record, &f.field))
+    {
         let mut quoted: Vec<String> = [&mut finding.expected, &mut finding.actual]
             .into_iter()
             .filter_map(|value| match value {
@@ -170,16 +194,103 @@ fn scorecard(report: &RunReport) -> String {
     )
 }
 
-/// Each export opened and its header read, or why one cannot be, naming the file (and line).
-fn exports(paths: &[PathBuf], names: &BTreeMap<Column, String>) -> Result<Vec<Box<dyn PatientExport>>, String> {
+/// The files on the command line, sorted by what they hold.
+#[derive(Default)]
+struct Inputs {
+    emr: Vec<PathBuf>,
+    pm: Vec<PathBuf>,
+    documentation: Vec<PathBuf>,
+    claims: Vec<PathBuf>,
+    remits: Vec<PathBuf>,
+}
+
+impl Inputs {
+    fn of(args: &ReconcileArgs) -> Inputs {
+        let mut inputs = Inputs { claims: args.claims.clone(), remits: args.remits.clone(), ..Inputs::default() };
+        for (paths, patients) in [(&args.emr, 0), (&args.pm, 1)] {
+            for path in paths {
+                let list = match input_kind(path) {
+                    InputKind::Documentation => &mut inputs.documentation,
+                    InputKind::Claims => &mut inputs.claims,
+                    InputKind::Remittances => &mut inputs.remits,
+                    InputKind::Patients if patients == 0 => &mut inputs.emr,
+                    InputKind::Patients => &mut inputs.pm,
+                };
+                list.push(path.clone());
+            }
+        }
+        inputs
+    }
+
+    fn has_billing(&self) -> bool {
+        !(self.documentation.is_empty() && self.claims.is_empty() && self.remits.is_empty())
+    }
+}
+
+/// What each reconciliation found, together.
+#[derive(Default)]
+struct Reconciled {
+    findings: Vec<crate::diff::Finding>,
+    tallies: crate::engine::Tallies,
+    summaries: Vec<String>,
+}
+
+/// The patient exports matched and compared, with a progress bar.
+fn patients(inputs: &Inputs, map: &ColumnMap, into: &mut Reconciled) -> Result<(), String> {
+    if inputs.emr.is_empty() || inputs.pm.is_empty() {
+        let (has, lacks) = if inputs.emr.is_empty() { ("pm", "emr") } else { ("emr", "pm") };
+        return Err(format!(
+            "patient exports were given for the {has} but not the {lacks}; give both (--emr and --pm) to compare \
+             patients, or neither to reconcile billing alone"
+        ));
+    }
+    let (emr, pm) = (exports(&inputs.emr, &map.emr)?, exports(&inputs.pm, &map.pm)?);
+    let bar = progress_bar();
+    let result = reconcile_exports(emr, pm, &mut |rows| bar.set_position(rows));
+    bar.finish_and_clear();
+    let reconciled = result.map_err(|problem| problem.to_string())?;
+    let summary = reconciled.summary.render();
+    eprintln!("{summary}");
+    into.findings.extend(reconciled.findings);
+    into.tallies += reconciled.tallies;
+    into.summaries.push(summary);
+    Ok(())
+}
+
+/// The documented encounters, claims and remittances matched and judged; returns the rules that were not run.
+fn billing(inputs: &Inputs, rules: Option<&Path>, into: &mut Reconciled) -> Result<Vec<String>, String> {
+    let context = super::rules::scrub_context(rules).map_err(|why| format!("cannot load the rules: {why}"))?;
+    let given = BillingSources {
+        documentation: sources(&inputs.documentation)?,
+        claims: sources(&inputs.claims)?,
+        remits: (!inputs.remits.is_empty()).then(|| sources(&inputs.remits)).transpose()?,
+    };
+    let reconciled = reconcile_billing(given, &context).map_err(|problem| problem.to_string())?;
+    let summary = reconciled.summary.render();
+    eprintln!("{summary}");
+    into.findings.extend(reconciled.findings);
+    into.tallies += reconciled.tallies;
+    into.summaries.push(summary);
+    Ok(context.not_run().iter().map(|r| r.as_str().to_string()).collect())
+}
+
+fn sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     paths
         .iter()
-        .map(|path| {
-            let file =
-                std::fs::File::open(path).map_err(|e| format!("{}: cannot open the export: {e}", path.display()))?;
-            let source = Source { name: path.display().to_string(), reader: Box::new(file) };
-            let export = CsvExport::open(source, names).map_err(|problem| problem.to_string())?;
-            Ok(Box::new(export) as Box<dyn PatientExport>)
+        .map(|path| match std::fs::File::open(path) {
+            Ok(file) => Ok(Source { name: path.display().to_string(), reader: Box::new(file) }),
+            Err(e) => Err(format!("{}: cannot open the export: {e}", path.display())),
+        })
+        .collect()
+}
+
+/// Each export opened and its header read, or why one cannot be, naming the file (and line).
+fn exports(paths: &[PathBuf], names: &BTreeMap<Column, String>) -> Result<Vec<Box<dyn PatientExport>>, String> {
+    sources(paths)?
+        .into_iter()
+        .map(|source| match CsvExport::open(source, names) {
+            Ok(export) => Ok(Box::new(export) as Box<dyn PatientExport>),
+            Err(problem) => Err(problem.to_string()),
         })
         .collect()
 }

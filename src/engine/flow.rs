@@ -9,16 +9,15 @@ use tokio::time::Instant;
 
 use super::halt::Halt;
 use super::outcome::{FlowOutcome, Identity, Latency, StepResult, StepStatus};
-use super::{payment, poll};
+use super::{handoff, payment, poll};
 use crate::connect::{Action, Adapter, AdapterError, ClaimNotice, Query, Records, Versioned};
 use crate::diff::{
-    self, Category, Finding, FindingKind, HopRecords, RuleEvidence, compare_appointment, compare_coverages,
-    compare_patient,
+    self, Category, Finding, FindingKind, HopRecords, compare_appointment, compare_coverages, compare_patient,
 };
 use crate::model::{
     Appointment, Charge, Claim, Coverage, Diagnosis, Encounter, Identifier, Patient, Role, ServiceLine,
 };
-use crate::rules::{ScrubContext, Severity};
+use crate::rules::ScrubContext;
 use crate::scenario::{Document, RecordKind, Scenario, Step, UpdatePatient};
 
 /// The identifier system the harness stamps on every patient it registers, to find them again in any system.
@@ -716,49 +715,10 @@ impl Flow<'_> {
         };
         let lineage = diff::trace(&documented, coverage.as_ref(), hops);
         self.claim_notices(at, &pm_patient, claim.as_ref()).await;
-        self.out.tallies.handoff_elements += lineage.elements.len();
-        self.out.tallies.handoff_exact += lineage.exact();
-        if claim.is_none() {
-            let mut f = self.finding(Category::Handoff, FindingKind::MissingRecord, "claim", "", at);
-            f.message = format!(
-                "the {at} holds no claim for this patient, so none of the {} documented elements reached one",
-                lineage.elements.len()
-            );
-            self.out.findings.push(f);
-            return None;
-        }
-        for element in lineage.elements.iter().filter(|e| !e.reached_claim) {
-            let Some((hop, value)) = &element.first_change else { continue };
-            let kind = if value.is_null() { FindingKind::Dropped } else { FindingKind::Changed };
-            let mut f = self.finding(Category::Handoff, kind, "claim", &element.field, hop.role());
-            f.expected = element.documented.clone();
-            f.actual = value.clone();
-            f.hop = Some(hop.as_str().into());
-            f.message = if value.is_null() {
-                format!(
-                    "{} {} was documented but is missing from {}",
-                    element.field,
-                    shown(&element.documented),
-                    hop.as_str()
-                )
-            } else {
-                format!(
-                    "{} was documented as {} but {} holds {}",
-                    element.field,
-                    shown(&element.documented),
-                    hop.as_str(),
-                    shown(value)
-                )
-            };
-            self.out.findings.push(f);
-        }
-        for (field, value) in &lineage.added {
-            let mut f = self.finding(Category::Handoff, FindingKind::Added, "claim", field, at);
-            f.actual = value.clone();
-            f.hop = Some(diff::Hop::Claim.as_str().into());
-            f.message = format!("the claim carries {} at {field}, which was not documented", shown(value));
-            self.out.findings.push(f);
-        }
+        let template = self.finding(Category::Handoff, FindingKind::MissingRecord, "claim", "", at);
+        let (findings, tallies) = handoff::lineage_findings(&lineage, claim.is_some(), at, &template);
+        self.out.tallies += tallies;
+        self.out.findings.extend(findings);
         claim
     }
 
@@ -799,26 +759,11 @@ impl Flow<'_> {
             self.out.findings.push(f);
             return;
         };
-        let breaks = crate::rules::scrub(claim, rules);
-        self.out.tallies.claims_scrubbed += 1;
-        if breaks.iter().all(|b| b.severity != Severity::Error) {
-            self.out.tallies.claims_clean += 1;
-        }
-        for b in breaks {
-            let field = b.line.map(|l| format!("line[{l}]")).unwrap_or_default();
-            let mut f = self.finding(Category::Rule, FindingKind::RuleBreak, "claim", &field, at);
-            f.counts = b.severity == Severity::Error;
-            f.actual = json!(b.rule.as_str());
-            f.message = format!("{} ({}): {}", b.rule.as_str(), b.carc, b.message);
-            let evidence =
-                RuleEvidence { id: b.rule.as_str().into(), carc: b.carc.to_string(), charge_at_risk: b.charge_at_risk };
-            if b.severity == Severity::Error {
-                self.predicted.push((b.line, evidence.clone()));
-            }
-            f.rule = Some(evidence);
-            f.hop = Some(diff::Hop::Claim.as_str().into());
-            self.out.findings.push(f);
-        }
+        let template = self.finding(Category::Rule, FindingKind::RuleBreak, "claim", "", at);
+        let scrubbed = handoff::scrub_findings(claim, rules, at, &template);
+        self.out.tallies += scrubbed.tallies;
+        self.out.findings.extend(scrubbed.findings);
+        self.predicted.extend(scrubbed.predicted);
     }
 
     /// Waits for the payer's answer to the claim built, then judges each documented service by what was paid for it.

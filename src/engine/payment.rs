@@ -9,7 +9,7 @@ use crate::diff::{Category, Denial, Finding, FindingKind, Hop, RuleEvidence, Ser
 use crate::model::{ClaimDecision, Remittance};
 
 /// A rule break the scrubber reported: the 1-based claim line it was on (`None` for the claim as a whole).
-pub(super) type Prediction = (Option<usize>, RuleEvidence);
+pub type Prediction = (Option<usize>, RuleEvidence);
 
 fn cents(dollars: f64) -> u64 {
     // Money on one claim: far inside a u64 of cents; a negative amount is nothing paid.
@@ -32,7 +32,7 @@ fn predicted_text(p: Option<&RuleEvidence>) -> String {
 
 /// `template` carries the scenario, step, action and system; `handoff` are the flow's findings so far, from which a
 /// line's changes on the way to the claim are named.
-pub(super) fn judge(
+pub fn judge(
     remittance: &Remittance,
     outcomes: &[ServiceOutcome<'_>],
     predicted: &[Prediction],

@@ -15,11 +15,11 @@ mod simulator;
 mod store;
 mod submission;
 
-pub use billing::build_claim;
+pub use billing::{FEE_PER_UNIT, build_claim};
 pub use capability::{OPERATIONS, RESOURCES};
 pub use defects::Defects;
 pub use faults::{FaultCount, FaultTally};
-pub use payer::{Answers, PayerDesk, Refused};
+pub use payer::{Answers, DEFAULT_PAYER_ID, PayerDesk, Refused};
 pub use simulator::{Extras, RunningSimulator, SimulatorError, start, start_with};
 pub use store::{Change, Store, StoreError};
-pub use submission::Exchange;
+pub use submission::{Exchange, claim_interchange};

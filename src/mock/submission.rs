@@ -245,7 +245,7 @@ async fn answer_text(response: reqwest::Response) -> Result<String, String> {
 
 /// The 837P interchange the PM sends for one claim. A claim the 837P cannot carry is stopped by the PM's own
 /// front-end edit, as real PMs do, and never leaves it.
-pub(super) fn claim_interchange(
+pub fn claim_interchange(
     patient: Patient,
     coverage: Option<Coverage>,
     claim: &Claim,

@@ -16,7 +16,7 @@ pub mod test_report;
 pub mod vendor_comparison;
 
 pub use faults::{FaultFired, FaultReport};
-pub use phi::{PhiPolicy, REDACTED};
+pub use phi::{PhiPolicy, REDACTED, is_phi};
 pub use run_report::{
     BaselineComparison, Endpoints, FlowReport, Incomplete, REPORT_VERSION, RunReport, TargetKind, TargetReport,
 };

@@ -19,7 +19,7 @@ pub enum PhiPolicy {
 }
 
 /// Whether a finding's values identify a patient: demographics, identifiers, coverage, the claim's member id.
-fn is_phi(record: &str, field: &str) -> bool {
+pub fn is_phi(record: &str, field: &str) -> bool {
     matches!(record, "patient" | "coverage") || field == "member_id"
 }
 
