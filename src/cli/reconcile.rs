@@ -182,9 +182,8 @@ fn sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
 
 /// A column map file (YAML), or why it cannot be used, naming the line and column.
 fn load_map(path: &Path) -> Result<ColumnMap, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read the column map: {e}", path.display()))?;
-    serde_saphyr::from_str(&text).map_err(|e| {
+    let (_, text) = crate::scenario::read_file(path).map_err(|e| super::files::render_input_error(&e))?;
+    serde_saphyr::from_str_with_options(&text, crate::scenario::yaml_options()).map_err(|e| {
         format!("{}: not a column map: {e}\n  hint: `handoff schema map` gives its schema", path.display())
     })
 }
