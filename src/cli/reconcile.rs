@@ -155,9 +155,11 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     report.exit_code()
 }
 
-/// Takes each finding's values out of its own message, and redacts them: the only place reconcile quotes them.
-/// `RunReport::redact_phi` then has one value to look for in every message, `[redacted]`, instead of every value
-/// of every finding in every message, which for a health system's tens of thousands of findings takes minutes.
+/// Takes each finding's values out of its own message, quoted as reconcile quotes them (`` `value` ``), and
+/// redacts them: the only place reconcile quotes them. `RunReport::redact_phi` would find them too (in one pass,
+/// however many findings; at a million patients it costs no measurable time), but it looks for every value in
+/// every message, so a short value, such as a numeric MRN (`1234`) or a middle initial, would also blank the line
+/// numbers and file names of other findings' messages (`emr.csv line 1234`) that contain it.
 fn redact_own_values(report: &mut RunReport) {
     // The live run's rule of what is PHI: a patient's values and a member id, never a procedure code or a CARC.
     for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()).filter(|f| is_phi(&f.record, &f.field))
@@ -297,9 +299,8 @@ fn exports(paths: &[PathBuf], names: &BTreeMap<Column, String>) -> Result<Vec<Bo
 
 /// A column map file (YAML), or why it cannot be used, naming the line and column.
 fn load_map(path: &Path) -> Result<ColumnMap, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read the column map: {e}", path.display()))?;
-    serde_saphyr::from_str(&text).map_err(|e| {
+    let (_, text) = crate::scenario::read_file(path).map_err(|e| super::files::render_input_error(&e))?;
+    serde_saphyr::from_str_with_options(&text, crate::scenario::yaml_options()).map_err(|e| {
         format!("{}: not a column map: {e}\n  hint: `handoff schema map` gives its schema", path.display())
     })
 }

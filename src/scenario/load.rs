@@ -91,8 +91,9 @@ const MAX_REPLAYED_EVENTS: usize = 20_000;
 const MAX_ALIASES: usize = 1_000;
 
 /// serde-saphyr's defaults are for any YAML; these bound what a hostile or broken scenario can cost in time and
-/// memory, far above anything a person writes.
-fn yaml_options() -> serde_saphyr::Options {
+/// memory, far above anything a person writes. Every read of a file a user hands over goes through them, even one
+/// that only looks at its top-level keys: with the defaults an alias bomb costs seconds before it is refused.
+pub fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;

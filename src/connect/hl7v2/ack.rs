@@ -152,9 +152,11 @@ impl ParseError {
             ParseError::Empty | ParseError::MissingHeader { .. } | ParseError::InvalidSegmentId { .. } => {
                 ErrorCondition::SEGMENT_SEQUENCE_ERROR
             }
-            ParseError::MissingFieldSeparator | ParseError::InvalidEncodingCharacters { .. } => {
-                ErrorCondition::DATA_TYPE_ERROR
-            }
+            ParseError::MissingFieldSeparator
+            | ParseError::InvalidEncodingCharacters { .. }
+            | ParseError::TooManyFields { .. }
+            | ParseError::TooMany { .. }
+            | ParseError::TooManyParts { .. } => ErrorCondition::DATA_TYPE_ERROR,
             ParseError::MissingField { .. } => ErrorCondition::REQUIRED_FIELD_MISSING,
         }
     }

@@ -49,6 +49,45 @@ pub enum ParseError {
     InvalidSegmentId { segment_index: usize, found: String },
     #[error("{location} is empty; expected {expected}")]
     MissingField { location: Location, expected: &'static str },
+    #[error("segment {segment_index} ({segment_id}) has more than {limit} fields; no segment has that many")]
+    TooManyFields { segment_index: usize, segment_id: String, limit: usize },
+    #[error("{location} has more than {} {what}; no field has that many", what.limit())]
+    TooMany { location: Location, what: TooMany },
+    #[error(
+        "the message splits into more than {limit} segments, fields, repetitions, components and subcomponents \
+         (by segment {segment_index}); no message has that many"
+    )]
+    TooManyParts { segment_index: usize, limit: usize },
+}
+
+/// What a field has too many of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooMany {
+    Repetitions,
+    /// In one repetition.
+    Components,
+    /// In one component.
+    Subcomponents,
+}
+
+impl TooMany {
+    fn limit(self) -> usize {
+        match self {
+            TooMany::Repetitions => super::parse::MAX_REPETITIONS,
+            TooMany::Components => super::parse::MAX_COMPONENTS,
+            TooMany::Subcomponents => super::parse::MAX_SUBCOMPONENTS,
+        }
+    }
+}
+
+impl fmt::Display for TooMany {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TooMany::Repetitions => "repetitions",
+            TooMany::Components => "components in one repetition",
+            TooMany::Subcomponents => "subcomponents in one component",
+        })
+    }
 }
 
 /// The message is well-formed HL7 but does not carry what the model needs.

@@ -46,7 +46,7 @@ pub use client::send;
 pub use delimiters::Delimiters;
 pub use dft::{PostedCharges, dft_p03, read_dft};
 pub use diagnosis::{ICD10, dg1, read_dg1};
-pub use error::{Location, ParseError, ReadError};
+pub use error::{Location, ParseError, ReadError, TooMany};
 pub use escape::{escape, unescape};
 pub use header::{Envelope, MessageHeader, MessageType, PROCESSING_ID, Route, VERSION, msh};
 pub use insurance::{BillingOrder, in1, read_in1};
