@@ -31,15 +31,10 @@ trap 'rm -rf "$work"' EXIT
 
 targets="$repo/benches/soak"
 if [ -n "$served" ]; then
-  "$bin" mock serve "$repo/benches/soak/soak-shared.yaml" >"$work/serve.txt" 2>&1 &
-  server=$!
+  . "$repo/benches/serve.sh"
+  serve_simulator "$bin" "$repo/benches/soak/soak-shared.yaml" "$work" served-soak-shared
   trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-  until grep -q "PM " "$work/serve.txt" 2>/dev/null; do sleep 0.2; done
-  emr=$(awk '$1 == "EMR" {print $2}' "$work/serve.txt")
-  pm=$(awk '$1 == "PM" {print $2}' "$work/serve.txt")
   targets="$work/served-soak-shared.yaml"
-  printf 'name: served-soak-shared\nsystems:\n  emr: { fhir: { base_url: "%s", timeout: 10s } }\n  pm: { fhir: { base_url: "%s", timeout: 10s } }\n' \
-    "$emr" "$pm" >"$targets"
 fi
 
 echo "soak: $patients patient(s) per scenario against ${served:+the served }$(basename "$targets"), binary $bin"

@@ -411,3 +411,21 @@ fn the_schema_and_docs_list_every_fault_with_a_description() {
     assert!(in_code.is_subset(&in_doc), "docs/faults.md lacks {:?}", in_code.difference(&in_doc).collect::<Vec<_>>());
     assert!(schema["$defs"]["Simulator"]["properties"]["seed"].is_object());
 }
+
+async fn requests_served(base: &str) -> u64 {
+    let tally: Value = http().get(format!("{base}/$requests")).send().await.unwrap().json().await.unwrap();
+    tally["requests"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn requests_to_either_system_are_counted_faulted_or_not_and_the_tallies_are_not() {
+    let sim = simulator("    - http_503: { role: pm, on: { method: GET, resource: Patient } }\n").await;
+    assert_eq!(requests_served(&sim.pm_url).await, 0);
+    let id = create_patient(&sim.pm_url).await;
+    assert_eq!(status(http().get(format!("{}/Patient/{id}", sim.pm_url))).await, 503);
+    assert_eq!(status(http().get(format!("{}/metadata", sim.emr_url))).await, 200);
+    assert_eq!(status(http().get(format!("{}/$faults", sim.pm_url))).await, 200);
+    // The create, the faulted read and the EMR's metadata; neither `$faults` nor `$requests` itself.
+    assert_eq!(requests_served(&sim.pm_url).await, 3);
+    assert_eq!(requests_served(&sim.emr_url).await, 3);
+}

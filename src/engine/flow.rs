@@ -807,9 +807,15 @@ impl Flow<'_> {
                 remittance
             }
         };
+        // A read that fails is a finding like any other, so no fault a simulator planted passes unreported; the
+        // remittance is still judged, without the claim's lines to trace it to.
         let claim = match adapter.fetch(Query::Claims { patient_id: &patient_id }).await {
             Ok(Records::Claims(claims)) => claims.into_iter().map(|c| c.value).rfind(|c| c.id == remittance.claim_id),
-            _ => None,
+            Ok(_) => None,
+            Err(error) => {
+                self.system_error(at, "claim", &error);
+                None
+            }
         };
         let outcomes = diff::trace_to_remittance(&documented, claim.as_ref(), &remittance);
         let template = self.finding(Category::Payment, FindingKind::Denied, "remittance", "", at);

@@ -163,17 +163,22 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
         outcome.capabilities.insert(role, found);
     }
     plan.events.send(RunEvent::TargetStarted { target: target.name.clone(), flows: scenarios.len() });
-    outcome.flows = stream::iter(scenarios.iter().map(|s| async {
+    let systems = &systems;
+    // Unordered, so a flow held up (a hang waiting out its timeout) does not keep the flows after it from starting:
+    // `jobs` flows are always under way. The report keeps the run's order.
+    let mut flows: Vec<(usize, FlowOutcome)> = stream::iter(scenarios.iter().enumerate().map(|(i, s)| async move {
         let tracking = format!("{run_id}:{}", s.name);
-        let flow = wire::in_flow(&s.name, run_flow_until(s, &systems, tracking, rules, &plan.halt)).await;
+        let flow = wire::in_flow(&s.name, run_flow_until(s, systems, tracking, rules, &plan.halt)).await;
         let passed = flow.passed();
         tracing::info!(target = %target.name, scenario = %s.name, passed, "flow finished");
         plan.events.send(RunEvent::FlowFinished { target: target.name.clone(), scenario: s.name.clone(), passed });
-        flow
+        (i, flow)
     }))
-    .buffered(jobs.max(1))
+    .buffer_unordered(jobs.max(1))
     .collect()
     .await;
+    flows.sort_unstable_by_key(|(i, _)| *i);
+    outcome.flows = flows.into_iter().map(|(_, flow)| flow).collect();
     outcome.faults = simulator.as_ref().map(mock::RunningSimulator::faults);
     outcome.retried = retried.get();
     outcome

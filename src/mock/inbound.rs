@@ -138,7 +138,11 @@ impl EmrInbound {
                 id
             }
         };
-        state.applied.insert(pm_id, resource);
+        // Only a receiver that applies updates out of order ever puts an older message back; any other would keep
+        // a copy of every patient for nothing.
+        if self.defects.updates_out_of_order() {
+            state.applied.insert(pm_id, resource);
+        }
         drop(state);
         self.coverages(&emr_id, &record.patient.coverages())
     }

@@ -1,12 +1,13 @@
 //! One simulated system's FHIR R4 REST API over axum: read, search with paging, create, update with If-Match, transactions, and `$build-claim`, behind the profile's transport faults.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -38,6 +39,8 @@ pub struct ServerState {
     pub product: Option<Product>,
     /// Where a billing system sends the claims it builds; shared by both roles of a shared record.
     pub clearinghouse: Option<Arc<Clearinghouse>>,
+    /// FHIR requests served by both of the simulator's systems, faulted or not, for `GET /$requests`.
+    pub requests: Arc<AtomicU64>,
 }
 
 pub fn router(state: Arc<ServerState>) -> Router {
@@ -51,16 +54,35 @@ pub fn router(state: Arc<ServerState>) -> Router {
         api = api.layer(middleware::from_fn_with_state(layer, faults::apply));
     }
     // Discovery and the fault tally sit outside the fault layer: a client can always find out what it talks to.
-    Router::new()
+    // Every FHIR request is counted, so a benchmark can set what the harness asked against the time it took.
+    let fhir = Router::new()
         .route("/metadata", get(metadata))
-        .route("/$faults", get(fault_tally))
-        .route("/$remittance", get(remittance_exchanges))
         .merge(api)
+        .layer(middleware::from_fn_with_state(state.requests.clone(), count_request));
+    Router::new()
+        .route("/$faults", get(fault_tally))
+        .route("/$requests", get(request_tally))
+        .route("/$remittance", get(remittance_exchanges))
+        .merge(fhir)
         .with_state(state)
 }
 
+async fn count_request(State(requests): State<Arc<AtomicU64>>, request: Request, next: Next) -> Response {
+    requests.fetch_add(1, Ordering::Relaxed);
+    next.run(request).await
+}
+
+/// Not FHIR: how many FHIR requests the simulator's EMR and PM served between them.
+async fn request_tally(State(state): State<Arc<ServerState>>) -> Response {
+    axum::Json(json!({ "requests": state.requests.load(Ordering::Relaxed) })).into_response()
+}
+
 fn fhir_json(status: StatusCode, body: &Value) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body.to_string()).into_response()
+    fhir_text(status, body.to_string())
+}
+
+fn fhir_text(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body).into_response()
 }
 
 fn outcome(status: StatusCode, code: &str, text: &str) -> Response {
@@ -217,8 +239,8 @@ async fn read(State(state): State<Arc<ServerState>>, Path((resource_type, id)): 
     if let Err(r) = known_type(&resource_type) {
         return r;
     }
-    match state.store.read(&resource_type, &id) {
-        Some(resource) => fhir_json(StatusCode::OK, &resource),
+    match state.store.read_json(&resource_type, &id) {
+        Some(resource) => fhir_text(StatusCode::OK, resource.to_string()),
         None => outcome(StatusCode::NOT_FOUND, "not-found", &format!("{resource_type}/{id} is not known")),
     }
 }

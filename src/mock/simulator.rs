@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -35,6 +36,8 @@ pub struct RunningSimulator {
     /// The payer the PM sends its claims to (docs/payer.md).
     pub payer_url: String,
     faults: Arc<FaultPlan>,
+    /// FHIR requests served by both systems (`GET /$requests`).
+    requests: Arc<AtomicU64>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -76,6 +79,7 @@ impl RunningSimulator {
             faults: self.faults.clone(),
             product,
             clearinghouse,
+            requests: self.requests.clone(),
         });
         self.tasks.push(tokio::spawn(listen::serve(listener, router(state))));
         Ok(base)
@@ -148,6 +152,7 @@ pub async fn start_with(
         pm_url: String::new(),
         payer_url: String::new(),
         faults: Arc::new(FaultPlan::new(profile.seed, &profile.faults)),
+        requests: Arc::new(AtomicU64::new(0)),
         tasks: Vec::new(),
     };
     let wire = extras.wire;

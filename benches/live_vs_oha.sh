@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Live runs against a load generator: 1,000 register-to-claim flows against a simulator served by
+# `handoff mock serve`, and the raw request rate of the same simulator measured by `oha` in the same run.
+#
+#   benches/live_vs_oha.sh [FLOWS] [JOBS] [PROFILE]
+#     FLOWS    register-to-claim flows (default 1000): the two shipped scenarios that bill and await the payer's
+#              835, once per generated patient each
+#     JOBS     flows at once, and oha's connections (default 64, `handoff run`'s default)
+#     PROFILE  the simulator (default mocks/integrated-suite.yaml: one database, no interface delay, no defects,
+#              so the flows wait on nothing but the systems' answers and the payer)
+#
+# The harness's exchanges are the FHIR requests the simulator counted (`GET /$requests`) during the run; oha then
+# sends, at the same concurrency, a FHIR read (`GET Patient/{id}` of a patient the run registered) and a FHIR
+# create (`POST Patient` with the body the run sent), each for as many requests as the run made. Prints flows/s,
+# exchanges/s, oha's requests/s and the ratios. oha 1.16.0 is installed under the target folder if missing (a
+# bench's tool, not a test's: .ci/run does not install it). Uses the release binary (built if missing;
+# HANDOFF_BIN to name another). Writes nothing it keeps. Figures: docs/performance.md.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+flows="${1:-1000}"
+jobs="${2:-64}"
+profile="${3:-$repo/mocks/integrated-suite.yaml}"
+target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+bin="${HANDOFF_BIN:-$target_dir/release/handoff}"
+if [ ! -x "$bin" ]; then
+  (cd "$repo" && cargo build --release --quiet)
+fi
+oha_root="$target_dir/oha-1.16.0"
+oha="$oha_root/bin/oha"
+if [ ! -x "$oha" ]; then
+  cargo install oha --locked --version 1.16.0 --no-default-features --features rustls --root "$oha_root" --quiet
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+. "$repo/benches/serve.sh"
+serve_simulator "$bin" "$profile" "$work" served
+trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+mkdir -p "$work/scenarios"
+cp "$repo/scenarios/new-medicare-patient-em-25-with-procedure.yaml" \
+  "$repo/scenarios/established-patient-in-office-lab.yaml" "$work/scenarios/"
+requests() { curl -s "$pm/\$requests" | python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"])'; }
+
+# One flow with its wire artifacts, for the bodies oha sends: what the run really sends, not a made-up patient.
+# (--show-phi: the served simulator is a target of real systems to the harness, whose artifacts are otherwise
+# withheld; its patients are synthetic.)
+"$bin" run "$work/scenarios/new-medicare-patient-em-25-with-procedure.yaml" --target "$work/served.yaml" \
+  --patients 1 --seed 99 --out "$work/sample" --show-phi >/dev/null 2>&1 || true
+post_body=$(find "$work/sample/artifacts" -name '*-sent-POST-Patient.json' | sort | head -1)
+read_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' \
+  "$(find "$work/sample/artifacts" -name '*-received-201-POST-Patient.json' | sort | head -1)")
+[ -s "$post_body" ] && [ -n "$read_id" ] || { echo "FAIL  no Patient POST in the sample run's artifacts"; exit 1; }
+
+patients=$(( (flows + 1) / 2 ))
+# CPU seconds (user + system) the served simulator has used so far, from /proc.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$server/stat"; }
+timed() { /usr/bin/time -f '%e %U %S' -o "$1" "${@:2}"; }
+
+before=$(requests)
+server_before=$(server_cpu)
+set +e
+(cd "$work" && timed "$work/time-run.txt" "$bin" run "$work/scenarios" --target "$work/served.yaml" \
+  --patients "$patients" --seed 7 --jobs "$jobs" --deadline none --format json >"$work/report.json" 2>"$work/stderr.txt")
+status=$?
+set -e
+after=$(requests)
+server_run=$(server_cpu)
+exchanges=$((after - before))
+
+timed "$work/time-read.txt" "$oha" -n "$exchanges" -c "$jobs" --no-tui --output-format json "$pm/Patient/$read_id" \
+  >"$work/oha-read.json"
+server_read=$(server_cpu)
+timed "$work/time-create.txt" "$oha" -n "$exchanges" -c "$jobs" --no-tui --output-format json -m POST \
+  -T application/fhir+json -D "$post_body" "$pm/Patient" >"$work/oha-create.json"
+server_create=$(server_cpu)
+
+python3 - "$work" "$status" "$exchanges" "$jobs" "$profile" "$server_before" "$server_run" "$server_read" \
+  "$server_create" <<'PY'
+import json, sys
+work, status, exchanges, jobs, profile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+server = [float(v) for v in sys.argv[6:10]]
+def cpu(name):
+    wall, user, system = (float(v) for v in open(f"{work}/time-{name}.txt").read().split()[-3:])
+    return wall, user + system
+report = json.load(open(f"{work}/report.json"))
+flows = [f for t in report["targets"] for f in t["flows"]]
+passed = sum(1 for f in flows if f["passed"])
+run_s = report["duration_ms"] / 1000
+wall, harness_cpu = cpu("run")
+server_cpu = server[1] - server[0]
+print(f"simulator      {profile}, served by `handoff mock serve`; {jobs} at once")
+print(f"harness        {len(flows)} flows ({passed} passed, exit {status}) in {run_s:.2f} s of flows "
+      f"({wall:.2f} s with start-up and writing the reports) = {len(flows) / run_s:.1f} flows/s")
+print(f"               {exchanges} HTTP exchanges ({exchanges / len(flows):.1f} a flow) = {exchanges / run_s:.0f} exchanges/s")
+print(f"               CPU: harness {harness_cpu:.2f} s (with the reports), simulator {server_cpu:.2f} s = "
+      f"{(harness_cpu + server_cpu) / exchanges * 1e6:.0f} us an exchange, both sides")
+harness_rate = exchanges / run_s
+for i, name in enumerate(("read", "create")):
+    result = json.load(open(f"{work}/oha-{name}.json"))
+    summary = result["summary"]
+    rate = summary["requestsPerSec"]
+    _, oha_cpu = cpu(name)
+    sim = server[2 + i] - server[1 + i]
+    print(f"oha {name:<10} {rate:.0f} requests/s (success {summary['successRate']:.3f}, status "
+          f"{result.get('statusCodeDistribution', {})}, mean {summary['average'] * 1000:.1f} ms); "
+          f"CPU: oha {oha_cpu:.2f} s, simulator {sim:.2f} s = {(oha_cpu + sim) / exchanges * 1e6:.0f} us a request")
+    print(f"ratio          oha {name} / harness = {rate / harness_rate:.1f}x the exchanges a second")
+if status not in (0, 1) or not flows:
+    sys.exit(f"FAIL  handoff exited {status}")
+PY
