@@ -118,6 +118,9 @@ fn exports_are_phi_and_are_redacted_unless_asked() {
     assert!(table.starts_with("handoff reconcile reconcile-"), "the heading names the command: {table}");
     assert!(table.lines().next().unwrap().contains(" — emr.csv ⇄ pm.csv in "), "{table}");
     assert!(table.contains("[redacted]") && table.contains("sync truncated"), "{table}");
+    // Patient ids (MRNs, account numbers) are identifiers too: findings are keyed by a pseudonym instead.
+    assert!(table.contains("│ patient #1 "), "{table}");
+    assert!(!table.contains("P0000") && !table.contains("E0000"), "no patient id is shown: {table}");
     let truth = std::fs::read_to_string(dir.path().join("ground_truth.json")).unwrap();
     let truncated = truth.lines().find(|l| l.contains("\"truncated\"")).unwrap();
     let cut: Value = serde_json::from_str(truncated.trim().trim_end_matches(',')).unwrap();

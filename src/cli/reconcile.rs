@@ -126,6 +126,7 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     report.rules_not_run = rules_not_run;
     if !args.show_phi {
         redact_own_values(&mut report);
+        pseudonymise_keys(&mut report);
         report.redact_phi();
     }
     let rendered_json = json::render(&report);
@@ -179,6 +180,38 @@ fn redact_own_values(report: &mut RunReport) {
             finding.message = finding.message.replace(&q, REDACTED);
         }
     }
+}
+
+/// Replaces the key of each finding — a patient's id or an encounter's account number, both identifiers under
+/// HIPAA — with a pseudonym numbered by first appearance (`patient #12`, `encounter #3`), the same for every finding
+/// about the same record, so findings can still be told apart and grouped. The messages say which line of which
+/// file each is on.
+fn pseudonymise_keys(report: &mut RunReport) {
+    let mut numbered: BTreeMap<(bool, String), usize> = BTreeMap::new();
+    for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
+        finding.message = redact_record_ids(&finding.message);
+        let patient = finding.category == crate::diff::Category::Sync;
+        let next = numbered.len() + 1;
+        let n = *numbered.entry((patient, std::mem::take(&mut finding.scenario))).or_insert(next);
+        finding.scenario = format!("{} #{n}", if patient { "patient" } else { "encounter" });
+    }
+}
+
+/// A message with the encounter and claim numbers it quotes (``encounter `V0001` ``, ``claim `C17` ``) redacted;
+/// the file and line or segment beside each still say where the record is.
+fn redact_record_ids(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = ["encounter `", "claim `"].iter().filter_map(|p| rest.find(p).map(|i| (i, p.len()))).min() {
+        let (start, len) = at;
+        let quoted = start + len;
+        let Some(close) = rest[quoted..].find('`') else { break };
+        out.push_str(&rest[..quoted - 1]);
+        out.push_str(REDACTED);
+        rest = &rest[quoted + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The scorecard with the first findings; a reconciliation of a health system can have tens of thousands.
@@ -316,4 +349,22 @@ fn progress_bar() -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encounter_and_claim_numbers_are_redacted_and_their_places_kept() {
+        let message = "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter `V00000002`, \
+                       Encounter.ndjson line 1; claim `C-17`, claims.837 segment 20)";
+        assert_eq!(
+            redact_record_ids(message),
+            "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter [redacted], Encounter.ndjson \
+             line 1; claim [redacted], claims.837 segment 20)"
+        );
+        assert_eq!(redact_record_ids("pm.claim holds `2.0`"), "pm.claim holds `2.0`", "only numbers after a name");
+        assert_eq!(redact_record_ids("claim `unclosed"), "claim `unclosed");
+    }
 }

@@ -217,10 +217,10 @@ pub fn reconcile_billing(sources: BillingSources, rules: &ScrubContext) -> Resul
         let template = finding(Category::Handoff, FindingKind::MissingRecord, &visit.id, "claim", Role::Pm);
         let (mut found, tallies) = lineage_findings(&lineage, claim.is_some(), Role::Pm, &template);
         let whence = match claim {
-            Some(b) => format!(" (encounter {}, {}; claim {}, {})", visit.id, visit.at, b.claim.id, b.at),
+            Some(b) => format!(" (encounter `{}`, {}; claim `{}`, {})", visit.id, visit.at, b.claim.id, b.at),
             None => {
                 summary.never_billed += 1;
-                format!(" (encounter {}, {})", visit.id, visit.at)
+                format!(" (encounter `{}`, {})", visit.id, visit.at)
             }
         };
         found.iter_mut().for_each(|f| f.message.push_str(&whence));
@@ -254,7 +254,7 @@ pub fn reconcile_billing(sources: BillingSources, rules: &ScrubContext) -> Resul
                 f.expected = json!(visits[*v].id);
                 f.actual = json!(b.claim.id);
                 f.message = format!(
-                    "encounter {} is billed twice: claim {} ({}) bills it again after claim {}",
+                    "encounter `{}` is billed twice: claim `{}` ({}) bills it again after claim `{}`",
                     visits[*v].id,
                     b.claim.id,
                     b.at,
@@ -268,7 +268,7 @@ pub fn reconcile_billing(sources: BillingSources, rules: &ScrubContext) -> Resul
                 let mut f = finding(Category::Handoff, FindingKind::MissingRecord, &b.claim.id, "encounter", Role::Emr);
                 f.expected = json!(b.claim.id);
                 f.message = format!(
-                    "claim {} ({}) bills {} line(s) on {} that no documented encounter matches by claim id, medical \
+                    "claim `{}` ({}) bills {} line(s) on {} that no documented encounter matches by claim id, medical \
                      record number or member id and date of service",
                     b.claim.id,
                     b.at,
@@ -296,7 +296,7 @@ pub fn reconcile_billing(sources: BillingSources, rules: &ScrubContext) -> Resul
                 let mut f = finding(Category::Payment, FindingKind::MissingRecord, &key, "remittance", Role::Pm);
                 f.expected = json!(b.claim.id);
                 f.hop = Some(Hop::Remittance.as_str().into());
-                f.message = format!("no remittance given answers claim {} ({})", b.claim.id, b.at);
+                f.message = format!("no remittance given answers claim `{}` ({})", b.claim.id, b.at);
                 r.findings.push(f);
             }
         }
@@ -310,7 +310,7 @@ pub fn reconcile_billing(sources: BillingSources, rules: &ScrubContext) -> Resul
         f.actual = json!(remit.claim_id);
         f.hop = Some(Hop::Claim.as_str().into());
         f.message = format!(
-            "the payer answered claim {} ({file}, ${:.2} paid of ${:.2}) and no claim export holds that claim",
+            "the payer answered claim `{}` ({file}, ${:.2} paid of ${:.2}) and no claim export holds that claim",
             remit.claim_id, remit.paid, remit.charged
         );
         r.findings.push(f);
@@ -331,7 +331,7 @@ impl Judge<'_> {
         let template = finding(Category::Rule, FindingKind::RuleBreak, key, "claim", Role::Pm);
         let mut scrubbed = scrub_findings(&b.claim, self.rules, Role::Pm, &template);
         for f in &mut scrubbed.findings {
-            f.message.push_str(&format!(" (claim {}, {})", b.claim.id, b.at));
+            f.message.push_str(&format!(" (claim `{}`, {})", b.claim.id, b.at));
         }
         self.tallies += scrubbed.tallies;
         self.findings.extend(scrubbed.findings);
@@ -353,7 +353,7 @@ impl Judge<'_> {
         let (found, tallies) = judge_payment(remit, &outcomes, predicted, handoff, &template);
         self.tallies += tallies;
         self.findings.extend(found.into_iter().map(|mut f| {
-            f.message.push_str(&format!(" (claim {})", claim.id));
+            f.message.push_str(&format!(" (claim `{}`)", claim.id));
             f
         }));
     }
@@ -501,8 +501,8 @@ mod tests {
         // Seed 7's first two patients are covered as dependents, whom the 837P writer cannot bill: no visit.
         assert_eq!(
             f.message,
-            "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter V00000002, Encounter.ndjson \
-             line 1; claim V00000002, claims.837 segment 20)"
+            "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter `V00000002`, \
+             Encounter.ndjson line 1; claim `V00000002`, claims.837 segment 20)"
         );
         assert_eq!((f.expected.clone(), f.actual.clone()), (json!(1.0), json!(2.0)));
     }
