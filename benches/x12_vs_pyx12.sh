@@ -6,7 +6,8 @@
 #   - `handoff scrub FILE --format json` with an empty rules store: the same reading, then the CMS rules that need
 #     no imported table, and the JSON report written to a file;
 #   - pyx12 4.0.0's validator (x12n_document, through tests/interop/x12_validate.py, as CI runs it).
-# Wall time and peak resident memory of each process from /usr/bin/time -v; claims/s, lines/s and the ratios.
+# Wall time, CPU time (user + system) and peak resident memory of each process from /usr/bin/time -v; claims/s and
+# lines/s (by wall time) and the ratios.
 #
 #   benches/x12_vs_pyx12.sh [CLAIMS...]        default: 10000 100000 1000000
 #
@@ -39,16 +40,17 @@ measure() {
   local name=$1 claims=$2 lines=$3
   shift 3
   /usr/bin/time -v -o "$work/time.txt" "$@" > "$work/out" 2> "$work/err" || true
-  local wall rss
+  local wall rss cpu
+  cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {printf "%.2f", s}' "$work/time.txt")
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$work/time.txt")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")
-  printf '%-16s %9s %9s %9.2f s %10.0f %10.0f %8s MiB   %s\n' "$name" "$claims" "$lines" "$wall" \
+  printf '%-16s %9s %9s %9.2f s %8s s %10.0f %10.0f %8s MiB   %s\n' "$name" "$claims" "$lines" "$wall" "$cpu" \
     "$(echo "$claims / $wall" | bc -l)" "$(echo "$lines / $wall" | bc -l)" "$rss" \
     "$(head -c 300 "$work/out" | tr '\n' ' ' | cut -c1-70)$(tail -c 200 "$work/err" | tr '\n' ' ' | cut -c1-90)"
   echo "$claims $name $wall $rss" >> "$work/results"
 }
 
-printf '%-16s %9s %9s %11s %10s %10s %12s\n' contender claims lines wall claims/s lines/s "peak RSS"
+printf '%-16s %9s %9s %11s %10s %10s %10s %12s\n' contender claims lines wall cpu claims/s lines/s "peak RSS"
 for claims in "${sizes[@]}"; do
   file=$work/batch-$claims.x12
   "$batch" "$claims" 1 "$file"
