@@ -301,6 +301,21 @@ fn scrub_reads_an_837p_batch_and_says_which_checks_did_not_run() {
 }
 
 #[test]
+fn validate_reads_an_837p_batch_and_counts_its_claims_and_lines() {
+    let out = handoff(&["validate", "tests/interop/x12/837p_two_claims.x12", "tests/interop/x12/837p.x12"], repo());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok  tests/interop/x12/837p_two_claims.x12: 837P batch, 2 claim(s), 6 service line(s)\n\
+         ok  tests/interop/x12/837p.x12: 837P batch, 1 claim(s), 3 service line(s)\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = handoff(&["validate", "tests/inputs/x12/835.x12"], repo());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("tests/inputs/x12/835.x12"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ST01 (segment 3) is `835`; expected 837, a professional claim"), "{}", stderr(&out));
+}
+
+#[test]
 fn scrub_of_a_file_that_is_not_x12_exits_2_naming_the_file() {
     let out = handoff(&["scrub", "scenarios/address-and-phone-change.yaml"], repo());
     assert_eq!(out.status.code(), Some(2));

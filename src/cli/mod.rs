@@ -46,9 +46,9 @@ pub enum Command {
     Run(RunArgs),
     /// Run scenarios against several vendor setups and rank them, answering the buying guide's questions.
     Compare(RunArgs),
-    /// Parse and check scenario and target files without running anything.
+    /// Parse and check scenario and target files, or X12 837P batches, without running anything.
     Validate {
-        /// Scenario or target files (YAML).
+        /// Scenario or target files (YAML), or X12 837P (005010X222A1) batches.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },

@@ -1,12 +1,14 @@
 //! `handoff scrub`: the CMS rule breaks in 837P batches a PM exported, without any system to call.
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use comfy_table::Table;
 use serde::Serialize;
 
 use super::Format;
-use crate::connect::x12::{Document, read_837p};
+use crate::connect::x12::stream_837p;
 use crate::exit;
 use crate::model::Claim;
 use crate::rules::{ScrubInput, Severity, scrub_batch};
@@ -87,11 +89,15 @@ pub fn scrub(files: &[PathBuf], format: Format, store: Option<&Path>) -> u8 {
     if errors { exit::FAILED } else { exit::SUCCESS }
 }
 
+/// The file is streamed, never read whole; the claims are kept, since NCCI and date-of-service MUE edits look across
+/// every claim of the batch for the same patient and day.
 fn read_claims(file: &Path) -> Result<Vec<Claim>, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))?;
-    let document = Document::parse_bytes(&bytes).map_err(|e| e.to_string())?;
-    read_837p(&document).map_err(|e| e.to_string())
+    let source = File::open(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    stream_837p(BufReader::with_capacity(READ_BUFFER, source)).collect::<Result<_, _>>().map_err(|e| e.to_string())
 }
+
+/// Large enough that reading is a few system calls per megabyte.
+pub(super) const READ_BUFFER: usize = 1 << 16;
 
 fn table(result: &Scrubbed) -> String {
     let mut table = Table::new();

@@ -65,6 +65,23 @@ pub enum ParseError {
     Truncated { segment_index: usize, expected: &'static str },
     #[error("byte 0x{byte:02X} at offset {offset} ({where_}) is not text; an X12 interchange is ASCII")]
     NotText { byte: u8, offset: usize, where_: String },
+    #[error(
+        "segment {segment_index} runs past {limit} bytes without the segment terminator `{terminator}`; expected \
+         segments of at most {limit} bytes (an 837P segment is rarely longer than a few hundred)"
+    )]
+    SegmentTooLong { segment_index: usize, limit: usize, terminator: char },
+}
+
+/// Why a batch read as a stream stopped: the source failed, the text is not a well-formed interchange, or a
+/// claim in it cannot be read. The first problem in the order of the text is the one reported.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("cannot read the interchange: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
 }
 
 /// The interchange is well formed but does not carry what the reader needs.

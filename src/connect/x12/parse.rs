@@ -8,7 +8,9 @@ use super::segment::{Delimiters, Element, Segment};
 
 /// The ISA is fixed width: these are the byte offsets of the element separators that end ISA00..ISA15.
 const ISA_SEPARATORS: [usize; 16] = [3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103];
-const ISA_LEN: usize = 106;
+pub(super) const ISA_LEN: usize = 106;
+/// What may come before the ISA: a byte-order mark, and blank space some systems write.
+pub(super) const LEADING: [char; 5] = ['\u{feff}', ' ', '\r', '\n', '\t'];
 
 /// A checked interchange: its segments in order (ISA is segment 1) and where each transaction set lies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +42,7 @@ impl<'d> Transaction<'d> {
 
 impl Document {
     pub fn parse(text: &str) -> Result<Document, ParseError> {
-        let text = text.trim_start_matches(['\u{feff}', ' ', '\r', '\n', '\t']);
+        let text = text.trim_start_matches(LEADING);
         if text.is_empty() {
             return Err(ParseError::Empty);
         }
@@ -50,16 +52,14 @@ impl Document {
         let (isa, delimiters) = read_isa(text)?;
         let mut segments = vec![isa];
         let rest = text.get(ISA_LEN..).unwrap_or("");
+        let mut spare = Spare::default();
         for piece in rest.split(delimiters.segment) {
-            // Files are often written with a line break after each terminator; it is not part of the next segment.
-            let piece = piece.trim_matches(['\r', '\n']);
-            if piece.trim().is_empty() {
-                continue;
-            }
-            let segment_index = segments.len() + 1;
-            segments.push(split_segment(piece, segment_index, &delimiters)?);
+            let Some(piece) = segment_text(piece) else { continue };
+            let mut segment = Segment { index: segments.len() + 1, id: String::new(), elements: Vec::new() };
+            fill_segment(&mut segment, &mut spare, piece, &delimiters)?;
+            segments.push(segment);
         }
-        let groups = check_envelope(&segments)?;
+        let groups = group_spans(&segments)?;
         Ok(Document { delimiters, segments, groups })
     }
 
@@ -99,21 +99,27 @@ impl Document {
 
 /// Which segment the end of `text` falls in, counted as [`Document::parse`] counts them.
 fn segment_at_end(text: &str) -> String {
-    let text = text.trim_start_matches(['\u{feff}', ' ', '\r', '\n', '\t']);
+    let text = text.trim_start_matches(LEADING);
     match text.get(..ISA_LEN).filter(|_| text.starts_with("ISA")).map(|_| read_isa(text)) {
         Some(Ok((_, d))) => {
             let rest = text.get(ISA_LEN..).unwrap_or("");
             let mut pieces: Vec<&str> = rest.split(d.segment).collect();
-            let current = pieces.pop().unwrap_or("").trim_start_matches(['\r', '\n']);
-            let before = pieces.iter().filter(|p| !p.trim_matches(['\r', '\n']).trim().is_empty()).count();
-            let id: String = current.chars().take_while(|c| *c != d.element).take(3).collect();
-            format!("segment {} {id}", before + 2).trim_end().to_string()
+            let current = pieces.pop().unwrap_or("");
+            let before = pieces.iter().filter(|p| segment_text(p).is_some()).count();
+            segment_named(before + 2, current, d.element)
         }
         _ => "segment 1, ISA".into(),
     }
 }
 
-fn read_isa(text: &str) -> Result<(Segment, Delimiters), ParseError> {
+/// `segment 15 NM1`: the segment at `index` whose text so far is `current`.
+pub(super) fn segment_named(index: usize, current: &str, element: char) -> String {
+    let current = current.trim_start_matches(['\r', '\n']);
+    let id: String = current.chars().take_while(|c| *c != element).take(3).collect();
+    format!("segment {index} {id}").trim_end().to_string()
+}
+
+pub(super) fn read_isa(text: &str) -> Result<(Segment, Delimiters), ParseError> {
     let bytes = text.as_bytes();
     let header = bytes.get(..ISA_LEN).ok_or(ParseError::TruncatedIsa { found: bytes.len() })?;
     if let Some(pos) = header.iter().position(|b| !b.is_ascii()) {
@@ -153,98 +159,203 @@ fn read_isa(text: &str) -> Result<(Segment, Delimiters), ParseError> {
     Ok((Segment { index: 1, id: "ISA".into(), elements }, delimiters))
 }
 
-fn split_segment(piece: &str, segment_index: usize, d: &Delimiters) -> Result<Segment, ParseError> {
+/// A segment's text without its terminator and the line break often written after it; `None` for a blank piece.
+pub(super) fn segment_text(piece: &str) -> Option<&str> {
+    let piece = piece.trim_matches(['\r', '\n']);
+    (!piece.trim().is_empty()).then_some(piece)
+}
+
+/// Strings and elements a [`Segment`] no longer uses, kept for the next one, so reading a stream of segments
+/// allocates only while the first few are read.
+#[derive(Debug, Default)]
+pub(super) struct Spare {
+    elements: Vec<Element>,
+    values: Vec<String>,
+}
+
+/// Splits one segment's text into `seg` (whose `index` is already set), reusing what `seg` and `spare` hold.
+pub(super) fn fill_segment(
+    seg: &mut Segment,
+    spare: &mut Spare,
+    piece: &str,
+    d: &Delimiters,
+) -> Result<(), ParseError> {
     let mut parts = piece.split(d.element);
     let id = parts.next().unwrap_or("");
     let valid_id = (2..=3).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if !valid_id {
-        return Err(ParseError::InvalidSegmentId { segment_index, found: excerpt(id) });
+        return Err(ParseError::InvalidSegmentId { segment_index: seg.index, found: excerpt(id) });
     }
-    let elements = parts
-        .map(|e| {
-            Element(e.split(d.repetition).map(|rep| rep.split(d.component).map(str::to_string).collect()).collect())
-        })
-        .collect();
-    Ok(Segment { index: segment_index, id: id.to_string(), elements })
+    set_text(&mut seg.id, id);
+    let mut n = 0;
+    for text in parts {
+        if n == seg.elements.len() {
+            seg.elements.push(spare.elements.pop().unwrap_or_default());
+        }
+        fill_element(&mut seg.elements[n], &mut spare.values, text, d);
+        n += 1;
+    }
+    spare.elements.extend(seg.elements.drain(n..));
+    Ok(())
 }
 
-fn check_envelope(segments: &[Segment]) -> Result<Vec<GroupSpan>, ParseError> {
-    let isa_control = segments.first().map(|isa| isa.element(13).to_string()).unwrap_or_default();
-    let mut groups = Vec::new();
-    let mut i = 1;
-    loop {
-        let Some(seg) = segments.get(i) else {
-            return Err(ParseError::Truncated { segment_index: i, expected: "a GS group header or the IEA trailer" });
-        };
-        match seg.id.as_str() {
-            "GS" => {
-                let (group, next) = check_group(segments, i)?;
-                groups.push(group);
-                i = next;
-            }
-            "IEA" => {
-                expect_count(seg, 1, groups.len(), "the number of GS/GE functional groups")?;
-                expect_control(seg, 2, &isa_control, "ISA13, the interchange control number")?;
-                if let Some(extra) = segments.get(i + 1) {
-                    return Err(structure(extra, "nothing after the IEA trailer (one interchange per text)"));
+fn fill_element(element: &mut Element, spare: &mut Vec<String>, text: &str, d: &Delimiters) {
+    let repetitions = &mut element.0;
+    let mut n = 0;
+    for repetition in text.split(d.repetition) {
+        if n == repetitions.len() {
+            repetitions.push(Vec::new());
+        }
+        fill_values(&mut repetitions[n], spare, repetition, d.component);
+        n += 1;
+    }
+    for mut unused in repetitions.drain(n..) {
+        spare.append(&mut unused);
+    }
+}
+
+fn fill_values(values: &mut Vec<String>, spare: &mut Vec<String>, text: &str, separator: char) {
+    let mut n = 0;
+    for value in text.split(separator) {
+        if n == values.len() {
+            values.push(spare.pop().unwrap_or_default());
+        }
+        set_text(&mut values[n], value);
+        n += 1;
+    }
+    spare.extend(values.drain(n..));
+}
+
+/// Where each group and set lies, with the envelope checked as [`EnvelopeCheck`] checks a stream.
+fn group_spans(segments: &[Segment]) -> Result<Vec<GroupSpan>, ParseError> {
+    let mut envelope = EnvelopeCheck::new(segments.first().map(|isa| isa.element(13)).unwrap_or(""));
+    let mut groups: Vec<GroupSpan> = Vec::new();
+    for (at, seg) in segments.iter().enumerate().skip(1) {
+        match envelope.check(seg)? {
+            Place::GroupHeader => groups.push(GroupSpan { gs: at, sets: Vec::new() }),
+            Place::SetTrailer { st } => {
+                if let Some(group) = groups.last_mut() {
+                    // Segment indexes are 1-based positions; the spans are 0-based.
+                    group.sets.push(st - 1..at + 1);
                 }
-                return Ok(groups);
             }
-            _ => return Err(structure(seg, "a GS group header or the IEA trailer")),
+            _ => {}
         }
+    }
+    envelope.finish(segments.len())?;
+    Ok(groups)
+}
+
+/// Where a segment stands in the envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    GroupHeader,
+    SetHeader,
+    SetBody,
+    /// The SE, with the 1-based index of the ST it closes.
+    SetTrailer {
+        st: usize,
+    },
+    GroupTrailer,
+    InterchangeTrailer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Interchange,
+    Group,
+    Set,
+    Closed,
+}
+
+/// The envelope (ISA/IEA, GS/GE, ST/SE) checked one segment at a time after the ISA, so an interchange read as a
+/// stream is checked as it arrives: counts and control numbers are compared when each trailer comes.
+#[derive(Debug, Clone)]
+pub(super) struct EnvelopeCheck {
+    level: Level,
+    isa_control: String,
+    groups: usize,
+    gs_control: String,
+    sets: usize,
+    st_at: usize,
+    st_control: String,
+}
+
+impl EnvelopeCheck {
+    /// `isa_control` is ISA13, which the IEA must repeat.
+    pub(super) fn new(isa_control: &str) -> EnvelopeCheck {
+        EnvelopeCheck {
+            level: Level::Interchange,
+            isa_control: isa_control.to_string(),
+            groups: 0,
+            gs_control: String::new(),
+            sets: 0,
+            st_at: 0,
+            st_control: String::new(),
+        }
+    }
+
+    pub(super) fn check(&mut self, seg: &Segment) -> Result<Place, ParseError> {
+        match (self.level, seg.id.as_str()) {
+            (Level::Interchange, "GS") => {
+                self.level = Level::Group;
+                self.groups += 1;
+                self.sets = 0;
+                set_text(&mut self.gs_control, seg.element(6));
+                Ok(Place::GroupHeader)
+            }
+            (Level::Interchange, "IEA") => {
+                expect_count(seg, 1, self.groups, "the number of GS/GE functional groups")?;
+                expect_control(seg, 2, &self.isa_control, "ISA13, the interchange control number")?;
+                self.level = Level::Closed;
+                Ok(Place::InterchangeTrailer)
+            }
+            (Level::Interchange, _) => Err(structure(seg, "a GS group header or the IEA trailer")),
+            (Level::Group, "ST") => {
+                self.level = Level::Set;
+                self.sets += 1;
+                self.st_at = seg.index;
+                set_text(&mut self.st_control, seg.element(2));
+                Ok(Place::SetHeader)
+            }
+            (Level::Group, "GE") => {
+                expect_count(seg, 1, self.sets, "the number of ST/SE transaction sets in the group")?;
+                expect_control(seg, 2, &self.gs_control, "GS06, the group control number")?;
+                self.level = Level::Interchange;
+                Ok(Place::GroupTrailer)
+            }
+            (Level::Group, _) => Err(structure(seg, "an ST transaction set header or the GE trailer")),
+            (Level::Set, "SE") => {
+                let count = seg.index - self.st_at + 1;
+                expect_count(seg, 1, count, "the number of segments from ST to SE inclusive")?;
+                expect_control(seg, 2, &self.st_control, "ST02, the transaction set control number")?;
+                self.level = Level::Group;
+                Ok(Place::SetTrailer { st: self.st_at })
+            }
+            (Level::Set, "ISA" | "IEA" | "GS" | "GE" | "ST") => {
+                Err(structure(seg, "the SE trailer before another envelope segment"))
+            }
+            (Level::Set, _) => Ok(Place::SetBody),
+            (Level::Closed, _) => Err(structure(seg, "nothing after the IEA trailer (one interchange per text)")),
+        }
+    }
+
+    /// The interchange ended after segment `last_index`: whatever is still open is missing its trailer.
+    pub(super) fn finish(&self, last_index: usize) -> Result<(), ParseError> {
+        let expected = match self.level {
+            Level::Closed => return Ok(()),
+            Level::Interchange => "a GS group header or the IEA trailer",
+            Level::Group => "an ST transaction set or the GE trailer",
+            Level::Set => "the SE trailer of the open transaction set",
+        };
+        Err(ParseError::Truncated { segment_index: last_index, expected })
     }
 }
 
-fn check_group(segments: &[Segment], gs_at: usize) -> Result<(GroupSpan, usize), ParseError> {
-    let gs_control = segments.get(gs_at).map(|gs| gs.element(6).to_string()).unwrap_or_default();
-    let mut sets = Vec::new();
-    let mut i = gs_at + 1;
-    loop {
-        let Some(seg) = segments.get(i) else {
-            return Err(ParseError::Truncated {
-                segment_index: i,
-                expected: "an ST transaction set or the GE trailer",
-            });
-        };
-        match seg.id.as_str() {
-            "ST" => {
-                let end = check_set(segments, i)?;
-                sets.push(i..end + 1);
-                i = end + 1;
-            }
-            "GE" => {
-                expect_count(seg, 1, sets.len(), "the number of ST/SE transaction sets in the group")?;
-                expect_control(seg, 2, &gs_control, "GS06, the group control number")?;
-                return Ok((GroupSpan { gs: gs_at, sets }, i + 1));
-            }
-            _ => return Err(structure(seg, "an ST transaction set header or the GE trailer")),
-        }
-    }
-}
-
-/// Returns the position of the SE that closes the set opened at `st_at`.
-fn check_set(segments: &[Segment], st_at: usize) -> Result<usize, ParseError> {
-    let st_control = segments.get(st_at).map(|st| st.element(2).to_string()).unwrap_or_default();
-    let mut i = st_at + 1;
-    loop {
-        let Some(seg) = segments.get(i) else {
-            return Err(ParseError::Truncated {
-                segment_index: i,
-                expected: "the SE trailer of the open transaction set",
-            });
-        };
-        match seg.id.as_str() {
-            "SE" => {
-                expect_count(seg, 1, i - st_at + 1, "the number of segments from ST to SE inclusive")?;
-                expect_control(seg, 2, &st_control, "ST02, the transaction set control number")?;
-                return Ok(i);
-            }
-            "ISA" | "IEA" | "GS" | "GE" | "ST" => {
-                return Err(structure(seg, "the SE trailer before another envelope segment"));
-            }
-            _ => i += 1,
-        }
-    }
+/// Replaces the text, keeping the allocation.
+pub(super) fn set_text(into: &mut String, value: &str) {
+    into.clear();
+    into.push_str(value);
 }
 
 fn structure(seg: &Segment, expected: &'static str) -> ParseError {

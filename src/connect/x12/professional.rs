@@ -5,7 +5,7 @@ use crate::model::{Address, Claim, ClaimLine, Coverage, Date, DateTime, HumanNam
 
 use super::envelope::TransactionSet;
 use super::error::{ReadError, WriteError};
-use super::parse::{Document, Transaction};
+use super::parse::{Document, Transaction, set_text};
 use super::reader::{
     amount, date, format_amount, format_date, icd_from_x12, icd_to_x12, invalid, required, transactions,
 };
@@ -243,11 +243,14 @@ pub(super) fn sex_code(sex: Sex) -> &'static str {
 /// Every claim in every 837 transaction set of the interchange, in order.
 pub fn read_837p(doc: &Document) -> Result<Vec<Claim>, ReadError> {
     let mut claims = Vec::new();
-    for tx in transactions(doc, "837", "837, a professional claim")? {
+    for tx in transactions(doc, "837", EXPECTED_837)? {
         read_claims(tx.segments, &mut claims)?;
     }
     Ok(claims)
 }
+
+/// What an 837P reader expects to find in ST01.
+pub(super) const EXPECTED_837: &str = "837, a professional claim";
 
 /// The claims of one 837 transaction set, so a receiver can accept or reject each set on its own (999 AK2).
 pub fn read_837p_set(tx: &Transaction<'_>) -> Result<Vec<Claim>, ReadError> {
@@ -268,17 +271,32 @@ struct Context {
 }
 
 fn read_claims(segments: &[Segment], claims: &mut Vec<Claim>) -> Result<(), ReadError> {
-    let mut ctx = Context::default();
-    let mut open: Option<Claim> = None;
+    let mut loops = ClaimLoops::default();
     for seg in segments {
+        claims.extend(loops.feed(seg)?);
+    }
+    claims.extend(loops.close()?);
+    Ok(())
+}
+
+/// One 837 transaction set read a segment at a time: a claim (its 2300 loop, its 2400 lines and what the 2000A and
+/// 2000B loops above it say) comes out when the next HL or CLM, or the SE, shows it is complete.
+#[derive(Default)]
+pub(super) struct ClaimLoops {
+    ctx: Context,
+    open: Option<Claim>,
+}
+
+impl ClaimLoops {
+    /// The segment's part of the claim; the previous claim, if this segment closed it.
+    pub(super) fn feed(&mut self, seg: &Segment) -> Result<Option<Claim>, ReadError> {
+        let (ctx, open) = (&mut self.ctx, &mut self.open);
         match seg.id.as_str() {
-            "HL" => {
-                finish(&mut open, &mut ctx, claims)?;
-            }
+            "HL" | "SE" => return finish(open, ctx),
             "NM1" => match seg.element(1) {
-                "85" => ctx.billing_npi = seg.element(9).to_string(),
-                "IL" => ctx.member_id = required(seg, 9, 1, "the subscriber's member id")?.to_string(),
-                "PR" if open.is_none() => ctx.payer = seg.element(3).to_string(),
+                "85" => set_text(&mut ctx.billing_npi, seg.element(9)),
+                "IL" => set_text(&mut ctx.member_id, required(seg, 9, 1, "the subscriber's member id")?),
+                "PR" if open.is_none() => set_text(&mut ctx.payer, seg.element(3)),
                 "82" => {
                     let npi = Some(required(seg, 9, 1, "the rendering provider's NPI")?.to_string());
                     match open.as_ref().map(|c| c.lines.is_empty()) {
@@ -289,9 +307,9 @@ fn read_claims(segments: &[Segment], claims: &mut Vec<Claim>) -> Result<(), Read
                 _ => {}
             },
             "CLM" => {
-                finish(&mut open, &mut ctx, claims)?;
-                ctx.place_of_service = required(seg, 5, 1, "the place of service in CLM05-1")?.to_string();
-                open = Some(Claim {
+                let done = finish(open, ctx)?;
+                set_text(&mut ctx.place_of_service, required(seg, 5, 1, "the place of service in CLM05-1")?);
+                *open = Some(Claim {
                     id: required(seg, 1, 1, "the claim id (patient control number)")?.to_string(),
                     payer: ctx.payer.clone(),
                     member_id: ctx.member_id.clone(),
@@ -299,6 +317,7 @@ fn read_claims(segments: &[Segment], claims: &mut Vec<Claim>) -> Result<(), Read
                     lines: Vec::new(),
                     total_charge: amount(seg, 2, "the claim's total charge")?,
                 });
+                return Ok(done);
             }
             "HI" => {
                 if let Some(claim) = open.as_mut() {
@@ -311,12 +330,12 @@ fn read_claims(segments: &[Segment], claims: &mut Vec<Claim>) -> Result<(), Read
             }
             "LX" => {
                 if let Some(claim) = open.as_mut() {
-                    close_line(claim, &mut ctx)?;
+                    close_line(claim, ctx)?;
                 }
             }
             "SV1" => {
                 if let Some(claim) = open.as_mut() {
-                    claim.lines.push(read_sv1(seg, &ctx)?);
+                    claim.lines.push(read_sv1(seg, ctx)?);
                 }
             }
             "DTP" if seg.element(1) == "472" => {
@@ -326,9 +345,13 @@ fn read_claims(segments: &[Segment], claims: &mut Vec<Claim>) -> Result<(), Read
             }
             _ => {}
         }
+        Ok(None)
     }
-    finish(&mut open, &mut ctx, claims)?;
-    Ok(())
+
+    /// The set ended: the claim still open, if any.
+    pub(super) fn close(&mut self) -> Result<Option<Claim>, ReadError> {
+        finish(&mut self.open, &mut self.ctx)
+    }
 }
 
 fn read_sv1(seg: &Segment, ctx: &Context) -> Result<ClaimLine, ReadError> {
@@ -375,14 +398,14 @@ fn close_line(claim: &mut Claim, ctx: &mut Context) -> Result<(), ReadError> {
     Ok(())
 }
 
-fn finish(open: &mut Option<Claim>, ctx: &mut Context, claims: &mut Vec<Claim>) -> Result<(), ReadError> {
-    if let Some(mut claim) = open.take() {
-        close_line(&mut claim, ctx)?;
-        claims.push(claim);
+fn finish(open: &mut Option<Claim>, ctx: &mut Context) -> Result<Option<Claim>, ReadError> {
+    let mut done = open.take();
+    if let Some(claim) = done.as_mut() {
+        close_line(claim, ctx)?;
     }
     ctx.claim_rendering = None;
     ctx.line_rendering = None;
-    Ok(())
+    Ok(done)
 }
 
 #[cfg(test)]

@@ -20,15 +20,19 @@ pub fn transactions<'d>(
     let all = doc.transactions();
     let wanted: Vec<Transaction<'d>> = all.iter().copied().filter(|t| t.id() == id).collect();
     if wanted.is_empty() {
-        let st = all.first().and_then(|t| t.segments.first());
-        return Err(match st {
-            Some(st) => {
-                ReadError::WrongTransaction { location: location(st, 1, None), found: excerpt(st.element(1)), expected }
-            }
-            None => ReadError::MissingSegment { transaction: id.into(), segment_id: "ST", purpose: expected },
-        });
+        return Err(no_transaction(all.first().and_then(|t| t.segments.first()), id, expected));
     }
     Ok(wanted)
+}
+
+/// An interchange without a set of the kind wanted: named by its first ST, if it has one.
+pub fn no_transaction(first_st: Option<&Segment>, id: &str, expected: &'static str) -> ReadError {
+    match first_st {
+        Some(st) => {
+            ReadError::WrongTransaction { location: location(st, 1, None), found: excerpt(st.element(1)), expected }
+        }
+        None => ReadError::MissingSegment { transaction: id.into(), segment_id: "ST", purpose: expected },
+    }
 }
 
 /// Component `c` of element `n`, or an error naming the spot and what belongs there.
