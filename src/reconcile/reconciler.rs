@@ -116,6 +116,7 @@ pub fn reconcile(
         summary: Summary::default(),
     };
     let mut read = 0u64;
+    let clock = std::time::Instant::now();
     let mut pending = Vec::new();
     // One thread reads and parses the exports while this one indexes the PM's patients, then matches the EMR's.
     let mut pm = PmIndex::default();
@@ -158,8 +159,11 @@ pub fn reconcile(
     r.summary.pm_rows = r.pm.len() as u64;
     r.matched.resize(r.pm.len(), 0);
     progress(read);
+    tracing::debug!(elapsed = ?clock.elapsed(), rows = read, pending = pending.len(), "exports read and cross-references matched");
     r.unsettled(pending);
+    tracing::debug!(elapsed = ?clock.elapsed(), "the rest matched by demographics and fuzzily");
     r.pm_only();
+    tracing::debug!(elapsed = ?clock.elapsed(), findings = r.findings.len(), "reconciled");
     Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
 }
 
