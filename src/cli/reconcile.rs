@@ -10,9 +10,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use super::Format;
+use super::sources::{SourceFormat, open_side};
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
-use crate::reconcile::{Column, ColumnMap, CsvExport, PatientExport, Source, reconcile as reconcile_exports};
+use crate::reconcile::{ColumnMap, reconcile as reconcile_exports};
 use crate::report::{REDACTED, RunReport, html, json, junit, markdown, table};
 
 /// The scorecard lists this many findings; the rest are in report.json and `--format json`.
@@ -20,12 +21,19 @@ const TABLE_FINDINGS: usize = 50;
 
 #[derive(Debug, clap::Args)]
 pub struct ReconcileArgs {
-    /// The EMR's patient exports (CSV with a header row).
+    /// The EMR's patient sources: CSV with a header row, FHIR Bulk Data NDJSON (Patient and Coverage), an HL7 v2
+    /// message log, or X12 837P claims; a folder stands for every export in it.
     #[arg(long, required = true, num_args = 1..)]
     pub emr: Vec<PathBuf>,
-    /// The PM's patient exports (CSV with a header row).
+    /// The PM's patient sources, in the same formats.
     #[arg(long, required = true, num_args = 1..)]
     pub pm: Vec<PathBuf>,
+    /// Read every EMR source in this format, whatever its name or first bytes say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub emr_format: Option<SourceFormat>,
+    /// Read every PM source in this format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub pm_format: Option<SourceFormat>,
     /// Which headers hold which columns, for exports whose headers are not `handoff generate`'s
     /// (`handoff schema map`).
     #[arg(long, value_name = "FILE")]
@@ -48,7 +56,8 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let (emr, pm) = match (exports(&args.emr, &map.emr), exports(&args.pm, &map.pm)) {
+    let sides = (open_side(&args.emr, args.emr_format, &map.emr), open_side(&args.pm, args.pm_format, &map.pm));
+    let (emr, pm) = match sides {
         (Ok(emr), Ok(pm)) => (emr, pm),
         (Err(why), _) | (_, Err(why)) => {
             eprintln!("{why}");
@@ -168,20 +177,6 @@ fn scorecard(report: &RunReport) -> String {
         table::render_with(&shown, table::Colour::for_stdout()).trim_end(),
         total - TABLE_FINDINGS
     )
-}
-
-/// Each export opened and its header read, or why one cannot be, naming the file (and line).
-fn exports(paths: &[PathBuf], names: &BTreeMap<Column, String>) -> Result<Vec<Box<dyn PatientExport>>, String> {
-    paths
-        .iter()
-        .map(|path| {
-            let file =
-                std::fs::File::open(path).map_err(|e| format!("{}: cannot open the export: {e}", path.display()))?;
-            let source = Source { name: path.display().to_string(), reader: Box::new(file) };
-            let export = CsvExport::open(source, names).map_err(|problem| problem.to_string())?;
-            Ok(Box::new(export) as Box<dyn PatientExport>)
-        })
-        .collect()
 }
 
 /// A column map file (YAML), or why it cannot be used, naming the line and column.
