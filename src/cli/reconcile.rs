@@ -34,7 +34,8 @@ pub struct ReconcileArgs {
     /// Read every PM source in this format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub pm_format: Option<SourceFormat>,
-    /// Which headers hold which columns, for exports whose headers are not `handoff generate`'s
+    /// Which headers hold which columns, for CSV exports whose headers are not `handoff generate`'s, and which
+    /// identifier systems (NDJSON) or assigning authorities (HL7) hold the own id and cross-reference
     /// (`handoff schema map`).
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
