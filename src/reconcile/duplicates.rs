@@ -1,61 +1,59 @@
 //! Finding one patient held twice inside one export: a record with the same deterministic key (normalised name,
 //! birth date, sex) as an earlier one, or the same member id and a fuzzy confidence at or above the threshold.
-//! Held by keys — two small hash tables of row numbers — so memory grows with the patients, not the file.
+//! Held by keys — a sorted list of (key, row number), one key at a time — so memory grows with the patients (16
+//! bytes each while it runs), not with the file.
 
 use super::columns::{COLUMNS, Column};
-use super::index::{PrehashedMap, key_hash};
+use super::index::key_hash;
 use super::matching::{FUZZY_THRESHOLD, confidence, deterministic_key};
 
-/// The rows seen so far, by deterministic key and by member id.
-#[derive(Default)]
-pub struct Twins {
-    by_key: PrehashedMap<u32>,
-    by_member: PrehashedMap<u32>,
+/// One record that is a second record of an earlier one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondRecord {
+    pub first: u32,
+    pub second: u32,
+    /// Why the two are taken for one patient.
+    pub why: String,
 }
 
-/// Why two rows are taken for one patient.
-pub fn why_same(by_key: bool, confidence: Option<f64>, explanation: &str) -> String {
-    match (by_key, confidence) {
-        (true, _) => "same name, birth date and sex".into(),
-        (false, Some(score)) => format!("same member id, confidence {score:.2} ({explanation})"),
-        (false, None) => String::new(),
+/// Each group of rows sharing a key, as its row numbers in order.
+fn groups(mut keyed: Vec<(u64, u32)>, mut each: impl FnMut(&[(u64, u32)])) {
+    keyed.sort_unstable();
+    for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        each(group);
     }
 }
 
-impl Twins {
-    /// Row `row` (numbered by the caller, in order) against the rows seen before: the earlier row it duplicates and
-    /// why, or `None` (and the row is remembered). `earlier` gives an earlier row's fields.
-    pub fn check<'a>(
-        &mut self,
-        row: u32,
-        fields: &[&[u8]; COLUMNS],
-        earlier: impl Fn(u32) -> [&'a [u8]; COLUMNS],
-    ) -> Option<(u32, String)> {
-        if let Some(key) = deterministic_key(fields) {
-            match self.by_key.get(&key) {
-                Some(&first) => return Some((first, why_same(true, None, ""))),
-                None => {
-                    self.by_key.insert(key, row);
-                }
-            }
+/// The rows among `count` (numbered in the order read; `row` gives each one's fields) that are a second record of
+/// an earlier row, in the order of the second.
+pub fn second_records<'a>(count: u32, row: impl Fn(u32) -> [&'a [u8]; COLUMNS]) -> Vec<SecondRecord> {
+    let mut found = Vec::new();
+    let mut second = vec![false; count as usize];
+    let keyed = (0..count).filter_map(|i| Some((deterministic_key(&row(i))?, i))).collect();
+    groups(keyed, |group| {
+        for &(_, i) in &group[1..] {
+            second[i as usize] = true;
+            found.push(SecondRecord { first: group[0].1, second: i, why: "same name, birth date and sex".into() });
         }
+    });
+    let member = |i: u32| {
+        let fields = row(i);
         let member = fields[Column::MemberId.index()];
-        if !member.is_empty() {
-            let key = key_hash([&b"member"[..], member]);
-            match self.by_member.get(&key) {
-                Some(&first) => {
-                    let c = confidence(fields, &earlier(first));
-                    if c.score >= FUZZY_THRESHOLD {
-                        return Some((first, why_same(false, Some(c.score), &c.explanation)));
-                    }
-                }
-                None => {
-                    self.by_member.insert(key, row);
-                }
+        (!member.is_empty()).then(|| (key_hash([&b"member"[..], member]), i))
+    };
+    let keyed = (0..count).filter(|i| !second[*i as usize]).filter_map(member).collect();
+    groups(keyed, |group| {
+        let first = row(group[0].1);
+        for &(_, i) in &group[1..] {
+            let c = confidence(&row(i), &first);
+            if c.score >= FUZZY_THRESHOLD {
+                let why = format!("same member id, confidence {:.2} ({})", c.score, c.explanation);
+                found.push(SecondRecord { first: group[0].1, second: i, why });
             }
         }
-        None
-    }
+    });
+    found.sort_by_key(|s| s.second);
+    found
 }
 
 #[cfg(test)]
@@ -83,13 +81,12 @@ mod tests {
         child[5] = "1990-06-01";
         child[6] = "male";
         let rows = [ANA, again, cut, child].map(row);
-        let mut twins = Twins::default();
-        let found: Vec<_> = (0..4).map(|i| twins.check(i, &rows[i as usize], |j| rows[j as usize])).collect();
-        assert_eq!(found[0], None);
-        assert_eq!(found[1], Some((0, "same name, birth date and sex".to_string())));
-        let (first, why) = found[2].clone().unwrap();
-        assert_eq!(first, 0);
-        assert!(why.starts_with("same member id, confidence 0.9"), "{why}");
-        assert_eq!(found[3], None, "a dependent on the same card is another patient");
+        let found = second_records(4, |i| rows[i as usize]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!((found[0].first, found[0].second), (0, 1));
+        assert_eq!(found[0].why, "same name, birth date and sex");
+        assert_eq!((found[1].first, found[1].second), (0, 2));
+        assert!(found[1].why.starts_with("same member id, confidence 0.9"), "{}", found[1].why);
+        // Row 3, a dependent on the same card, is another patient.
     }
 }

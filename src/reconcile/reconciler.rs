@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::columns::{COLUMNS, Column};
-use super::duplicates::Twins;
+use super::duplicates::{SecondRecord, second_records};
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, PrehashedMap, key_hash};
 use super::matching::{Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
@@ -98,8 +98,8 @@ struct Reconciler {
     /// For each PM row, the EMR line that matched it first (0 for none yet; [`PM_DUPLICATE`] for a second record of
     /// a patient the PM already holds, which nothing is matched to).
     matched: Vec<u64>,
-    /// Each PM row that is a second record: the first record, and why they are one patient.
-    pm_duplicates: Vec<(u32, u32, String)>,
+    /// Each PM row that is a second record of another, in order.
+    pm_duplicates: Vec<SecondRecord>,
     /// The EMR id matched to each PM row that has a second record, for the finding about it.
     emr_id_of_first: HashMap<u32, String>,
     findings: Vec<Finding>,
@@ -231,14 +231,16 @@ impl Reconciler {
             .collect();
         self.fuzzy(&pending, &mut settled);
         // Among the rows no PM row matches, a second record of one patient is a duplicate, not another patient.
-        let mut twins = Twins::default();
-        for (i, (p, settled)) in pending.iter().zip(settled).enumerate() {
-            match settled {
-                Some((slot, method)) => self.matched_pair(p.file, &p.view(), p.line, slot, method),
-                None => match twins.check(i as u32, &p.view(), |j| pending[j as usize].view()) {
-                    Some((first, why)) => self.emr_duplicate_of_emr_only(&pending[first as usize], p, &why),
-                    None => self.emr_only(p),
-                },
+        let lonely: Vec<usize> = (0..pending.len()).filter(|i| settled[*i].is_none()).collect();
+        let mut first_of: Vec<Option<(usize, String)>> = vec![None; pending.len()];
+        for s in second_records(lonely.len() as u32, |i| pending[lonely[i as usize]].view()) {
+            first_of[lonely[s.second as usize]] = Some((lonely[s.first as usize], s.why));
+        }
+        for ((p, settled), first) in pending.iter().zip(settled).zip(first_of) {
+            match (settled, first) {
+                (Some((slot, method)), _) => self.matched_pair(p.file, &p.view(), p.line, slot, method),
+                (None, Some((first, why))) => self.emr_duplicate_of_emr_only(&pending[first], p, &why),
+                (None, None) => self.emr_only(p),
             }
         }
     }
@@ -300,13 +302,10 @@ impl Reconciler {
 
     /// The PM rows that are a second record of a patient an earlier PM row holds; nothing is matched to them.
     fn find_pm_duplicates(&mut self) {
-        let mut twins = Twins::default();
-        for slot in 0..self.pm.len() as u32 {
-            if let Some((first, why)) = twins.check(slot, &self.pm.row(slot), |s| self.pm.row(s)) {
-                self.matched[slot as usize] = PM_DUPLICATE;
-                self.emr_id_of_first.insert(first, String::new());
-                self.pm_duplicates.push((first, slot, why));
-            }
+        self.pm_duplicates = second_records(self.pm.len() as u32, |slot| self.pm.row(slot));
+        for s in &self.pm_duplicates {
+            self.matched[s.second as usize] = PM_DUPLICATE;
+            self.emr_id_of_first.insert(s.first, String::new());
         }
     }
 
@@ -315,13 +314,17 @@ impl Reconciler {
         if self.matched[slot as usize] != PM_DUPLICATE {
             return slot;
         }
-        self.pm_duplicates.iter().find(|(_, dup, _)| *dup == slot).map_or(slot, |(first, _, _)| *first)
+        // Second records are rare and sorted by their row.
+        match self.pm_duplicates.binary_search_by_key(&slot, |s| s.second) {
+            Ok(i) => self.pm_duplicates[i].first,
+            Err(_) => slot,
+        }
     }
 
     /// Each second PM record: a `duplicate_record` against the PM, expecting the patient's EMR id (or the first
     /// record's id, where the EMR lacks the patient) and holding the second record's id.
     fn report_pm_duplicates(&mut self) {
-        for (first, dup, why) in std::mem::take(&mut self.pm_duplicates) {
+        for SecondRecord { first, second: dup, why } in std::mem::take(&mut self.pm_duplicates) {
             self.summary.pm_duplicates += 1;
             let (first_id, dup_id) = (
                 text(self.pm.row(first)[Column::PatientId.index()]),
