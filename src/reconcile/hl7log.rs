@@ -135,12 +135,13 @@ impl Hl7Log {
                 message.clear();
                 starts_on = line;
             } else if message.is_empty() {
-                let found = String::from_utf8_lossy(&segment[..segment.len().min(20)]).into_owned();
+                // Only what the line starts with: the rest may be a patient's values.
+                let found = String::from_utf8_lossy(&segment[..segment.len().min(3)]).into_owned();
                 return Err(problem(
                     line,
                     format!(
-                        "`{found}` is outside any message; expected each message to start with an MSH segment \
-                         (`MSH|^~\\&|...`); hint: is this an HL7 v2 log?"
+                        "a line starting `{found}` is outside any message; expected each message to start with an \
+                         MSH segment (`MSH|^~\\&|...`); hint: is this an HL7 v2 log?"
                     ),
                 ));
             }
@@ -442,7 +443,7 @@ mod tests {
             )
         );
         let error = open("PID|1||E1\r\n").err().unwrap().to_string();
-        assert!(error.starts_with("emr.hl7:1: `PID|1||E1` is outside any message"), "{error}");
+        assert!(error.starts_with("emr.hl7:1: a line starting `PID` is outside any message"), "{error}");
         let error = open("MSH|^~\\&|A\r\n").err().unwrap().to_string();
         assert!(error.starts_with("emr.hl7:1: message 1: MSH-9 (segment 1) is empty"), "{error}");
         assert!(open("\r\n\n").err().unwrap().to_string().contains("holds no HL7 v2 message"));

@@ -238,9 +238,9 @@ impl PatientExport for NdjsonPatients {
             Some(system) => identifier(&resource, has_system(system)),
             None => identifier(&resource, has_type(XREF_TYPE)),
         };
-        let mut patient = patient_from_fhir(&resource).map_err(|e| {
-            problem(format!("Patient `{own}`: {}; expected a Patient with a name and a birthDate", e.0))
-        })?;
+        // The message names the line, not the patient: an id is PHI.
+        let mut patient = patient_from_fhir(&resource)
+            .map_err(|e| problem(format!("{}; expected a Patient with a name and a birthDate", e.0)))?;
         patient.coverage = resource_id.and_then(|id| self.coverages.by_patient.get(id)).map(|(_, c)| c.clone());
         self.fields = record::row(&patient, own.to_string(), xref.unwrap_or_default().to_string());
         let fields: Fields<'_> = std::array::from_fn(|i| self.fields[i].as_bytes());
@@ -349,10 +349,7 @@ mod tests {
         let nameless = r#"{"resourceType":"Patient","id":"p3","birthDate":"1960-01-01"}"#;
         let mut export = NdjsonPatients::open(source("P.ndjson", nameless), Arc::default(), Default::default());
         let error = export.next_patient().err().unwrap().to_string();
-        assert_eq!(
-            error,
-            "P.ndjson:1: Patient `p3`: Patient.name is missing; expected a Patient with a name and a birthDate"
-        );
+        assert_eq!(error, "P.ndjson:1: Patient.name is missing; expected a Patient with a name and a birthDate");
         let mut c = Coverages::default();
         let error = c.read(source("Coverage.ndjson", r#"{"resourceType":"Coverage","payor":[{"display":"x"}]}"#));
         assert!(error.unwrap_err().to_string().starts_with("Coverage.ndjson:1: Coverage.beneficiary.reference"));
