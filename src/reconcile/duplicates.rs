@@ -29,11 +29,18 @@ fn groups(mut keyed: Vec<(u64, u32)>, mut each: impl FnMut(&[(u64, u32)])) {
 pub fn second_records<'a>(count: u32, row: impl Fn(u32) -> [&'a [u8]; COLUMNS]) -> Vec<SecondRecord> {
     let mut found = Vec::new();
     let mut second = vec![false; count as usize];
+    // The same name, birth date and sex is not enough on its own: among a million patients, namesakes born on the
+    // same day are many. The rest of the record must agree as a fuzzy match's would.
     let keyed = (0..count).filter_map(|i| Some((deterministic_key(&row(i))?, i))).collect();
     groups(keyed, |group| {
+        let first = row(group[0].1);
         for &(_, i) in &group[1..] {
-            second[i as usize] = true;
-            found.push(SecondRecord { first: group[0].1, second: i, why: "same name, birth date and sex".into() });
+            let c = confidence(&row(i), &first);
+            if c.score >= FUZZY_THRESHOLD {
+                second[i as usize] = true;
+                let why = format!("same name, birth date and sex, confidence {:.2} ({})", c.score, c.explanation);
+                found.push(SecondRecord { first: group[0].1, second: i, why });
+            }
         }
     });
     let member = |i: u32| {
@@ -80,13 +87,20 @@ mod tests {
         child[4] = "";
         child[5] = "1990-06-01";
         child[6] = "male";
-        let rows = [ANA, again, cut, child].map(row);
-        let found = second_records(4, |i| rows[i as usize]);
+        let mut namesake = ANA;
+        namesake[0] = "P5";
+        namesake[7] = "88 Oak St";
+        namesake[11] = "(305) 555-0199";
+        namesake[12] = "aetna";
+        namesake[13] = "W123456789";
+        let rows = [ANA, again, cut, child, namesake].map(row);
+        let found = second_records(5, |i| rows[i as usize]);
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!((found[0].first, found[0].second), (0, 1));
-        assert_eq!(found[0].why, "same name, birth date and sex");
+        assert!(found[0].why.starts_with("same name, birth date and sex, confidence 1.00"), "{}", found[0].why);
         assert_eq!((found[1].first, found[1].second), (0, 2));
         assert!(found[1].why.starts_with("same member id, confidence 0.9"), "{}", found[1].why);
-        // Row 3, a dependent on the same card, is another patient.
+        // Row 3, a dependent on the same card, is another patient; so is row 4, a namesake born the same day who
+        // lives elsewhere and is insured elsewhere.
     }
 }
