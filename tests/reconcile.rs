@@ -1,57 +1,11 @@
 //! `handoff generate` then `handoff reconcile`: every discrepancy the generator planted is found, and nothing else.
 
+mod reconcile_support;
+
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Output};
 
+use reconcile_support::{Discrepancy, found, handoff, planted, s, stderr};
 use serde_json::Value;
-
-fn handoff(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_handoff")).args(args).current_dir(dir).env("NO_COLOR", "1").output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// (patient, field, kind, EMR value, PM value): what the ground truth lists and a finding says.
-type Discrepancy = (String, String, String, Option<String>, Option<String>);
-
-fn planted(dir: &Path) -> (Value, BTreeSet<Discrepancy>) {
-    let truth: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("ground_truth.json")).unwrap()).unwrap();
-    let listed = truth["discrepancies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (s(&d["patient"]), s(&d["field"]), s(&d["kind"]), held(&d["emr"]), held(&d["pm"])))
-        .collect();
-    (truth, listed)
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_string()
-}
-
-fn held(v: &Value) -> Option<String> {
-    v.as_str().map(String::from)
-}
-
-fn found(report: &Value) -> Vec<Discrepancy> {
-    report["targets"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            // The value a system holds is `actual` for the system the finding is about, `expected` for the other.
-            let (emr, pm) = if f["system"] == "emr" {
-                (held(&f["actual"]), held(&f["expected"]))
-            } else {
-                (held(&f["expected"]), held(&f["actual"]))
-            };
-            (s(&f["scenario"]), s(&f["field"]), s(&f["kind"]), emr, pm)
-        })
-        .collect()
-}
 
 #[test]
 fn reconcile_finds_exactly_the_planted_discrepancies_of_2000_patients() {
@@ -76,17 +30,20 @@ fn reconcile_finds_exactly_the_planted_discrepancies_of_2000_patients() {
     let missed: Vec<_> = planted.difference(&unique).collect();
     let extra: Vec<_> = unique.difference(&planted).collect();
     assert!(missed.is_empty() && extra.is_empty(), "missed {missed:?}\nextra {extra:?}");
-    assert_eq!(findings.len(), 152, "seed 11 at 8% plants this many");
+    assert_eq!(findings.len(), 173, "seed 11 at 8% plants this many");
     // Patients whose cross-reference was lost are matched by demographics, and fuzzily where their name or birth
     // date changed too; the summary says how each was matched.
     let summary = s(&report["targets"][0]["flows"][0]["steps"][0]["message"]);
     assert!(
         summary.starts_with(
-            "2000 EMR row(s) against 2000 PM row(s): 1969 matched by cross-referenced id, 9 by demographics, 1 fuzzy"
+            "2000 EMR row(s) against 2021 PM row(s): 1969 matched by cross-referenced id, 9 by demographics, 1 fuzzy"
         ),
         "{summary}"
     );
-    assert!(summary.ends_with("21 duplicate(s) in the EMR, 0 only in the EMR, 21 only in the PM"), "{summary}");
+    assert!(
+        summary.ends_with("21 duplicate(s) in the EMR, 21 in the PM, 0 only in the EMR, 21 only in the PM"),
+        "{summary}"
+    );
     // The same report model as a live run: scores from the same tallies, and every report file written.
     let gap = report["targets"][0]["scores"]["sync_gap_pct"].as_f64().unwrap();
     assert!(gap > 0.0 && gap < 2.0, "{gap}");
@@ -111,7 +68,8 @@ fn reconcile_finds_exactly_the_planted_discrepancies_of_2000_patients() {
 #[test]
 fn exports_are_phi_and_are_redacted_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let out = handoff(&["generate", "--patients", "300", "--seed", "2", "--rate", "20", "--out", "."], dir.path());
+    // Few enough findings (at most 40) that the scorecard lists each one with its values.
+    let out = handoff(&["generate", "--patients", "300", "--seed", "2", "--rate", "15", "--out", "."], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
     let table = String::from_utf8_lossy(&out.stdout);

@@ -1,19 +1,25 @@
 //! `handoff generate`: paired EMR and PM exports of synthetic patients with planted discrepancies, and the ground
-//! truth that lists each one, to test `handoff reconcile` (and any other reconciler) against.
+//! truth that lists each one, to test `handoff reconcile` (and any other reconciler) against — as CSV, as FHIR Bulk
+//! Data NDJSON, or as HL7 v2 ADT logs, the same patients and discrepancies in each.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::connect::hl7v2::AdtEvent;
 use crate::exit;
 use crate::reconcile::billing::plant::{
     BillingDefect, BillingPlanter, BillingWriters, CLAIMS_FILE, DOCUMENTATION_FILES, REMITS_FILE,
     write_billing as write_billing_exports,
 };
 use crate::reconcile::csv::write_row;
+use crate::reconcile::hl7log::{adt_text, envelope, generated_authority, merge_text};
+use crate::reconcile::ndjson::{coverage_resource, generated_system, patient_resource};
 use crate::reconcile::plant::{applies_to_exports, mixed};
+use crate::reconcile::record::Row;
 use crate::reconcile::{Column, Discrepancy, Planted, Planter};
 use crate::scenario::{Defect, load_target};
+use crate::synth::Draw;
 use crate::synth::{IcdCodeSet, SyntheticPatients};
 
 /// How many patients each thread makes before they are written, in order.
@@ -34,7 +40,7 @@ pub struct GenerateArgs {
     /// The share of patients with a planted discrepancy, in percent.
     #[arg(long, value_name = "PERCENT", default_value_t = 5.0)]
     pub rate: f64,
-    /// The folder to write emr.csv, pm.csv and ground_truth.json to (created if need be).
+    /// The folder to write the exports and ground_truth.json to (created if need be).
     #[arg(long)]
     pub out: PathBuf,
     /// Also write the billing side of each patient's visit: the EMR's Encounter, Condition, Procedure, ChargeItem and
@@ -42,6 +48,30 @@ pub struct GenerateArgs {
     /// (none with `--defects none`) and listed in ground_truth.json.
     #[arg(long)]
     pub billing: bool,
+    /// The exports' format: `csv` (emr.csv, pm.csv), `ndjson` (emr/ and pm/, each with Patient.ndjson and
+    /// Coverage.ndjson) or `hl7` (emr.hl7 and pm.hl7: an ADT^A04 a patient, then A08s for what changed).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Ndjson,
+    Hl7,
+}
+
+impl ExportFormat {
+    /// The files written, in the order of a batch's buffers.
+    fn files(self) -> &'static [&'static str] {
+        match self {
+            ExportFormat::Csv => &["emr.csv", "pm.csv"],
+            ExportFormat::Ndjson => {
+                &["emr/Patient.ndjson", "emr/Coverage.ndjson", "pm/Patient.ndjson", "pm/Coverage.ndjson"]
+            }
+            ExportFormat::Hl7 => &["emr.hl7", "pm.hl7"],
+        }
+    }
 }
 
 pub fn generate(args: &GenerateArgs) -> u8 {
@@ -66,18 +96,24 @@ pub fn generate(args: &GenerateArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let planter =
-        Planter { patients: &patients, defects: &defects, per_million: (args.rate * 10_000.0).round() as u64 };
+    let planter = Planter {
+        patients: &patients,
+        defects: &defects,
+        per_million: (args.rate * 10_000.0).round() as u64,
+        // The PM's own duplicates come with every defect that applies to exports, not with a simulator's profile.
+        pm_duplicates: args.defects == "mixed",
+    };
     match write(&args.out, args, &planter) {
         Ok(planted) => {
             eprintln!(
-                "generated {} patients (seed {}, defects {}, {}%): {}/emr.csv, pm.csv{} and ground_truth.json with \
-                 {planted} discrepancies",
+                "generated {} patients (seed {}, defects {}, {}%): {}/{}{} and ground_truth.json with {planted} \
+                 discrepancies",
                 args.patients,
                 args.seed,
                 args.defects,
                 args.rate,
                 args.out.display(),
+                args.format.files().join(", "),
                 if args.billing { ", the billing exports (*.ndjson, claims.837, remits.835)" } else { "" }
             );
             exit::SUCCESS
@@ -137,40 +173,148 @@ fn write_billing(dir: &Path, args: &GenerateArgs, planter: &Planter) -> std::io:
 }
 
 struct Batch {
-    emr: Vec<u8>,
-    pm: Vec<u8>,
+    /// One buffer a file, in the order of [`ExportFormat::files`].
+    files: Vec<Vec<u8>>,
     truth: Vec<u8>,
     planted: u64,
 }
 
-fn make(planter: &Planter, from: u64, to: u64) -> Batch {
-    let mut batch = Batch { emr: Vec::new(), pm: Vec::new(), truth: Vec::new(), planted: 0 };
+/// When the generated messages were sent: registrations from this instant, a patient a second; updates a day on.
+const FIRST_SENT: i64 = 1_767_603_600; // 2026-01-05T09:00:00Z
+
+fn make(planter: &Planter, format: ExportFormat, from: u64, to: u64) -> std::io::Result<Batch> {
+    let mut batch = Batch { files: vec![Vec::new(); format.files().len()], truth: Vec::new(), planted: 0 };
+    // HL7 updates and merges follow the batch's registrations, as later messages in the archive.
+    let mut later = [Vec::new(), Vec::new()];
     let mut first = true;
     for index in from..to {
-        let Planted { pm, emr, truth } = planter.plant(index);
-        write_row(&mut batch.pm, pm.iter().map(String::as_str));
-        for row in &emr {
-            write_row(&mut batch.emr, row.iter().map(String::as_str));
+        let planted = planter.plant(index);
+        match format {
+            ExportFormat::Csv => {
+                let [emr, pm] = &mut batch.files[..] else { unreachable!("two CSV files") };
+                for row in std::iter::once(&planted.pm).chain(&planted.pm_duplicate) {
+                    write_row(pm, row.iter().map(String::as_str));
+                }
+                for row in &planted.emr {
+                    write_row(emr, row.iter().map(String::as_str));
+                }
+            }
+            ExportFormat::Ndjson => write_ndjson(&mut batch.files, &planted)?,
+            ExportFormat::Hl7 => write_hl7(&mut batch.files, &mut later, planter, index, &planted)?,
         }
-        for d in &truth {
+        for d in &planted.truth {
             batch.truth.extend_from_slice(if first { b"\n  " } else { b",\n  " });
             first = false;
             let _ = serde_json::to_writer(&mut batch.truth, d);
             batch.planted += 1;
         }
     }
-    batch
+    if format == ExportFormat::Hl7 {
+        for (file, later) in batch.files.iter_mut().zip(later) {
+            file.extend_from_slice(&later);
+        }
+    }
+    Ok(batch)
 }
 
-/// Writes the three files, patients made on every core and written in order; returns how many discrepancies.
+/// Appends a built message, or says which patient could not be written.
+fn put(out: &mut Vec<u8>, text: Option<String>, row: &Row) -> std::io::Result<()> {
+    out.extend_from_slice(text.ok_or_else(|| unwritable(row))?.as_bytes());
+    Ok(())
+}
+
+fn unwritable(row: &Row) -> std::io::Error {
+    std::io::Error::other(format!("patient {} has no valid birth date", row[Column::PatientId.index()]))
+}
+
+/// Each system's rows as Patient resources, and their coverage as Coverage resources, one a line.
+fn write_ndjson(files: &mut [Vec<u8>], planted: &Planted) -> std::io::Result<()> {
+    let sides = [
+        ("emr", "pm", planted.emr.iter().collect::<Vec<_>>()),
+        ("pm", "emr", std::iter::once(&planted.pm).chain(&planted.pm_duplicate).collect()),
+    ];
+    for (i, (side, other, rows)) in sides.into_iter().enumerate() {
+        for row in rows {
+            let patient = patient_resource(row, &generated_system(side), &generated_system(other))
+                .ok_or_else(|| unwritable(row))?;
+            serde_json::to_writer(&mut files[2 * i], &patient)?;
+            files[2 * i].push(b'\n');
+            if let Some(coverage) = coverage_resource(row) {
+                serde_json::to_writer(&mut files[2 * i + 1], &coverage)?;
+                files[2 * i + 1].push(b'\n');
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each system's ADT log: an A04 registering each record as first keyed in, then (later in the log) an A08 for
+/// what changed since; and now and then a patient registered twice in the EMR and merged back at once (A04, A40),
+/// which leaves nothing to find.
+fn write_hl7(
+    files: &mut [Vec<u8>],
+    later: &mut [Vec<u8>; 2],
+    planter: &Planter,
+    index: u64,
+    planted: &Planted,
+) -> std::io::Result<()> {
+    let registered = jiff::Timestamp::from_second(FIRST_SENT + index as i64).map_err(std::io::Error::other)?;
+    let updated = jiff::Timestamp::from_second(FIRST_SENT + 86_400 + index as i64).map_err(std::io::Error::other)?;
+    let (emr_authority, pm_authority) = (generated_authority("emr"), generated_authority("pm"));
+    let control = |side: &str, n: usize| format!("{}{index}-{n}", &side[..1].to_ascii_uppercase());
+    for (n, row) in std::iter::once(&planted.pm).chain(&planted.pm_duplicate).enumerate() {
+        let e = envelope("pm", control("pm", n), registered);
+        put(&mut files[1], adt_text(&e, AdtEvent::Register, row, &pm_authority, &emr_authority), row)?;
+    }
+    for (n, row) in planted.emr.iter().enumerate() {
+        // As first keyed in: the PM's demographics under the EMR's ids; what the export holds now comes as an A08.
+        let mut keyed: Row = planted.pm.clone();
+        keyed[Column::PatientId.index()].clone_from(&row[Column::PatientId.index()]);
+        keyed[Column::Xref.index()].clone_from(&row[Column::Xref.index()]);
+        let e = envelope("emr", control("emr", 2 * n), registered);
+        put(&mut files[0], adt_text(&e, AdtEvent::Register, &keyed, &emr_authority, &pm_authority), row)?;
+        if keyed != *row {
+            let e = envelope("emr", control("emr", 2 * n + 1), updated);
+            put(&mut later[0], adt_text(&e, AdtEvent::Update, row, &emr_authority, &pm_authority), row)?;
+        }
+    }
+    let mut draw = Draw::new(planter.patients.seed(), index, b"merge me");
+    if let [row] = &planted.emr[..]
+        && planted.truth.is_empty()
+        && draw.percent(1)
+    {
+        let mut twin = row.clone();
+        let retired = format!("{}X", row[Column::PatientId.index()]);
+        twin[Column::PatientId.index()].clone_from(&retired);
+        let e = envelope("emr", control("emr", 8), registered);
+        put(&mut files[0], adt_text(&e, AdtEvent::Register, &twin, &emr_authority, &pm_authority), row)?;
+        let e = envelope("emr", control("emr", 9), updated);
+        put(&mut later[0], merge_text(&e, row, &retired, &emr_authority, &pm_authority), row)?;
+    }
+    Ok(())
+}
+
+/// Writes the exports and the ground truth, patients made on every core and written in order; returns how many
+/// discrepancies.
 fn write(dir: &Path, args: &GenerateArgs, planter: &Planter) -> std::io::Result<u64> {
+    let format = args.format;
+    let mut files = Vec::new();
+    for name in format.files() {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        files.push(BufWriter::with_capacity(1 << 20, File::create(path)?));
+    }
     std::fs::create_dir_all(dir)?;
-    let open = |name: &str| File::create(dir.join(name)).map(|f| BufWriter::with_capacity(1 << 20, f));
-    let (mut emr, mut pm, mut truth) = (open("emr.csv")?, open("pm.csv")?, open("ground_truth.json")?);
-    let mut header = Vec::new();
-    write_row(&mut header, Column::ALL.iter().map(|c| c.header()));
-    emr.write_all(&header)?;
-    pm.write_all(&header)?;
+    let mut truth = BufWriter::new(File::create(dir.join("ground_truth.json"))?);
+    if format == ExportFormat::Csv {
+        let mut header = Vec::new();
+        write_row(&mut header, Column::ALL.iter().map(|c| c.header()));
+        for file in &mut files {
+            file.write_all(&header)?;
+        }
+    }
     let about = serde_json::json!({
         "patients": args.patients, "seed": args.seed, "defects": args.defects, "rate_pct": args.rate,
     });
@@ -182,23 +326,25 @@ fn write(dir: &Path, args: &GenerateArgs, planter: &Planter) -> std::io::Result<
     while start < args.patients {
         let end = (start + BATCH * threads).min(args.patients);
         let step = (end - start).div_ceil(threads);
-        let batches: Vec<Batch> = std::thread::scope(|scope| {
+        let batches: Vec<std::io::Result<Batch>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let (from, to) = ((start + t * step).min(end), (start + (t + 1) * step).min(end));
-                    scope.spawn(move || make(planter, from, to))
+                    scope.spawn(move || make(planter, format, from, to))
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().expect("a generator thread panicked")).collect()
         });
-        for mut batch in batches {
+        for batch in batches {
+            let mut batch = batch?;
             if planted > 0 && !batch.truth.is_empty() {
                 // Each batch begins its list afresh; after the first entry of the file, every entry follows a comma.
                 batch.truth.insert(0, b',');
             }
             planted += batch.planted;
-            emr.write_all(&batch.emr)?;
-            pm.write_all(&batch.pm)?;
+            for (file, bytes) in files.iter_mut().zip(&batch.files) {
+                file.write_all(bytes)?;
+            }
             truth.write_all(&batch.truth)?;
         }
         start = end;
@@ -211,8 +357,9 @@ fn write(dir: &Path, args: &GenerateArgs, planter: &Planter) -> std::io::Result<
         }
     }
     truth.write_all(b"\n]}\n")?;
-    emr.flush()?;
-    pm.flush()?;
+    for file in &mut files {
+        file.flush()?;
+    }
     truth.flush()?;
     Ok(planted)
 }

@@ -18,6 +18,7 @@ mod rules;
 mod run;
 mod schema;
 mod scrub;
+mod sources;
 mod validate;
 
 use std::path::PathBuf;

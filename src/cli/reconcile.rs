@@ -10,10 +10,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use super::Format;
+use super::sources::{SourceFormat, open_side};
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
-use crate::reconcile::billing::{BillingSources, InputKind, input_kind, reconcile_billing};
-use crate::reconcile::{Column, ColumnMap, CsvExport, PatientExport, Source, reconcile as reconcile_exports};
+use crate::reconcile::billing::{BillingSources, InputKind, first_resource_type, input_kind, reconcile_billing};
+use crate::reconcile::{ColumnMap, Source, reconcile as reconcile_exports};
 use crate::report::{REDACTED, RunReport, html, is_phi, json, junit, markdown, table};
 
 /// The scorecard lists this many findings; the rest are in report.json and `--format json`.
@@ -21,14 +22,22 @@ const TABLE_FINDINGS: usize = 50;
 
 #[derive(Debug, clap::Args)]
 pub struct ReconcileArgs {
-    /// The EMR's exports: patients (CSV with a header row), and its documentation as FHIR NDJSON (Encounter,
-    /// Condition, Procedure, ChargeItem, Coverage), told apart by their content.
+    /// The EMR's exports, told apart by their content: patient sources (CSV with a header row, FHIR Bulk Data NDJSON
+    /// Patient and Coverage, an HL7 v2 message log; a folder stands for every export in it) and its documentation as
+    /// FHIR NDJSON (Encounter, Condition, Procedure, ChargeItem, Coverage).
     #[arg(long, required = true, num_args = 1..)]
     pub emr: Vec<PathBuf>,
-    /// The PM's exports: patients (CSV with a header row); X12 837P or 835 batches and FHIR Claim NDJSON here are
-    /// taken as --claims and --remits.
+    /// The PM's exports: patient sources in the same formats; X12 835 batches and FHIR Claim NDJSON here are taken
+    /// as --remits and --claims, and X12 837P batches as --claims when the EMR's documentation is given (otherwise
+    /// as a patient source: their subscribers and patients).
     #[arg(long, required = true, num_args = 1..)]
     pub pm: Vec<PathBuf>,
+    /// Read every EMR export as a patient source in this format, whatever its name or first bytes say.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub emr_format: Option<SourceFormat>,
+    /// Read every PM export as a patient source in this format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub pm_format: Option<SourceFormat>,
     /// The PM's claims: X12 837P batches or FHIR Claim NDJSON, matched to the EMR's documented encounters.
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub claims: Vec<PathBuf>,
@@ -38,7 +47,8 @@ pub struct ReconcileArgs {
     /// The rules store the claims are scrubbed against [default: $XDG_DATA_HOME/handoff/rules].
     #[arg(long, env = "HANDOFF_RULES", value_name = "DIR")]
     pub rules: Option<PathBuf>,
-    /// Which headers hold which columns, for exports whose headers are not `handoff generate`'s
+    /// Which headers hold which columns, for CSV exports whose headers are not `handoff generate`'s, and which
+    /// identifier systems (NDJSON) or assigning authorities (HL7) hold the own id and cross-reference
     /// (`handoff schema map`).
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
@@ -65,7 +75,7 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     let clock = std::time::Instant::now();
     let mut reconciled = Reconciled::default();
     if (!inputs.emr.is_empty() || !inputs.pm.is_empty())
-        && let Err(why) = patients(&inputs, &map, &mut reconciled)
+        && let Err(why) = patients(&inputs, args, &map, &mut reconciled)
     {
         eprintln!("{why}");
         return exit::BAD_INPUT;
@@ -240,18 +250,46 @@ struct Inputs {
 }
 
 impl Inputs {
+    /// Sorts the files given by what they hold. Coverage NDJSON serves both sides of the reconciliation: the
+    /// patient source joins it to the Patient files beside it, and the billing side reads member ids from it. An
+    /// 837 is the PM's claims when there is documentation to match them to, and otherwise a patient source.
     fn of(args: &ReconcileArgs) -> Inputs {
         let mut inputs = Inputs { claims: args.claims.clone(), remits: args.remits.clone(), ..Inputs::default() };
-        for (paths, patients) in [(&args.emr, 0), (&args.pm, 1)] {
+        let (mut coverages, mut batches) = (Vec::new(), Vec::new());
+        for (paths, pm, forced) in [(&args.emr, false, args.emr_format), (&args.pm, true, args.pm_format)] {
             for path in paths {
-                let list = match input_kind(path) {
-                    InputKind::Documentation => &mut inputs.documentation,
-                    InputKind::Claims => &mut inputs.claims,
-                    InputKind::Remittances => &mut inputs.remits,
-                    InputKind::Patients if patients == 0 => &mut inputs.emr,
-                    InputKind::Patients => &mut inputs.pm,
-                };
-                list.push(path.clone());
+                let side = if pm { &mut inputs.pm } else { &mut inputs.emr };
+                if forced.is_some() {
+                    side.push(path.clone());
+                    continue;
+                }
+                match input_kind(path) {
+                    InputKind::Documentation if first_resource_type(path).as_deref() == Some("Coverage") => {
+                        coverages.push((pm, path.clone()))
+                    }
+                    InputKind::Documentation => inputs.documentation.push(path.clone()),
+                    InputKind::Claims if first_resource_type(path).is_none() => batches.push((pm, path.clone())),
+                    InputKind::Claims => inputs.claims.push(path.clone()),
+                    InputKind::Remittances => inputs.remits.push(path.clone()),
+                    InputKind::Patients => side.push(path.clone()),
+                }
+            }
+        }
+        let documented = !inputs.documentation.is_empty();
+        for (pm, path) in batches {
+            match (documented, pm) {
+                (true, _) => inputs.claims.push(path),
+                (false, true) => inputs.pm.push(path),
+                (false, false) => inputs.emr.push(path),
+            }
+        }
+        for (pm, path) in coverages {
+            let side = if pm { &mut inputs.pm } else { &mut inputs.emr };
+            if side.iter().any(|p| first_resource_type(p).as_deref() == Some("Patient")) {
+                side.push(path.clone());
+            }
+            if documented {
+                inputs.documentation.push(path);
             }
         }
         inputs
@@ -271,7 +309,7 @@ struct Reconciled {
 }
 
 /// The patient exports matched and compared, with a progress bar.
-fn patients(inputs: &Inputs, map: &ColumnMap, into: &mut Reconciled) -> Result<(), String> {
+fn patients(inputs: &Inputs, args: &ReconcileArgs, map: &ColumnMap, into: &mut Reconciled) -> Result<(), String> {
     if inputs.emr.is_empty() || inputs.pm.is_empty() {
         let (has, lacks) = if inputs.emr.is_empty() { ("pm", "emr") } else { ("emr", "pm") };
         return Err(format!(
@@ -279,7 +317,8 @@ fn patients(inputs: &Inputs, map: &ColumnMap, into: &mut Reconciled) -> Result<(
              patients, or neither to reconcile billing alone"
         ));
     }
-    let (emr, pm) = (exports(&inputs.emr, &map.emr)?, exports(&inputs.pm, &map.pm)?);
+    let emr = open_side(&inputs.emr, args.emr_format, &map.emr)?;
+    let pm = open_side(&inputs.pm, args.pm_format, &map.pm)?;
     let bar = progress_bar();
     let result = reconcile_exports(emr, pm, &mut |rows| bar.set_position(rows));
     bar.finish_and_clear();
@@ -315,17 +354,6 @@ fn sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
         .map(|path| match std::fs::File::open(path) {
             Ok(file) => Ok(Source { name: path.display().to_string(), reader: Box::new(file) }),
             Err(e) => Err(format!("{}: cannot open the export: {e}", path.display())),
-        })
-        .collect()
-}
-
-/// Each export opened and its header read, or why one cannot be, naming the file (and line).
-fn exports(paths: &[PathBuf], names: &BTreeMap<Column, String>) -> Result<Vec<Box<dyn PatientExport>>, String> {
-    sources(paths)?
-        .into_iter()
-        .map(|source| match CsvExport::open(source, names) {
-            Ok(export) => Ok(Box::new(export) as Box<dyn PatientExport>),
-            Err(problem) => Err(problem.to_string()),
         })
         .collect()
 }

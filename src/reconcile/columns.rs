@@ -114,14 +114,17 @@ impl Column {
     }
 }
 
-/// Which header of each export holds each column, for exports whose headers are not the generator's
+/// Which header of each export holds each column, for CSV exports whose headers are not the generator's
 /// (`handoff schema map`). A column left out is read from the header of its own name (in any case); a column an
-/// export lacks is not compared.
+/// export lacks is not compared. For FHIR NDJSON, `patient_id` and `xref` name the `identifier.system` of the own id
+/// and of the cross-reference instead, and for an HL7 v2 log their PID-3 assigning authority; other columns are
+/// where the format puts them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
     title = "handoff column map",
-    description = "The CSV headers of each export that hold the columns `handoff reconcile` compares."
+    description = "The CSV headers of each export that hold the columns `handoff reconcile` compares; for FHIR \
+                   NDJSON and HL7 v2 sources, patient_id and xref name identifier systems (assigning authorities)."
 )]
 pub struct ColumnMap {
     /// The EMR export's headers, by column: `{ patient_id: MRN, family: Last Name }`.

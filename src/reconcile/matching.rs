@@ -155,27 +155,11 @@ pub fn confidence(emr: &[&[u8]; COLUMNS], pm: &[&[u8]; COLUMNS]) -> Confidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reconcile::fixtures::ANA;
 
     fn row(values: [&'static str; COLUMNS]) -> [&'static [u8]; COLUMNS] {
         values.map(str::as_bytes)
     }
-
-    const ANA: [&str; COLUMNS] = [
-        "P1",
-        "",
-        "Lopez-Hernandez",
-        "Ana",
-        "Maria",
-        "1958-03-12",
-        "female",
-        "1200 Bayview Avenue Apt 4B",
-        "Tampa",
-        "FL",
-        "33606",
-        "(813) 555-0142",
-        "medicare",
-        "1EG4TE5MK72",
-    ];
 
     #[test]
     fn the_deterministic_key_sets_case_and_spacing_aside_but_not_the_birth_date() {

@@ -8,11 +8,18 @@ pub mod batch;
 pub mod billing;
 pub mod columns;
 pub mod csv;
+pub mod duplicates;
 pub mod export;
+#[cfg(test)]
+mod fixtures;
+pub mod hl7log;
 pub mod index;
 pub mod matching;
+pub mod ndjson;
 pub mod plant;
 pub mod reconciler;
+pub mod record;
+pub mod x12;
 
 pub use columns::{COLUMNS, Column, ColumnMap, Layout};
 pub use export::{CsvExport, Fields, InputProblem, PatientExport, Source};

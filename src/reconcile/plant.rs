@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::columns::{COLUMNS, Column};
+use super::record::row;
 use crate::diff::{FindingKind, address_line};
-use crate::model::{Date, Patient};
+use crate::model::Date;
 use crate::scenario::Defect;
 use crate::synth::{Draw, SyntheticPatients};
 
@@ -56,45 +57,27 @@ pub fn mixed() -> Vec<Defect> {
     ]
 }
 
-/// One patient as each export holds them: the PM row, the EMR's rows (none if the EMR lost them, two if it
-/// registered them twice), and what was planted.
+/// One patient as each export holds them: the PM row (and a second PM record of them, if the PM registered them
+/// twice), the EMR's rows (none if the EMR lost them, two if it registered them twice), and what was planted.
 #[derive(Debug, Clone, Default)]
 pub struct Planted {
     pub pm: [String; COLUMNS],
+    pub pm_duplicate: Option<[String; COLUMNS]>,
     pub emr: Vec<[String; COLUMNS]>,
     pub truth: Vec<Discrepancy>,
 }
+
+/// The defect name the ground truth gives a second PM record.
+pub const PM_DUPLICATE: &str = "duplicate_patient_in_pm";
 
 pub struct Planter<'a> {
     pub patients: &'a SyntheticPatients,
     pub defects: &'a [Defect],
     /// Patients with a discrepancy, per million.
     pub per_million: u64,
-}
-
-fn row(patient: &Patient, id: String, xref: String) -> [String; COLUMNS] {
-    let mut fields: [String; COLUMNS] = Default::default();
-    let coverage = patient.coverage.as_ref();
-    let address = patient.address.as_ref();
-    for column in Column::ALL {
-        fields[column.index()] = match column {
-            Column::PatientId => id.clone(),
-            Column::Xref => xref.clone(),
-            Column::Family => patient.name.family.clone(),
-            Column::Given => patient.name.given.first().cloned().unwrap_or_default(),
-            Column::Middle => patient.name.given.get(1..).unwrap_or_default().join(" "),
-            Column::BirthDate => patient.birth_date.to_string(),
-            Column::Sex => patient.sex.as_str().to_string(),
-            Column::AddressLine => address.map(|a| a.line.join(" ")).unwrap_or_default(),
-            Column::City => address.map(|a| a.city.clone()).unwrap_or_default(),
-            Column::State => address.map(|a| a.state.clone()).unwrap_or_default(),
-            Column::PostalCode => address.map(|a| a.postal_code.clone()).unwrap_or_default(),
-            Column::Phone => patient.phone.clone().unwrap_or_default(),
-            Column::Payer => coverage.map(|c| c.payer.clone()).unwrap_or_default(),
-            Column::MemberId => coverage.map(|c| c.member_id.clone()).unwrap_or_default(),
-        };
-    }
-    fields
+    /// Whether the PM registers some patients twice too (an eighth of the rate, among patients with nothing else
+    /// planted, drawn apart so the other discrepancies are the same with or without them).
+    pub pm_duplicates: bool,
 }
 
 /// The defects a patient without a cross-reference may also carry, so matching them takes more than their name.
@@ -122,7 +105,8 @@ impl Planter<'_> {
         let mut truth = Vec::new();
         let mut draw = Draw::new(self.patients.seed(), index, b"defects ");
         if self.defects.is_empty() || draw.below(1_000_000) >= self.per_million {
-            return Planted { pm, emr: vec![emr], truth };
+            let pm_duplicate = self.pm_duplicate(index, &pm, &emr_id, &mut truth);
+            return Planted { pm, pm_duplicate, emr: vec![emr], truth };
         }
         let defect = draw.pick(self.defects).clone();
         let mut discrepancy = |column: Column, kind: FindingKind, emr: Option<String>, pm: Option<String>| {
@@ -141,7 +125,7 @@ impl Planter<'_> {
                 discrepancy(Column::PatientId, FindingKind::MissingRecord, None, Some(pm_id.clone()));
                 let record = truth.last_mut().expect("just pushed");
                 record.field = String::new();
-                return Planted { pm, emr: Vec::new(), truth };
+                return Planted { pm, emr: Vec::new(), truth, ..Planted::default() };
             }
             Defect::DuplicatePatientOnUpdate => {
                 let mut second = emr.clone();
@@ -152,7 +136,7 @@ impl Planter<'_> {
                     Some(format!("{emr_id}R")),
                     Some(pm_id.clone()),
                 );
-                return Planted { pm, emr: vec![emr, second], truth };
+                return Planted { pm, emr: vec![emr, second], truth, ..Planted::default() };
             }
             Defect::NoCrossReference => {
                 // Neither system keeps the other's id, so only demographics can tie the two records together.
@@ -178,7 +162,38 @@ impl Planter<'_> {
             }
             other => plant_field(other, &mut emr, &pm, &mut discrepancy),
         }
-        Planted { pm, emr: vec![emr], truth }
+        Planted { pm, emr: vec![emr], truth, ..Planted::default() }
+    }
+
+    /// A second PM record of a patient, registered again without the EMR's id: the same demographics, or (half the
+    /// time) a family name cut to ten characters, which only its member id and a fuzzy match can tie back.
+    fn pm_duplicate(
+        &self,
+        index: u64,
+        pm: &[String; COLUMNS],
+        emr_id: &str,
+        truth: &mut Vec<Discrepancy>,
+    ) -> Option<[String; COLUMNS]> {
+        let mut draw = Draw::new(self.patients.seed(), index, b"pm twice");
+        if !self.pm_duplicates || draw.below(1_000_000) >= self.per_million / 8 {
+            return None;
+        }
+        let mut second = pm.clone();
+        second[Column::PatientId.index()] = format!("{}D", pm[Column::PatientId.index()]);
+        second[Column::Xref.index()].clear();
+        if draw.percent(50) && !pm[Column::MemberId.index()].is_empty() {
+            second[Column::Family.index()] = pm[Column::Family.index()].chars().take(10).collect();
+        }
+        truth.push(Discrepancy {
+            patient: pm[Column::PatientId.index()].clone(),
+            record: "patient".into(),
+            field: "id".into(),
+            kind: FindingKind::DuplicateRecord,
+            emr: Some(emr_id.to_string()),
+            pm: Some(second[Column::PatientId.index()].clone()),
+            defect: PM_DUPLICATE.into(),
+        });
+        Some(second)
     }
 }
 
@@ -230,7 +245,7 @@ mod tests {
     fn planter(defects: &[Defect], per_million: u64) -> Vec<Planted> {
         let codes = crate::synth::IcdCodeSet::embedded().unwrap();
         let patients = SyntheticPatients::new(3, &codes).unwrap();
-        let planter = Planter { patients: &patients, defects, per_million };
+        let planter = Planter { patients: &patients, defects, per_million, pm_duplicates: false };
         (0..200).map(|i| planter.plant(i)).collect()
     }
 
@@ -261,6 +276,25 @@ mod tests {
             }
         }
         assert!(all.iter().any(|p| !p.truth.is_empty()));
+    }
+
+    #[test]
+    fn the_pm_registers_an_eighth_of_the_rate_twice_and_the_truth_names_both_ids() {
+        let codes = crate::synth::IcdCodeSet::embedded().unwrap();
+        let patients = SyntheticPatients::new(3, &codes).unwrap();
+        let planter = Planter { patients: &patients, defects: &mixed(), per_million: 400_000, pm_duplicates: true };
+        let all: Vec<Planted> = (0..400).map(|i| planter.plant(i)).collect();
+        let twice: Vec<&Planted> = all.iter().filter(|p| p.pm_duplicate.is_some()).collect();
+        assert!((5..=25).contains(&twice.len()), "about 5% of 400: {}", twice.len());
+        for planted in twice {
+            let second = planted.pm_duplicate.as_ref().unwrap();
+            assert_eq!(second[0], format!("{}D", planted.pm[0]));
+            assert_eq!(second[1], "", "registered again without the emr's id");
+            assert_eq!(planted.truth.len(), 1, "nothing else planted on them");
+            let d = &planted.truth[0];
+            assert_eq!((d.kind, d.defect.as_str()), (FindingKind::DuplicateRecord, PM_DUPLICATE));
+            assert_eq!((d.emr.as_deref(), d.pm.as_deref()), (Some(&planted.emr[0][0][..]), Some(&second[0][..])));
+        }
     }
 
     #[test]

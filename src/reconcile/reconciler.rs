@@ -2,12 +2,14 @@
 //! (cross-referenced id, then deterministic demographics, then fuzzy) and compared field by field, then what is left
 //! on either side reported. Findings use a live run's vocabulary, so the same scores and reporters read them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::batch::{Read, read_in_background};
 use super::columns::{COLUMNS, Column};
+use super::duplicates::{SecondRecord, second_records};
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, PrehashedMap, key_hash};
 use super::matching::{Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
@@ -23,8 +25,10 @@ pub struct Summary {
     pub matched_by_cross_reference: u64,
     pub matched_by_demographics: u64,
     pub matched_fuzzy: u64,
-    /// EMR rows that are a second record of a patient already matched.
+    /// EMR rows that are a second record of a patient already matched, or of one only the EMR holds.
     pub emr_duplicates: u64,
+    /// PM rows that are a second record of a patient the PM already holds.
+    pub pm_duplicates: u64,
     /// EMR rows no PM row matched.
     pub emr_only: u64,
     /// PM rows no EMR row matched.
@@ -35,13 +39,15 @@ impl Summary {
     pub fn render(&self) -> String {
         format!(
             "{} EMR row(s) against {} PM row(s): {} matched by cross-referenced id, {} by demographics, {} fuzzy \
-             (confidence ≥ {FUZZY_THRESHOLD:.2}); {} duplicate(s) in the EMR, {} only in the EMR, {} only in the PM",
+             (confidence ≥ {FUZZY_THRESHOLD:.2}); {} duplicate(s) in the EMR, {} in the PM, {} only in the EMR, {} only \
+             in the PM",
             self.emr_rows,
             self.pm_rows,
             self.matched_by_cross_reference,
             self.matched_by_demographics,
             self.matched_fuzzy,
             self.emr_duplicates,
+            self.pm_duplicates,
             self.emr_only,
             self.pm_only
         )
@@ -92,8 +98,13 @@ struct Reconciler {
     emr_columns: Vec<[bool; COLUMNS]>,
     emr_names: Vec<String>,
     pm_names: Vec<String>,
-    /// For each PM row, the EMR line that matched it first (0 for none yet).
+    /// For each PM row, the EMR line that matched it first (0 for none yet; [`PM_DUPLICATE`] for a second record of
+    /// a patient the PM already holds, which nothing is matched to).
     matched: Vec<u64>,
+    /// Each PM row that is a second record of another, in order.
+    pm_duplicates: Vec<SecondRecord>,
+    /// The EMR id matched to each PM row that has a second record, for the finding about it.
+    emr_id_of_first: HashMap<u32, String>,
     findings: Vec<Finding>,
     tallies: Tallies,
     summary: Summary,
@@ -111,6 +122,8 @@ pub fn reconcile(
         emr_names: emr_exports.iter().map(|e| e.name().to_string()).collect(),
         pm_names: pm_exports.iter().map(|e| e.name().to_string()).collect(),
         matched: Vec::new(),
+        pm_duplicates: Vec::new(),
+        emr_id_of_first: HashMap::new(),
         findings: Vec::new(),
         tallies: Tallies::default(),
         summary: Summary::default(),
@@ -134,6 +147,7 @@ pub fn reconcile(
                 Read::PmRead => {
                     r.pm = Arc::new(std::mem::take(&mut pm));
                     r.matched = vec![0; r.pm.len()];
+                    r.find_pm_duplicates();
                     if let Some(give) = give_index.take() {
                         let _ = give.send(Arc::clone(&r.pm));
                     }
@@ -163,9 +177,13 @@ pub fn reconcile(
     r.unsettled(pending);
     tracing::debug!(elapsed = ?clock.elapsed(), "the rest matched by demographics and fuzzily");
     r.pm_only();
+    r.report_pm_duplicates();
     tracing::debug!(elapsed = ?clock.elapsed(), findings = r.findings.len(), "reconciled");
     Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
 }
+
+/// In `matched`: the PM row is a second record of another, and stands for nothing on its own.
+const PM_DUPLICATE: u64 = u64::MAX;
 
 /// The part of a deterministic key taken as it is, so rows that differ in it cannot share a key.
 fn birth_and_sex(fields: &Fields<'_>) -> u64 {
@@ -188,6 +206,7 @@ impl Reconciler {
     /// keeps it for the pass over the PM rows that matches the rest.
     fn emr_row(&mut self, file: usize, fields: &Fields<'_>, line: u64, slot: Option<u32>) -> Option<Pending> {
         if let Some(slot) = slot {
+            let slot = self.first_record(slot);
             self.matched_pair(file, fields, line, slot, Method::CrossReference);
             return None;
         }
@@ -217,6 +236,9 @@ impl Reconciler {
         let mut referring: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
         let mut same_key: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
         for slot in 0..self.pm.len() as u32 {
+            if self.matched[slot as usize] == PM_DUPLICATE {
+                continue;
+            }
             let row = self.pm.row(slot);
             let xref = row[Column::Xref.index()];
             if !xref.is_empty() {
@@ -243,10 +265,17 @@ impl Reconciler {
             })
             .collect();
         self.fuzzy(&pending, &mut settled);
-        for (p, settled) in pending.iter().zip(settled) {
-            match settled {
-                Some((slot, method)) => self.matched_pair(p.file, &p.view(), p.line, slot, method),
-                None => self.emr_only(p),
+        // Among the rows no PM row matches, a second record of one patient is a duplicate, not another patient.
+        let lonely: Vec<usize> = (0..pending.len()).filter(|i| settled[*i].is_none()).collect();
+        let mut first_of: Vec<Option<(usize, String)>> = vec![None; pending.len()];
+        for s in second_records(lonely.len() as u32, |i| pending[lonely[i as usize]].view()) {
+            first_of[lonely[s.second as usize]] = Some((lonely[s.first as usize], s.why));
+        }
+        for ((p, settled), first) in pending.iter().zip(settled).zip(first_of) {
+            match (settled, first) {
+                (Some((slot, method)), _) => self.matched_pair(p.file, &p.view(), p.line, slot, method),
+                (None, Some((first, why))) => self.emr_duplicate_of_emr_only(&pending[first], p, &why),
+                (None, None) => self.emr_only(p),
             }
         }
     }
@@ -267,6 +296,9 @@ impl Reconciler {
         }
         let mut best: Vec<Option<(u32, Confidence)>> = vec![None; pending.len()];
         for slot in 0..self.pm.len() as u32 {
+            if self.matched[slot as usize] == PM_DUPLICATE {
+                continue;
+            }
             let row = self.pm.row(slot);
             blocking_keys(&row, &mut keys);
             for key in &keys {
@@ -301,6 +333,62 @@ impl Reconciler {
             self.emr_names[p.file], p.line
         );
         missing(&mut self.tallies, &mut self.findings, &p.view(), Role::Pm, message);
+    }
+
+    /// The PM rows that are a second record of a patient an earlier PM row holds; nothing is matched to them.
+    fn find_pm_duplicates(&mut self) {
+        self.pm_duplicates = second_records(self.pm.len() as u32, |slot| self.pm.row(slot));
+        for s in &self.pm_duplicates {
+            self.matched[s.second as usize] = PM_DUPLICATE;
+            self.emr_id_of_first.insert(s.first, String::new());
+        }
+    }
+
+    /// The record a PM row stands for: its first record when it is a second one.
+    fn first_record(&self, slot: u32) -> u32 {
+        if self.matched[slot as usize] != PM_DUPLICATE {
+            return slot;
+        }
+        // Second records are rare and sorted by their row.
+        match self.pm_duplicates.binary_search_by_key(&slot, |s| s.second) {
+            Ok(i) => self.pm_duplicates[i].first,
+            Err(_) => slot,
+        }
+    }
+
+    /// Each second PM record: a `duplicate_record` against the PM, expecting the patient's EMR id (or the first
+    /// record's id, where the EMR lacks the patient) and holding the second record's id.
+    fn report_pm_duplicates(&mut self) {
+        for SecondRecord { first, second: dup, why } in std::mem::take(&mut self.pm_duplicates) {
+            self.summary.pm_duplicates += 1;
+            let (first_id, dup_id) = (
+                text(self.pm.row(first)[Column::PatientId.index()]),
+                text(self.pm.row(dup)[Column::PatientId.index()]),
+            );
+            let expected = self.emr_id_of_first.get(&first).filter(|id| !id.is_empty()).unwrap_or(&first_id).clone();
+            let message = format!(
+                "the pm holds patient `{first_id}` twice: `{dup_id}` ({}line {}) is the same patient as line {} ({why})",
+                self.pm_source(),
+                self.pm.line(dup),
+                self.pm.line(first)
+            );
+            let f = finding(FindingKind::DuplicateRecord, first_id, "patient", "id", Role::Pm, message);
+            self.findings.push(Finding { expected: json!(expected), actual: json!(dup_id), ..f });
+        }
+    }
+
+    /// A second EMR record of a patient no PM row matches: a duplicate against the EMR, keyed by the first record.
+    fn emr_duplicate_of_emr_only(&mut self, first: &Pending, dup: &Pending, why: &str) {
+        self.summary.emr_duplicates += 1;
+        let (first_id, dup_id) =
+            (text(&first.fields[Column::PatientId.index()]), text(&dup.fields[Column::PatientId.index()]));
+        let message = format!(
+            "the emr holds patient `{first_id}` twice: `{dup_id}` ({} line {}) is the same patient as {} line {} \
+             ({why}); no pm row matches them",
+            self.emr_names[dup.file], dup.line, self.emr_names[first.file], first.line
+        );
+        let f = finding(FindingKind::DuplicateRecord, format!("emr:{first_id}"), "patient", "id", Role::Emr, message);
+        self.findings.push(Finding { expected: json!(first_id), actual: json!(dup_id), ..f });
     }
 
     /// The PM rows no EMR row matched: patients the EMR does not hold.
@@ -346,6 +434,9 @@ impl Reconciler {
             return;
         }
         self.matched[slot as usize] = line;
+        if let Some(id) = self.emr_id_of_first.get_mut(&slot) {
+            *id = text(emr[Column::PatientId.index()]);
+        }
         match &method {
             Method::CrossReference => self.summary.matched_by_cross_reference += 1,
             Method::Demographics => self.summary.matched_by_demographics += 1,

@@ -3,6 +3,8 @@
 
 Usage: python3 tests/interop/hl7_validate.py tests/interop/samples/*.hl7
        python3 tests/interop/hl7_validate.py target/ci-report/artifacts   (every *.hl7 under a folder)
+A file may be a message log (messages one after another, segments ended by CR, LF or CR LF, as
+`handoff generate --format hl7` writes them): each message in it is validated.
 Needs: pip install hl7apy
 Prints one line per file and exits non-zero if any file fails. CI (.ci/run) runs it on the samples and on the
 wire artifacts of its `handoff run --out`.
@@ -15,14 +17,35 @@ from hl7apy.parser import parse_message
 from interop_files import expand
 
 
+def messages(text):
+    """The messages of a file, each as CR-separated segments: a new message starts at each MSH segment."""
+    segments = [s for s in text.replace("\r\n", "\r").replace("\n", "\r").split("\r") if s.strip()]
+    current = []
+    for segment in segments:
+        if segment.startswith("MSH") and current:
+            yield "\r".join(current)
+            current = []
+        current.append(segment)
+    if current:
+        yield "\r".join(current)
+
+
 def validate(path):
     with open(path, encoding="utf-8", newline="") as f:
         text = f.read()
-    # hl7apy expects segments separated by CR and no trailing separator after the last one.
-    text = text.rstrip("\r")
-    message = parse_message(text, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
-    message.validate()
-    return message.msh.msh_9.to_er7()
+    types = []
+    for number, er7 in enumerate(messages(text), start=1):
+        # hl7apy expects segments separated by CR and no trailing separator after the last one.
+        try:
+            message = parse_message(er7, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
+            message.validate()
+        except Exception as error:
+            raise ValueError(f"message {number}: {type(error).__name__}: {error}") from error
+        types.append(message.msh.msh_9.to_er7())
+    if len(types) == 1:
+        return types[0]
+    kinds = sorted(set(types))
+    return f"{len(types)} messages: {', '.join(kinds)}"
 
 
 def main(args):
