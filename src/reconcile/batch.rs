@@ -162,17 +162,24 @@ fn read_side(
 }
 
 impl PatientBatch {
-    /// Fills `xref_rows`. The lookups go a few hundred at a time in a loop of lookups alone, so the processor waits
-    /// on many cache misses at once instead of on each in turn.
+    /// Fills `xref_rows`, a few hundred lookups at a time ([`PmIndex::with_ids`]).
     fn look_up_cross_references(&mut self, index: &PmIndex) {
-        self.xref_rows.clear();
+        let mut rows = Vec::with_capacity(self.len());
+        let mut ids = Vec::with_capacity(LOOKUPS);
         for from in (0..self.len()).step_by(LOOKUPS) {
-            for i in from..(from + LOOKUPS).min(self.len()) {
-                let xref = self.get(i)[Column::Xref.index()];
-                let row = (!xref.is_empty()).then(|| index.with_id(xref, self.xref_hashes[i])).flatten();
-                self.xref_rows.push(row);
+            ids.clear();
+            ids.extend((from..(from + LOOKUPS).min(self.len())).map(|i| (self.get(i)[Column::Xref.index()], i)));
+            let start = rows.len();
+            let hashed: Vec<(&[u8], u64)> = ids.iter().map(|(xref, i)| (*xref, self.xref_hashes[*i])).collect();
+            index.with_ids(&hashed, &mut rows);
+            // A row with no cross-reference names no PM row, whatever an empty id might find.
+            for (row, (xref, _)) in rows[start..].iter_mut().zip(&ids) {
+                if xref.is_empty() {
+                    *row = None;
+                }
             }
         }
+        self.xref_rows = rows;
     }
 }
 

@@ -24,14 +24,25 @@ fn groups(mut keyed: Vec<(u64, u32)>, mut each: impl FnMut(&[(u64, u32)])) {
     }
 }
 
-/// The rows among `count` (numbered in the order read; `row` gives each one's fields) that are a second record of
-/// an earlier row, in the order of the second.
-pub fn second_records<'a>(count: u32, row: impl Fn(u32) -> [&'a [u8]; COLUMNS]) -> Vec<SecondRecord> {
+/// The keys a row is grouped by: its deterministic key, and its member id's hash (`None` where it has none).
+pub fn keys_of(fields: &[&[u8]; COLUMNS]) -> (Option<u64>, Option<u64>) {
+    let member = fields[Column::MemberId.index()];
+    (deterministic_key(fields), (!member.is_empty()).then(|| key_hash([&b"member"[..], member])))
+}
+
+/// The rows among `count` (numbered in the order read; `row` gives each one's fields, `keys` its [`keys_of`],
+/// which a caller may have worked out already) that are a second record of an earlier row, in the order of the
+/// second.
+pub fn second_records<'a>(
+    count: u32,
+    row: impl Fn(u32) -> [&'a [u8]; COLUMNS],
+    keys: impl Fn(u32) -> (Option<u64>, Option<u64>),
+) -> Vec<SecondRecord> {
     let mut found = Vec::new();
     let mut second = vec![false; count as usize];
     // The same name, birth date and sex is not enough on its own: among a million patients, namesakes born on the
     // same day are many. The rest of the record must agree as a fuzzy match's would.
-    let keyed = (0..count).filter_map(|i| Some((deterministic_key(&row(i))?, i))).collect();
+    let keyed = (0..count).filter_map(|i| Some((keys(i).0?, i))).collect();
     groups(keyed, |group| {
         let first = row(group[0].1);
         for &(_, i) in &group[1..] {
@@ -43,11 +54,7 @@ pub fn second_records<'a>(count: u32, row: impl Fn(u32) -> [&'a [u8]; COLUMNS]) 
             }
         }
     });
-    let member = |i: u32| {
-        let fields = row(i);
-        let member = fields[Column::MemberId.index()];
-        (!member.is_empty()).then(|| (key_hash([&b"member"[..], member]), i))
-    };
+    let member = |i: u32| Some((keys(i).1?, i));
     let keyed = (0..count).filter(|i| !second[*i as usize]).filter_map(member).collect();
     groups(keyed, |group| {
         let first = row(group[0].1);
@@ -94,7 +101,7 @@ mod tests {
         namesake[12] = "aetna";
         namesake[13] = "W123456789";
         let rows = [ANA, again, cut, child, namesake].map(row);
-        let found = second_records(5, |i| rows[i as usize]);
+        let found = second_records(5, |i| rows[i as usize], |i| keys_of(&rows[i as usize]));
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!((found[0].first, found[0].second), (0, 1));
         assert!(found[0].why.starts_with("same name, birth date and sex, confidence 1.00"), "{}", found[0].why);

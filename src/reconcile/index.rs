@@ -7,6 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::batch::{HEADER, PatientBatch, unpack};
 use super::columns::COLUMNS;
+use super::duplicates::keys_of;
 
 /// Keys are hashed once, by [`key_hash`], so the table need not hash them again.
 #[derive(Default)]
@@ -47,51 +48,77 @@ pub fn key_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
     h ^ (h >> 33)
 }
 
-/// Rows with the same key hash, newest first: a table of heads, and for each row the next row of its chain.
+/// The rows by the hash of their own id: an open-addressed table (linear probing, at most half full) of the
+/// hash's high half beside the row, so a lookup reads one cache line of the table, and rows that share an id (or a
+/// hash) sit one after another. Written here rather than taken from a map crate so that a batch of lookups can
+/// touch the lines it is about to read first, and the processor fetches them all at once.
 #[derive(Default)]
-pub struct Chains {
-    /// Each hash's newest row, with [`MORE`] set when older rows follow it, so a lookup of a hash only one row has
-    /// (nearly every one) need not read the chain.
-    heads: PrehashedMap<u32>,
-    next: Vec<u32>,
+pub struct IdTable {
+    /// `(hash >> 32) << 32 | (row + 1)`; 0 is an empty place.
+    places: Vec<u64>,
+    /// Each row's hash, to place the rows again when the table grows.
+    hashes: Vec<u64>,
 }
 
-const END: u32 = u32::MAX;
-
-/// The bit of a head that says its chain goes on; rows are numbered below it.
-const MORE: u32 = 1 << 31;
-
-impl Chains {
-    /// Chains row `slot` (rows are added in order, each once, to every index) under `hash`, or leaves it out.
-    pub fn add(&mut self, slot: u32, hash: Option<u64>) {
-        debug_assert_eq!(self.next.len(), slot as usize);
-        assert!(slot < MORE, "more than 2^31 rows in one index");
-        let next = match hash {
-            Some(hash) => match self.heads.insert(hash, slot) {
-                Some(older) => {
-                    self.heads.insert(hash, slot | MORE);
-                    older & !MORE
-                }
-                None => END,
-            },
-            None => END,
-        };
-        self.next.push(next);
+impl IdTable {
+    /// Adds row `row` (rows are added in order, each once) under `hash`.
+    pub fn add(&mut self, row: u32, hash: u64) {
+        debug_assert_eq!(self.hashes.len(), row as usize);
+        assert!(row < u32::MAX, "more than 2^32 - 1 rows in one index");
+        self.hashes.push(hash);
+        if self.hashes.len() * 2 > self.places.len() {
+            self.grow();
+        } else {
+            self.place(row, hash);
+        }
     }
 
     /// Makes room for `more` rows, so the table grows once a batch rather than once a doubling.
     pub fn reserve(&mut self, more: usize) {
-        self.heads.reserve(more);
-        self.next.reserve(more);
+        self.hashes.reserve(more);
     }
 
-    /// The rows chained under `hash`, newest first.
-    pub fn rows(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
-        let head = self.heads.get(&hash).copied().unwrap_or(END);
-        let (first, more) = if head == END { (None, false) } else { (Some(head & !MORE), head & MORE != 0) };
-        let after = move |slot: &u32| Some(self.next[*slot as usize]).filter(|next| more && *next != END);
-        std::iter::successors(first, after)
+    fn grow(&mut self) {
+        let size = (self.hashes.len() * 2).next_power_of_two().max(1024);
+        self.places = vec![0; size];
+        for (row, hash) in self.hashes.iter().enumerate() {
+            place(&mut self.places, row as u32, *hash);
+        }
     }
+
+    fn place(&mut self, row: u32, hash: u64) {
+        place(&mut self.places, row, hash);
+    }
+
+    fn start(&self, hash: u64) -> usize {
+        hash as usize & (self.places.len() - 1)
+    }
+
+    /// The rows whose hash is `hash` (and, rarely, a row whose hash shares its high half and place).
+    pub fn rows(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let mask = self.places.len().wrapping_sub(1);
+        let start = if self.places.is_empty() { 0 } else { self.start(hash) };
+        let tag = hash >> 32;
+        (0..self.places.len())
+            .map(move |i| self.places[(start + i) & mask])
+            .take_while(|place| *place != 0)
+            .filter(move |place| place >> 32 == tag)
+            .map(|place| (place as u32) - 1)
+    }
+
+    /// Reads the place a lookup of `hash` starts at, so that it is in the cache when the lookup comes.
+    pub fn touch(&self, hash: u64) -> u64 {
+        if self.places.is_empty() { 0 } else { self.places[self.start(hash)] }
+    }
+}
+
+fn place(places: &mut [u64], row: u32, hash: u64) {
+    let mask = places.len() - 1;
+    let mut at = hash as usize & mask;
+    while places[at] != 0 {
+        at = (at + 1) & mask;
+    }
+    places[at] = (hash >> 32) << 32 | u64::from(row + 1);
 }
 
 /// The PM's rows and the indexes the EMR's rows are matched through.
@@ -101,9 +128,15 @@ pub struct PmIndex {
     arenas: Vec<Vec<u8>>,
     /// Where each row starts: its arena in the high 32 bits, its offset there in the low ones.
     starts: Vec<u64>,
+    /// Each row's deterministic key and member id hash ([`keys_of`]; 0 for none), worked out as the rows arrive,
+    /// while the other thread is still reading, for the passes that look for duplicates and demographic matches.
+    keys: Vec<(u64, u64)>,
+    /// Each row's cross-reference hash (0 for none), for the same passes: they then read a row only when its
+    /// cross-reference is one they look for.
+    xrefs: Vec<u64>,
     /// The line each row was read from, for messages.
     lines: Vec<u64>,
-    by_id: Chains,
+    by_id: IdTable,
 }
 
 impl PmIndex {
@@ -113,11 +146,19 @@ impl PmIndex {
         let arena = (self.arenas.len() as u64) << 32;
         self.starts.extend(batch.starts.iter().map(|s| arena | u64::from(*s)));
         self.lines.extend_from_slice(&batch.lines);
-        let first = self.by_id.next.len() as u32;
+        let first = self.starts.len() as u32 - batch.len() as u32;
         self.by_id.reserve(batch.len());
         for (i, hash) in batch.id_hashes.iter().enumerate() {
-            self.by_id.add(first + i as u32, Some(*hash));
+            self.by_id.add(first + i as u32, *hash);
         }
+        let first_key = self.keys.len();
+        self.keys.reserve(batch.len());
+        self.xrefs.extend_from_slice(&batch.xref_hashes);
+        for i in 0..batch.len() {
+            let (key, member) = keys_of(&batch.get(i));
+            self.keys.push((key.unwrap_or(0), member.unwrap_or(0)));
+        }
+        debug_assert_eq!(first_key, first as usize);
         let mut arena = batch.arena;
         // A batch of long rows grew its arena by doubling; what it did not fill is given back.
         if arena.capacity() - arena.len() > arena.len() / 8 {
@@ -136,6 +177,17 @@ impl PmIndex {
 
     pub fn line(&self, slot: u32) -> u64 {
         self.lines[slot as usize]
+    }
+
+    /// Row `slot`'s deterministic key and member id hash, as [`keys_of`] gives them.
+    pub fn keys(&self, slot: u32) -> (Option<u64>, Option<u64>) {
+        let (key, member) = self.keys[slot as usize];
+        ((key != 0).then_some(key), (member != 0).then_some(member))
+    }
+
+    /// The [`key_hash`] of row `slot`'s cross-reference, if it has one.
+    pub fn xref_hash(&self, slot: u32) -> Option<u64> {
+        Some(self.xrefs[slot as usize]).filter(|h| *h != 0)
     }
 
     /// Row `slot`'s arena and where in it the row starts.
@@ -171,9 +223,33 @@ impl PmIndex {
         found
     }
 
+    /// [`PmIndex::with_id`] for many ids (each with its [`key_hash`]) into `found`. The memory each lookup will
+    /// read — its place in the id table, the row's start, the row — is read first for all of them in passes of
+    /// loads alone, which the processor overlaps, so the lookups then find it in the cache instead of waiting on
+    /// each miss in turn.
+    pub fn with_ids(&self, ids: &[(&[u8], u64)], found: &mut Vec<Option<u32>>) {
+        let mut touched = 0u64;
+        for (_, hash) in ids {
+            touched ^= self.by_id.touch(*hash);
+        }
+        let candidates: Vec<Option<u32>> = ids.iter().map(|(_, hash)| self.by_id.rows(*hash).next()).collect();
+        for row in candidates.iter().flatten() {
+            touched ^= self.starts[*row as usize];
+        }
+        for row in candidates.iter().flatten() {
+            let (arena, start) = self.at(*row);
+            touched ^= u64::from(arena[start]);
+        }
+        std::hint::black_box(touched);
+        found.extend(ids.iter().map(|(id, hash)| self.with_id(id, *hash)));
+    }
+
     /// Approximate bytes held, for the summary.
     pub fn bytes(&self) -> usize {
-        self.arenas.iter().map(Vec::capacity).sum::<usize>() + self.starts.capacity() * 8 + self.lines.capacity() * 8
+        self.arenas.iter().map(Vec::capacity).sum::<usize>()
+            + (self.starts.capacity() + self.lines.capacity() + 2 * self.keys.capacity()) * 8
+            + self.xrefs.capacity() * 8
+            + (self.by_id.places.capacity() + self.by_id.hashes.capacity()) * 8
     }
 }
 
@@ -213,6 +289,33 @@ mod tests {
         index.append(batch);
         assert_eq!(with_id(&index, "P2"), None, "an id two rows hold settles nothing");
         assert_eq!(index.len(), 4);
+    }
+
+    #[test]
+    fn the_id_table_finds_every_row_as_it_grows_and_many_lookups_agree_with_one_at_a_time() {
+        let mut index = PmIndex::default();
+        let ids: Vec<String> = (0..5_000).map(|i| format!("P{i}")).collect();
+        for chunk in ids.chunks(700) {
+            let mut batch = PatientBatch::default();
+            for (i, id) in chunk.iter().enumerate() {
+                batch.push(&row(id, "", "Lopez"), i as u64 + 2);
+            }
+            index.append(batch);
+        }
+        // Two rows with one id settle nothing; an id no row has finds nothing.
+        let mut batch = PatientBatch::default();
+        batch.push(&row("P4321", "", "Lopez"), 9_999);
+        index.append(batch);
+        let asked: Vec<(&[u8], u64)> = ["P0", "P4999", "P4321", "P5000", "P1234"]
+            .iter()
+            .map(|id| (id.as_bytes(), key_hash([id.as_bytes()])))
+            .collect();
+        let mut found = Vec::new();
+        index.with_ids(&asked, &mut found);
+        assert_eq!(found, [Some(0), Some(4999), None, None, Some(1234)]);
+        let one_at_a_time: Vec<Option<u32>> = asked.iter().map(|(id, hash)| index.with_id(id, *hash)).collect();
+        assert_eq!(found, one_at_a_time);
+        assert!(index.by_id.places.len() >= 2 * index.len(), "at most half full");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::batch::{Read, read_in_background};
 use super::columns::{COLUMNS, Column};
-use super::duplicates::{SecondRecord, second_records};
+use super::duplicates::{SecondRecord, keys_of, second_records};
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, PrehashedMap, key_hash};
 use super::matching::{Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
@@ -185,11 +185,6 @@ pub fn reconcile(
 /// In `matched`: the PM row is a second record of another, and stands for nothing on its own.
 const PM_DUPLICATE: u64 = u64::MAX;
 
-/// The part of a deterministic key taken as it is, so rows that differ in it cannot share a key.
-fn birth_and_sex(fields: &Fields<'_>) -> u64 {
-    key_hash([fields[Column::BirthDate.index()], fields[Column::Sex.index()]])
-}
-
 fn text(value: &[u8]) -> String {
     String::from_utf8_lossy(value).into_owned()
 }
@@ -222,15 +217,11 @@ impl Reconciler {
         }
         let mut by_id: PrehashedMap<Vec<u32>> = PrehashedMap::default();
         let mut by_key: PrehashedMap<Vec<u32>> = PrehashedMap::default();
-        // A deterministic key takes folding two names to work out; a PM row whose birth date and sex no pending row
-        // has cannot share one, and that is told by a lookup in a small table.
-        let mut births: PrehashedMap<()> = PrehashedMap::default();
         for (i, p) in pending.iter().enumerate() {
             let view = p.view();
             by_id.entry(key_hash([view[Column::PatientId.index()]])).or_default().push(i as u32);
             if let Some(key) = deterministic_key(&view) {
                 by_key.entry(key).or_default().push(i as u32);
-                births.insert(birth_and_sex(&view), ());
             }
         }
         let mut referring: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
@@ -239,19 +230,15 @@ impl Reconciler {
             if self.matched[slot as usize] == PM_DUPLICATE {
                 continue;
             }
-            let row = self.pm.row(slot);
-            let xref = row[Column::Xref.index()];
-            if !xref.is_empty() {
-                for &i in by_id.get(&key_hash([xref])).map(Vec::as_slice).unwrap_or_default() {
-                    if pending[i as usize].fields[Column::PatientId.index()] == xref {
+            if let Some(hash) = self.pm.xref_hash(slot) {
+                for &i in by_id.get(&hash).map(Vec::as_slice).unwrap_or_default() {
+                    if pending[i as usize].fields[Column::PatientId.index()] == self.pm.row(slot)[Column::Xref.index()]
+                    {
                         referring[i as usize].push(slot);
                     }
                 }
             }
-            if !births.contains_key(&birth_and_sex(&row)) {
-                continue;
-            }
-            if let Some(key) = deterministic_key(&row) {
+            if let Some(key) = self.pm.keys(slot).0 {
                 for &i in by_key.get(&key).map(Vec::as_slice).unwrap_or_default() {
                     same_key[i as usize].push(slot);
                 }
@@ -268,7 +255,8 @@ impl Reconciler {
         // Among the rows no PM row matches, a second record of one patient is a duplicate, not another patient.
         let lonely: Vec<usize> = (0..pending.len()).filter(|i| settled[*i].is_none()).collect();
         let mut first_of: Vec<Option<(usize, String)>> = vec![None; pending.len()];
-        for s in second_records(lonely.len() as u32, |i| pending[lonely[i as usize]].view()) {
+        let row = |i: u32| pending[lonely[i as usize]].view();
+        for s in second_records(lonely.len() as u32, row, |i| keys_of(&row(i))) {
             first_of[lonely[s.second as usize]] = Some((lonely[s.first as usize], s.why));
         }
         for ((p, settled), first) in pending.iter().zip(settled).zip(first_of) {
@@ -337,7 +325,8 @@ impl Reconciler {
 
     /// The PM rows that are a second record of a patient an earlier PM row holds; nothing is matched to them.
     fn find_pm_duplicates(&mut self) {
-        self.pm_duplicates = second_records(self.pm.len() as u32, |slot| self.pm.row(slot));
+        let pm = &self.pm;
+        self.pm_duplicates = second_records(pm.len() as u32, |slot| pm.row(slot), |slot| pm.keys(slot));
         for s in &self.pm_duplicates {
             self.matched[s.second as usize] = PM_DUPLICATE;
             self.emr_id_of_first.insert(s.first, String::new());
