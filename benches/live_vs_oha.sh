@@ -10,9 +10,11 @@
 #              so the flows wait on nothing but the systems' answers and the payer)
 #
 # The harness's exchanges are the FHIR requests the simulator counted (`GET /$requests`) during the run; oha then
-# sends, at the same concurrency, a FHIR read (`GET Patient/{id}` of a patient the run registered) and a FHIR
-# create (`POST Patient` with the body the run sent), each for as many requests as the run made. Prints flows/s,
-# exchanges/s, oha's requests/s and the ratios. oha 1.16.0 is installed under the target folder if missing (a
+# sends, at the same concurrency and each for as many requests as the run made: a FHIR read (`GET Patient/{id}` of
+# a patient a flow registered); the reads and searches of a sample flow (`--urls-from-file`, every GET the flow
+# made, taken from its wire artifacts); and a FHIR create (`POST Patient` with the body the flow sent). Prints
+# flows/s, exchanges/s, oha's requests/s, and oha's rate on the flow's mix (its GETs' rate and the create rate,
+# weighted by how many GETs and writes the sample flow made) against the harness's: the issue's aim is 2x or less. oha 1.16.0 is installed under the target folder if missing (a
 # bench's tool, not a test's: .ci/run does not install it). Uses the release binary (built if missing;
 # HANDOFF_BIN to name another). Writes nothing it keeps. Figures: docs/performance.md.
 set -euo pipefail
@@ -50,6 +52,31 @@ post_body=$(find "$work/sample/artifacts" -name '*-sent-POST-Patient.json' | sor
 read_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' \
   "$(find "$work/sample/artifacts" -name '*-received-201-POST-Patient.json' | sort | head -1)")
 [ -s "$post_body" ] && [ -n "$read_id" ] || { echo "FAIL  no Patient POST in the sample run's artifacts"; exit 1; }
+# The flow's own reads and searches, for oha to send as a mix: each GET the sample flow made, its URL taken from
+# what it got back (a searchset's self link; a resource's type and id, on the base of the system that answered).
+python3 - "$work/sample/artifacts" "$emr" "$pm" "$work/get-urls.txt" "$work/mix.txt" <<'PY'
+import json, os, re, sys
+artifacts, emr, pm, urls_path, mix_path = sys.argv[1:]
+urls, writes, flows = [], 0, 0
+for root, _, files in os.walk(artifacts):
+    if os.path.basename(root) == "setup":
+        continue
+    exchanged = [(n, re.match(r"\d+-(emr|pm)-received-\d+-(GET|POST|PUT)-", n)) for n in sorted(files)]
+    exchanged = [(n, m) for n, m in exchanged if m]
+    flows += 1 if exchanged else 0
+    for name, m in exchanged:
+        if m.group(2) != "GET":
+            writes += 1
+            continue
+        body = json.load(open(os.path.join(root, name)))
+        if body.get("resourceType") == "Bundle":
+            url = next(l["url"] for l in body["link"] if l["relation"] == "self")
+        else:
+            url = f"{emr if m.group(1) == 'emr' else pm}/{body['resourceType']}/{body['id']}"
+        urls.append(url.replace("#", "%23"))
+open(urls_path, "w").write("\n".join(urls) + "\n")
+open(mix_path, "w").write(f"{len(urls)} {writes} {flows}\n")
+PY
 
 patients=$(( (flows + 1) / 2 ))
 # CPU seconds (user + system) the served simulator has used so far, from /proc.
@@ -70,15 +97,18 @@ exchanges=$((after - before))
 timed "$work/time-read.txt" "$oha" -n "$exchanges" -c "$jobs" --no-tui --output-format json "$pm/Patient/$read_id" \
   >"$work/oha-read.json"
 server_read=$(server_cpu)
+timed "$work/time-mix.txt" "$oha" -n "$exchanges" -c "$jobs" --no-tui --output-format json --urls-from-file \
+  "$work/get-urls.txt" >"$work/oha-mix.json"
+server_mix=$(server_cpu)
 timed "$work/time-create.txt" "$oha" -n "$exchanges" -c "$jobs" --no-tui --output-format json -m POST \
   -T application/fhir+json -D "$post_body" "$pm/Patient" >"$work/oha-create.json"
 server_create=$(server_cpu)
 
 python3 - "$work" "$status" "$exchanges" "$jobs" "$profile" "$server_before" "$server_run" "$server_read" \
-  "$server_create" <<'PY'
+  "$server_mix" "$server_create" <<'PY'
 import json, sys
 work, status, exchanges, jobs, profile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-server = [float(v) for v in sys.argv[6:10]]
+server = [float(v) for v in sys.argv[6:11]]
 def cpu(name):
     wall, user, system = (float(v) for v in open(f"{work}/time-{name}.txt").read().split()[-3:])
     return wall, user + system
@@ -95,16 +125,25 @@ print(f"               {exchanges} HTTP exchanges ({exchanges / len(flows):.1f} 
 print(f"               CPU: harness {harness_cpu:.2f} s (with the reports), simulator {server_cpu:.2f} s = "
       f"{(harness_cpu + server_cpu) / exchanges * 1e6:.0f} us an exchange, both sides")
 harness_rate = exchanges / run_s
-for i, name in enumerate(("read", "create")):
+rates = {}
+for i, name in enumerate(("read", "mix", "create")):
     result = json.load(open(f"{work}/oha-{name}.json"))
     summary = result["summary"]
-    rate = summary["requestsPerSec"]
+    rate = rates[name] = summary["requestsPerSec"]
     _, oha_cpu = cpu(name)
     sim = server[2 + i] - server[1 + i]
-    print(f"oha {name:<10} {rate:.0f} requests/s (success {summary['successRate']:.3f}, status "
+    label = "GETs" if name == "mix" else name
+    print(f"oha {label:<10} {rate:.0f} requests/s (success {summary['successRate']:.3f}, status "
           f"{result.get('statusCodeDistribution', {})}, mean {summary['average'] * 1000:.1f} ms); "
           f"CPU: oha {oha_cpu:.2f} s, simulator {sim:.2f} s = {(oha_cpu + sim) / exchanges * 1e6:.0f} us a request")
-    print(f"ratio          oha {name} / harness = {rate / harness_rate:.1f}x the exchanges a second")
+    print(f"ratio          oha {label} / harness = {rate / harness_rate:.1f}x the exchanges a second")
+# The flows' mix: their reads and searches at the rate oha got for the same GETs, their writes at its create rate.
+gets, writes, sampled = (int(v) for v in open(f"{work}/mix.txt").read().split())
+share = gets / (gets + writes)
+mixed = 1 / (share / rates["mix"] + (1 - share) / rates["create"])
+print(f"oha flow mix   {mixed:.0f} requests/s (the GETs' and the creates' rates weighted {gets}:{writes}, the "
+      f"sample's {sampled} flow{'s' if sampled != 1 else ''})")
+print(f"ratio          oha flow mix / harness = {mixed / harness_rate:.1f}x the exchanges a second (aim: 2x or less)")
 if status not in (0, 1) or not flows:
     sys.exit(f"FAIL  handoff exited {status}")
 PY

@@ -159,8 +159,17 @@ fn actions_reach_a_vendor_inbound_port_as_adt_siu_and_dft_and_a_nak_is_a_finding
 /// ADT^A04 and DFT^P03 (under its own record number) to the PM's port — dropping modifier GC on the way.
 async fn vendor_emr(pm_port: u16) -> String {
     let pm = format!("127.0.0.1:{pm_port}");
+    // Its outbound interface is one queue, as a real one is: the ADT^A04 reaches the PM before the DFT^P03 that
+    // follows it, however fast the harness documents the visit after registering the patient.
+    let (outbox, mut queued) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    tokio::spawn(async move {
+        while let Some(outbound) = queued.recv().await {
+            let ack = hl7v2::send(pm.as_str(), &outbound, std::time::Duration::from_secs(5)).await.unwrap();
+            assert_eq!(hl7v2::read_ack(&ack).unwrap().acknowledgment.code, hl7v2::AckCode::Accept);
+        }
+    });
     vendor_port(move |message: Message| {
-        let pm = pm.clone();
+        let outbox = outbox.clone();
         async move {
             let reply = answer(&message, "");
             let route = Route {
@@ -192,10 +201,7 @@ async fn vendor_emr(pm_port: u16) -> String {
                 }
             };
             // Its outbound interface runs after it has answered, as a real one does.
-            tokio::spawn(async move {
-                let ack = hl7v2::send(pm.as_str(), &outbound, std::time::Duration::from_secs(5)).await.unwrap();
-                assert_eq!(hl7v2::read_ack(&ack).unwrap().acknowledgment.code, hl7v2::AckCode::Accept);
-            });
+            outbox.send(outbound).unwrap();
             reply
         }
     })

@@ -1,8 +1,8 @@
 //! One scenario against one target, step by step: actions go out through the adapters, expectations read back and compare.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -501,7 +501,7 @@ impl Flow<'_> {
         let known_id = self.patient_ids.get(&at).cloned();
         let appointment = self.appointment.clone();
         // The newest record seen that could be the change, and since when it has held what it holds.
-        let current: RefCell<Option<(Found, Instant)>> = RefCell::new(None);
+        let current: Mutex<Option<(Found, Instant)>> = Mutex::new(None);
         let polled = poll::until(deadline + late_grace(within), || {
             let (tracking, keyed, known_id, appointment, previous, reference, current) =
                 (&tracking, &keyed, known_id.clone(), appointment.clone(), &previous, &reference, &current);
@@ -517,7 +517,7 @@ impl Flow<'_> {
                 if !new_version {
                     return Ok(None);
                 }
-                let mut held = current.borrow_mut();
+                let mut held = lock(current);
                 let since = match held.as_ref() {
                     Some((seen, since))
                         if seen.id == found.id && compare_held(&seen.held, &found.held).diffs.is_empty() =>
@@ -539,7 +539,7 @@ impl Flow<'_> {
             }
         })
         .await
-        .map(|found| found.or_else(|| current.into_inner()));
+        .map(|found| found.or_else(|| current.into_inner().unwrap_or_else(|e| e.into_inner())));
         let compared = compare_held(&reference, &reference);
         match polled {
             Err(error) => self.system_error(at, name, &error),
@@ -612,18 +612,18 @@ impl Flow<'_> {
         let deadline = changed + within;
         let adapter = self.systems.at(at);
         let tracking = self.tracking.clone();
-        let known_id = RefCell::new(self.patient_ids.get(&at).cloned());
+        let known_id = Mutex::new(self.patient_ids.get(&at).cloned());
         let keyed = self.keyed.clone();
-        let last: RefCell<Vec<Charge>> = RefCell::new(Vec::new());
+        let last: Mutex<Vec<Charge>> = Mutex::new(Vec::new());
         let polled = poll::until(deadline + late_grace(within), || {
             let (tracking, keyed, known_id, last) = (&tracking, &keyed, &known_id, &last);
             async move {
-                let id = known_id.borrow().clone();
+                let id = lock(known_id).clone();
                 let id = match id {
                     Some(id) => id,
                     None => match find_patient(adapter, tracking, keyed).await? {
                         Some((found, _)) => {
-                            *known_id.borrow_mut() = Some(found.id.clone());
+                            *lock(known_id) = Some(found.id.clone());
                             found.id
                         }
                         None => return Ok(None),
@@ -634,13 +634,13 @@ impl Flow<'_> {
                 };
                 let held: Vec<Charge> = charges.into_iter().map(|c| c.value).collect();
                 let complete = held.len() >= wanted;
-                *last.borrow_mut() = held;
+                *lock(last) = held;
                 Ok::<_, AdapterError>(complete.then(Instant::now))
             }
         })
         .await;
-        let last = last.into_inner();
-        if let Some(id) = known_id.into_inner() {
+        let last = last.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = known_id.into_inner().unwrap_or_else(|e| e.into_inner()) {
             self.patient_ids.insert(at, id);
         }
         self.out.tallies.sync_expected += wanted;
@@ -959,4 +959,10 @@ fn shown(value: &Value) -> String {
 
 fn human(d: std::time::Duration) -> String {
     crate::scenario::Within(d).to_string()
+}
+
+/// A poll's state, shared between its tries: each try runs to its end before the next, so the lock is never
+/// contended; a `Mutex` rather than a `RefCell` only so that a flow can move between the runtime's threads.
+fn lock<T>(held: &Mutex<T>) -> MutexGuard<'_, T> {
+    held.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -76,9 +76,8 @@ pub struct TargetOutcome {
 }
 
 pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
-    let rules = plan.rules.as_deref();
     join_all(plan.targets.iter().map(|t| async {
-        let outcome = run_target(t, plan, rules).await;
+        let outcome = run_target(t, plan).await;
         plan.events
             .send(RunEvent::TargetFinished { target: outcome.name.clone(), setup_error: outcome.setup_error.clone() });
         outcome
@@ -86,7 +85,7 @@ pub async fn execute(plan: &RunPlan) -> Vec<TargetOutcome> {
     .await
 }
 
-async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&ScrubContext>) -> TargetOutcome {
+async fn run_target(planned: &PlannedTarget, plan: &RunPlan) -> TargetOutcome {
     let (scenarios, run_id, jobs, wire) = (&plan.scenarios, &plan.run_id, plan.jobs, plan.wire.as_ref());
     let target = &planned.target;
     let mut outcome = TargetOutcome {
@@ -163,16 +162,30 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan, rules: Option<&Scru
         outcome.capabilities.insert(role, found);
     }
     plan.events.send(RunEvent::TargetStarted { target: target.name.clone(), flows: scenarios.len() });
-    let systems = &systems;
     // Unordered, so a flow held up (a hang waiting out its timeout) does not keep the flows after it from starting:
-    // `jobs` flows are always under way. The report keeps the run's order.
-    let mut flows: Vec<(usize, FlowOutcome)> = stream::iter(scenarios.iter().enumerate().map(|(i, s)| async move {
+    // `jobs` flows are always under way. The report keeps the run's order. Each flow is a task of its own, so the
+    // runtime's threads share the flows' work (parsing answers, comparing, scoring); polled together as one future,
+    // every flow ran on one thread and a run used one core however many it had.
+    let mut flows: Vec<(usize, FlowOutcome)> = stream::iter(scenarios.iter().enumerate().map(|(i, s)| {
         let tracking = format!("{run_id}:{}", s.name);
-        let flow = wire::in_flow(&s.name, run_flow_until(s, systems, tracking, rules, &plan.halt)).await;
-        let passed = flow.passed();
-        tracing::info!(target = %target.name, scenario = %s.name, passed, "flow finished");
-        plan.events.send(RunEvent::FlowFinished { target: target.name.clone(), scenario: s.name.clone(), passed });
-        (i, flow)
+        let (scenario, systems, rules) = (s.clone(), systems.clone(), plan.rules.clone());
+        let (halt, events, target_name) = (plan.halt.clone(), plan.events.clone(), target.name.clone());
+        let flow = tokio::spawn(async move {
+            let flow =
+                wire::in_flow(&scenario.name, run_flow_until(&scenario, &systems, tracking, rules.as_deref(), &halt))
+                    .await;
+            let passed = flow.passed();
+            tracing::info!(target = %target_name, scenario = %scenario.name, passed, "flow finished");
+            events.send(RunEvent::FlowFinished { target: target_name, scenario: scenario.name, passed });
+            flow
+        });
+        async move {
+            match flow.await {
+                Ok(flow) => (i, flow),
+                // A flow that panicked fails the run as it did when the flows were polled in place.
+                Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+            }
+        }
     }))
     .buffer_unordered(jobs.max(1))
     .collect()

@@ -127,14 +127,15 @@ fn store_error(error: StoreError) -> Response {
     }
 }
 
-fn created(resource: &Value) -> Response {
+/// `json` is `resource` as the store keeps it.
+fn created(resource: &Value, json: &str) -> Response {
     let location = format!(
         "{}/{}/_history/{}",
         resource["resourceType"].as_str().unwrap_or_default(),
         resource["id"].as_str().unwrap_or_default(),
         resource["meta"]["versionId"].as_str().unwrap_or("1")
     );
-    let mut response = fhir_json(StatusCode::CREATED, resource);
+    let mut response = fhir_text(StatusCode::CREATED, json.to_string());
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -227,7 +228,8 @@ async fn create(
             }
         }
     }
-    created(&state.store.create(resource, true))
+    let (resource, json) = state.store.create_json(resource, true);
+    created(&resource, &json)
 }
 
 /// `a=1&b=x%7Cy` as decoded pairs.
@@ -289,7 +291,7 @@ async fn search_type(
         );
     }
     let key = selecting.iter().find_map(|(p, v)| search::index_key(&resource_type, p, v));
-    let hits = state.store.find(&resource_type, key.as_ref(), |r| {
+    let hits = state.store.find_json(&resource_type, key.as_ref(), |r| {
         selecting.iter().all(|(p, v)| search::matches(&resource_type, r, p, v).unwrap_or(false))
     });
     let number = |name: &str, default: usize| {
@@ -298,13 +300,16 @@ async fn search_type(
     let count = number("_count", DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let offset = number("_offset", 0);
     let total = hits.len();
-    let page: Vec<Value> = hits
-        .into_iter()
+    // Each entry is written around the resource's stored text, which is already JSON: parsing it into a tree
+    // only to serialise it again was most of what a search cost the simulator.
+    let page: Vec<String> = hits
+        .iter()
         .skip(offset)
         .take(count)
-        .map(|r| {
-            let url = format!("{}/{}/{}", state.base, resource_type, r["id"].as_str().unwrap_or_default());
-            json!({ "fullUrl": url, "resource": r, "search": { "mode": "match" } })
+        .map(|json| {
+            let id = serde_json::from_str::<IdOnly>(json).map(|r| r.id).unwrap_or_default();
+            let url = Value::String(format!("{}/{}/{}", state.base, resource_type, id));
+            format!(r#"{{"fullUrl":{url},"resource":{json},"search":{{"mode":"match"}}}}"#)
         })
         .collect();
     let selection: Vec<String> =
@@ -314,10 +319,18 @@ async fn search_type(
     if offset + count < total {
         links.push(json!({ "relation": "next", "url": link(offset + count) }));
     }
-    fhir_json(
-        StatusCode::OK,
-        &json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": page }),
-    )
+    let mut bundle =
+        json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "link": links }).to_string();
+    bundle.pop();
+    bundle.push_str(&format!(r#","entry":[{}]}}"#, page.join(",")));
+    fhir_text(StatusCode::OK, bundle)
+}
+
+/// A stored resource's id, read without building the rest of it.
+#[derive(serde::Deserialize)]
+struct IdOnly {
+    #[serde(default)]
+    id: String,
 }
 
 async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patient_id): Path<String>) -> Response {
@@ -367,7 +380,7 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
     let now = jiff::Timestamp::now().to_string();
     let resource =
         fhir::claim_to_fhir(&claim, &patient_id, coverage_resource.as_ref().and_then(|c| c["id"].as_str()), &now);
-    let stored = store.create(resource, true);
+    let (stored, json) = store.create_json(resource, true);
     if let Some(clearinghouse) = &state.clearinghouse {
         let claim = Claim { id: stored["id"].as_str().unwrap_or_default().to_string(), ..claim };
         // The payer answers in its own time, as payers do: the claim is built now, the remittance comes later.
@@ -378,5 +391,5 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
         item["status"] = json!("billed");
         let _ = store.update("ChargeItem", &id, item, None, false);
     }
-    created(&stored)
+    created(&stored, &json)
 }

@@ -48,10 +48,8 @@ struct Stored {
     json: Arc<str>,
 }
 
-impl Stored {
-    fn of(resource: &Value, version: u64) -> Stored {
-        Stored { version, json: Arc::from(resource.to_string()) }
-    }
+fn text(resource: &Value) -> Arc<str> {
+    Arc::from(resource.to_string())
 }
 
 /// The text is the store's own serialisation of a `Value`, so it always parses.
@@ -90,7 +88,8 @@ fn index_keys(resource: &Value) -> Vec<IndexKey> {
 }
 
 impl Inner {
-    fn put(&mut self, resource_type: &str, id: &str, resource: &Value, version: u64) {
+    /// `json` is `resource` as text, made by the caller outside the lock.
+    fn put(&mut self, resource_type: &str, id: &str, resource: &Value, json: Arc<str>, version: u64) {
         let index = self.index.entry(resource_type.to_string()).or_default();
         if let Some(old) = self.resources.get(resource_type).and_then(|m| m.get(id)) {
             for key in index_keys(&parse(&old.json)) {
@@ -102,10 +101,7 @@ impl Inner {
         for key in index_keys(resource) {
             index.entry(key).or_default().insert(id.to_string());
         }
-        self.resources
-            .entry(resource_type.to_string())
-            .or_default()
-            .insert(id.to_string(), Stored::of(resource, version));
+        self.resources.entry(resource_type.to_string()).or_default().insert(id.to_string(), Stored { version, json });
     }
 }
 
@@ -134,20 +130,26 @@ impl Store {
     }
 
     /// Store a new resource; `announce` is false for writes the interface itself makes, so nothing echoes back.
-    pub fn create(&self, mut resource: Value, announce: bool) -> Value {
+    pub fn create(&self, resource: Value, announce: bool) -> Value {
+        self.create_json(resource, announce).0
+    }
+
+    /// [`Store::create`], with the stored text too, which is what a create answers: nothing to serialise again.
+    pub fn create_json(&self, mut resource: Value, announce: bool) -> (Value, Arc<str>) {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default().to_string();
         let id = {
             let mut inner = self.inner();
             inner.next_id += 1;
-            let id = format!("{}{:06}", self.prefix, inner.next_id);
-            stamp(&mut resource, &id, 1);
-            inner.put(&resource_type, &id, &resource, 1);
-            id
+            format!("{}{:06}", self.prefix, inner.next_id)
         };
+        // Nothing can read the id before it is put, so the text is made outside the lock.
+        stamp(&mut resource, &id, 1);
+        let json = text(&resource);
+        self.inner().put(&resource_type, &id, &resource, json.clone(), 1);
         if announce {
             self.announce(&resource_type, &id);
         }
-        resource
+        (resource, json)
     }
 
     pub fn update(
@@ -176,7 +178,7 @@ impl Store {
                 });
             }
             stamp(&mut resource, id, version + 1);
-            inner.put(resource_type, id, &resource, version + 1);
+            inner.put(resource_type, id, &resource, text(&resource), version + 1);
         }
         if announce {
             self.announce(resource_type, id);
@@ -196,6 +198,25 @@ impl Store {
     /// The resources of a type that match: `key` narrows them through the index first, and only those are parsed,
     /// outside the lock.
     pub fn find(&self, resource_type: &str, key: Option<&IndexKey>, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+        self.matching(resource_type, key, matches).into_iter().map(|(_, resource)| resource).collect()
+    }
+
+    /// [`Store::find`], as the stored texts, which is what a search answers: nothing to serialise again.
+    pub fn find_json(
+        &self,
+        resource_type: &str,
+        key: Option<&IndexKey>,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Vec<Arc<str>> {
+        self.matching(resource_type, key, matches).into_iter().map(|(json, _)| json).collect()
+    }
+
+    fn matching(
+        &self,
+        resource_type: &str,
+        key: Option<&IndexKey>,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Vec<(Arc<str>, Value)> {
         let candidates: Vec<Arc<str>> = {
             let inner = self.inner();
             let Some(all) = inner.resources.get(resource_type) else { return Vec::new() };
@@ -212,7 +233,14 @@ impl Store {
                 None => all.values().map(|stored| stored.json.clone()).collect(),
             }
         };
-        candidates.iter().map(|json| parse(json)).filter(|r| matches(r)).collect()
+        candidates
+            .into_iter()
+            .map(|json| {
+                let resource = parse(&json);
+                (json, resource)
+            })
+            .filter(|(_, resource)| matches(resource))
+            .collect()
     }
 
     /// A FHIR transaction: every entry is created, `urn:uuid:` references between them are rewritten to the new ids.
@@ -255,7 +283,7 @@ impl Store {
         {
             let mut inner = self.inner();
             for (resource_type, id, resource) in &created {
-                inner.put(resource_type, id, resource, 1);
+                inner.put(resource_type, id, resource, text(resource), 1);
             }
         }
         for (resource_type, id, _) in &created {
@@ -321,6 +349,19 @@ mod tests {
         let read = store.read("Patient", &id).unwrap();
         assert_eq!(read, found[0]);
         assert_eq!(store.read_json("Patient", &id).unwrap().as_ref(), read.to_string());
+    }
+
+    #[test]
+    fn creates_and_searches_answer_with_the_text_a_read_answers() {
+        let store = Store::new("t");
+        let (created, json) = store.create_json(json!({"resourceType": "Coverage", "status": "active"}), false);
+        let id = created["id"].as_str().unwrap();
+        assert_eq!(id, "t000001");
+        assert_eq!(store.read_json("Coverage", id).unwrap(), json);
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), created);
+        store.create(json!({"resourceType": "Coverage", "status": "cancelled"}), false);
+        let active = store.find_json("Coverage", None, |c| c["status"] == "active");
+        assert_eq!(active, vec![json]);
     }
 
     #[test]

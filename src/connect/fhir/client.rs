@@ -364,20 +364,13 @@ impl FhirAdapter {
         let mut found = Vec::new();
         for _ in 0..MAX_PAGES {
             let Some(path) = next.take() else { break };
-            let bundle = self.send(Method::GET, &path, None, Precondition::None).await?;
+            let mut bundle = self.send(Method::GET, &path, None, Precondition::None).await?;
             if bundle["resourceType"] != "Bundle" {
                 return Err(AdapterError::Malformed {
                     url: self.url(&path),
                     expected: "FHIR searchset Bundle",
                     detail: format!("resourceType is {}", bundle["resourceType"]),
                 });
-            }
-            for entry in bundle["entry"].as_array().into_iter().flatten() {
-                let resource = &entry["resource"];
-                let is_match = entry["search"]["mode"].as_str().is_none_or(|m| m == "match");
-                if resource["resourceType"] == resource_type && is_match {
-                    found.push(resource.clone());
-                }
             }
             next = bundle["link"]
                 .as_array()
@@ -386,6 +379,13 @@ impl FhirAdapter {
                 .find(|l| l["relation"] == "next")
                 .and_then(|l| l["url"].as_str())
                 .map(str::to_string);
+            // The page is not needed once read, so its resources are moved out of it, not copied.
+            for entry in bundle["entry"].as_array_mut().into_iter().flatten() {
+                let is_match = entry["search"]["mode"].as_str().is_none_or(|m| m == "match");
+                if entry["resource"]["resourceType"] == resource_type && is_match {
+                    found.push(entry["resource"].take());
+                }
+            }
         }
         Ok(found)
     }
