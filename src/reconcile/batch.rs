@@ -165,13 +165,12 @@ impl PatientBatch {
     /// Fills `xref_rows`, a few hundred lookups at a time ([`PmIndex::with_ids`]).
     fn look_up_cross_references(&mut self, index: &PmIndex) {
         let mut rows = Vec::with_capacity(self.len());
-        let mut ids = Vec::with_capacity(LOOKUPS);
         for from in (0..self.len()).step_by(LOOKUPS) {
-            ids.clear();
-            ids.extend((from..(from + LOOKUPS).min(self.len())).map(|i| (self.get(i)[Column::Xref.index()], i)));
+            let ids: Vec<(&[u8], u64)> = (from..(from + LOOKUPS).min(self.len()))
+                .map(|i| (self.get(i)[Column::Xref.index()], self.xref_hashes[i]))
+                .collect();
             let start = rows.len();
-            let hashed: Vec<(&[u8], u64)> = ids.iter().map(|(xref, i)| (*xref, self.xref_hashes[*i])).collect();
-            index.with_ids(&hashed, &mut rows);
+            index.with_ids(&ids, &mut rows);
             // A row with no cross-reference names no PM row, whatever an empty id might find.
             for (row, (xref, _)) in rows[start..].iter_mut().zip(&ids) {
                 if xref.is_empty() {

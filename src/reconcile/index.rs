@@ -69,13 +69,8 @@ impl IdTable {
         if self.hashes.len() * 2 > self.places.len() {
             self.grow();
         } else {
-            self.place(row, hash);
+            place(&mut self.places, row, hash);
         }
-    }
-
-    /// Makes room for `more` rows, so the table grows once a batch rather than once a doubling.
-    pub fn reserve(&mut self, more: usize) {
-        self.hashes.reserve(more);
     }
 
     fn grow(&mut self) {
@@ -84,10 +79,6 @@ impl IdTable {
         for (row, hash) in self.hashes.iter().enumerate() {
             place(&mut self.places, row as u32, *hash);
         }
-    }
-
-    fn place(&mut self, row: u32, hash: u64) {
-        place(&mut self.places, row, hash);
     }
 
     fn start(&self, hash: u64) -> usize {
@@ -147,7 +138,6 @@ impl PmIndex {
         self.starts.extend(batch.starts.iter().map(|s| arena | u64::from(*s)));
         self.lines.extend_from_slice(&batch.lines);
         let first = self.starts.len() as u32 - batch.len() as u32;
-        self.by_id.reserve(batch.len());
         for (i, hash) in batch.id_hashes.iter().enumerate() {
             self.by_id.add(first + i as u32, *hash);
         }
