@@ -132,8 +132,9 @@ pub struct PmIndex {
 
 impl PmIndex {
     /// Adds a batch of rows, packed as the arena packs them (each row is the length of each field, then the
-    /// fields, so a field is found without scanning the ones before it).
-    pub fn append(&mut self, batch: PatientBatch) {
+    /// fields, so a field is found without scanning the ones before it). The index keeps the batch's arena; the
+    /// rest of the batch can be used again.
+    pub fn append(&mut self, batch: &mut PatientBatch) {
         let arena = (self.arenas.len() as u64) << 32;
         self.starts.extend(batch.starts.iter().map(|s| arena | u64::from(*s)));
         self.lines.extend_from_slice(&batch.lines);
@@ -149,7 +150,7 @@ impl PmIndex {
             self.keys.push((key.unwrap_or(0), member.unwrap_or(0)));
         }
         debug_assert_eq!(first_key, first as usize);
-        let mut arena = batch.arena;
+        let mut arena = std::mem::take(&mut batch.arena);
         // A batch of long rows grew its arena by doubling; what it did not fill is given back.
         if arena.capacity() - arena.len() > arena.len() / 8 {
             arena.shrink_to_fit();
@@ -265,10 +266,10 @@ mod tests {
         let mut batch = PatientBatch::default();
         batch.push(&row("P1", "E1", "Lopez-Hernandez"), 2);
         batch.push(&row("P2", "", "O'Connor"), 3);
-        index.append(batch);
+        index.append(&mut batch);
         let mut batch = PatientBatch::default();
         batch.push(&row("P3", "E1", "Lopez-Hernandez"), 4);
-        index.append(batch);
+        index.append(&mut batch);
         assert_eq!(index.row(1)[2], b"O'Connor");
         assert_eq!(index.row(2)[0], b"P3");
         assert_eq!(with_id(&index, "P2"), Some(1));
@@ -276,7 +277,7 @@ mod tests {
         assert_eq!(index.line(2), 4);
         let mut batch = PatientBatch::default();
         batch.push(&row("P2", "", "O'Connor"), 5);
-        index.append(batch);
+        index.append(&mut batch);
         assert_eq!(with_id(&index, "P2"), None, "an id two rows hold settles nothing");
         assert_eq!(index.len(), 4);
     }
@@ -290,12 +291,12 @@ mod tests {
             for (i, id) in chunk.iter().enumerate() {
                 batch.push(&row(id, "", "Lopez"), i as u64 + 2);
             }
-            index.append(batch);
+            index.append(&mut batch);
         }
         // Two rows with one id settle nothing; an id no row has finds nothing.
         let mut batch = PatientBatch::default();
         batch.push(&row("P4321", "", "Lopez"), 9_999);
-        index.append(batch);
+        index.append(&mut batch);
         let asked: Vec<(&[u8], u64)> = ["P0", "P4999", "P4321", "P5000", "P1234"]
             .iter()
             .map(|id| (id.as_bytes(), key_hash([id.as_bytes()])))

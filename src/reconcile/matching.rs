@@ -56,23 +56,13 @@ pub fn deterministic_key(fields: &[&[u8]; COLUMNS]) -> Option<u64> {
 pub fn blocking_keys(fields: &[&[u8]; COLUMNS], keys: &mut Vec<u64>) {
     keys.clear();
     let member = fields[Column::MemberId.index()];
-    if !member.is_empty() {
-        let mut folded = [0u8; 32];
-        if member.is_ascii() && member.len() <= folded.len() {
-            let folded = &mut folded[..member.len()];
-            folded.copy_from_slice(member);
-            folded.make_ascii_uppercase();
-            keys.push(key_hash([&b"member"[..], folded]));
-        } else {
-            keys.push(key_hash([&b"member"[..], text(&String::from_utf8_lossy(member)).as_bytes()]));
-        }
+    match member_folded(member) {
+        Some(Some((folded, len))) => keys.push(key_hash([&b"member"[..], &folded[..len]])),
+        Some(None) => keys.push(key_hash([&b"member"[..], text(&String::from_utf8_lossy(member)).as_bytes()])),
+        None => {}
     }
     let birth = fields[Column::BirthDate.index()];
-    if birth.len() == 10 {
-        let mut swapped = [0u8; 10];
-        swapped.copy_from_slice(birth);
-        swapped[5..7].copy_from_slice(&birth[8..10]);
-        swapped[8..10].copy_from_slice(&birth[5..7]);
+    if let Some(swapped) = swapped(birth) {
         for (name, column) in [(&b"family"[..], Column::Family), (&b"given"[..], Column::Given)] {
             let mut buf = [0u8; 4];
             let Some(first) = initial(fields[column.index()], &mut buf) else { continue };
@@ -82,6 +72,95 @@ pub fn blocking_keys(fields: &[&[u8]; COLUMNS], keys: &mut Vec<u64>) {
             }
         }
     }
+}
+
+/// A quick test, before working out a row's [`blocking_keys`], of whether the row could share one with any of a few
+/// rows: a bit for each of their birth dates (as written and with day and month swapped) and member ids, by a cheap
+/// hash. The fuzzy pass works out the keys of every PM row; with this, only of the few that might meet a row waiting
+/// for a match.
+pub struct BlockFilter {
+    births: Vec<u64>,
+    members: Vec<u64>,
+}
+
+/// Bits in each of the filter's sets: a few thousand waiting rows leave most of them clear.
+const FILTER_BITS: usize = 1 << 16;
+
+impl Default for BlockFilter {
+    fn default() -> BlockFilter {
+        BlockFilter { births: vec![0; FILTER_BITS / 64], members: vec![0; FILTER_BITS / 64] }
+    }
+}
+
+impl BlockFilter {
+    /// Sets the bits of a row waiting for a match.
+    pub fn add(&mut self, fields: &[&[u8]; COLUMNS]) {
+        let birth = fields[Column::BirthDate.index()];
+        if let Some(swapped) = swapped(birth) {
+            set(&mut self.births, birth);
+            set(&mut self.births, &swapped);
+        }
+        match member_folded(fields[Column::MemberId.index()]) {
+            Some(Some((folded, len))) => set(&mut self.members, &folded[..len]),
+            // A member id the quick test does not fold: every row with one must be looked at.
+            Some(None) => self.members.fill(u64::MAX),
+            None => {}
+        }
+    }
+
+    /// Whether `fields` might share a blocking key with a row added: `false` only when it cannot.
+    pub fn could_share(&self, fields: &[&[u8]; COLUMNS]) -> bool {
+        let birth = fields[Column::BirthDate.index()];
+        if birth.len() == 10 && is_set(&self.births, birth) {
+            return true;
+        }
+        match member_folded(fields[Column::MemberId.index()]) {
+            Some(Some((folded, len))) => is_set(&self.members, &folded[..len]),
+            Some(None) => true,
+            None => false,
+        }
+    }
+}
+
+/// A birth date written `YYYY-MM-DD` with day and month swapped, as a date keyed in the other order reads.
+fn swapped(birth: &[u8]) -> Option<[u8; 10]> {
+    let mut swapped: [u8; 10] = birth.try_into().ok()?;
+    swapped[5..7].copy_from_slice(&birth[8..10]);
+    swapped[8..10].copy_from_slice(&birth[5..7]);
+    Some(swapped)
+}
+
+/// A member id upper-cased as [`blocking_keys`] folds it when it is short ASCII; `Some(None)` for one it folds
+/// otherwise, `None` for none.
+fn member_folded(member: &[u8]) -> Option<Option<([u8; 32], usize)>> {
+    if member.is_empty() {
+        return None;
+    }
+    if !member.is_ascii() || member.len() > 32 {
+        return Some(None);
+    }
+    let mut folded = [0u8; 32];
+    folded[..member.len()].copy_from_slice(member);
+    folded[..member.len()].make_ascii_uppercase();
+    Some(Some((folded, member.len())))
+}
+
+fn bit(value: &[u8]) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in value {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h >> 40) as usize % FILTER_BITS
+}
+
+fn set(bits: &mut [u64], value: &[u8]) {
+    let b = bit(value);
+    bits[b / 64] |= 1 << (b % 64);
+}
+
+fn is_set(bits: &[u64], value: &[u8]) -> bool {
+    let b = bit(value);
+    bits[b / 64] & (1 << (b % 64)) != 0
 }
 
 /// The first letter of a name as [`text`] folds it (upper-cased, spaces aside), without allocating for the ASCII
@@ -180,6 +259,31 @@ mod tests {
 
     fn row(values: [&'static str; COLUMNS]) -> [&'static [u8]; COLUMNS] {
         values.map(str::as_bytes)
+    }
+
+    #[test]
+    fn the_block_filter_passes_every_row_that_shares_a_blocking_key_and_few_others() {
+        let mut filter = BlockFilter::default();
+        filter.add(&row(ANA));
+        // The same birth date, the date with day and month swapped, the member id in another case.
+        let mut other = ANA;
+        other[13] = "";
+        assert!(filter.could_share(&row(other)));
+        other[5] = "1958-12-03";
+        assert!(filter.could_share(&row(other)));
+        other[5] = "1961-07-30";
+        assert!(!filter.could_share(&row(other)));
+        other[13] = "1eg4te5mk72";
+        assert!(filter.could_share(&row(other)));
+        other[13] = "9ZZ9ZZ9ZZ99";
+        assert!(!filter.could_share(&row(other)));
+        // A member id it does not fold quickly lets every row with a member id through.
+        let mut long = ANA;
+        long[13] = "MEMBER-ID-LONGER-THAN-THIRTY-TWO-BYTES";
+        filter.add(&row(long));
+        assert!(filter.could_share(&row(other)));
+        other[13] = "";
+        assert!(!filter.could_share(&row(other)));
     }
 
     #[test]

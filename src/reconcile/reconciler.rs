@@ -12,7 +12,8 @@ use super::columns::{COLUMNS, Column};
 use super::duplicates::{SecondRecord, keys_of, second_records};
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, PrehashedMap, key_hash};
-use super::matching::{Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
+use super::matching::{BlockFilter, Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
+use super::parallel::in_row_order;
 use crate::diff::{Category, Finding, FindingKind, classify};
 use crate::engine::Tallies;
 use crate::model::Role;
@@ -136,21 +137,28 @@ pub fn reconcile(
     std::thread::scope(|scope| {
         let (give_index, index) = std::sync::mpsc::sync_channel(1);
         let mut give_index = Some(give_index);
-        for batch in read_in_background(scope, pm_exports, emr_exports, index) {
+        // Batches go back to the reading thread once taken, to be filled again.
+        let (give_back, spent) = std::sync::mpsc::channel();
+        for batch in read_in_background(scope, pm_exports, emr_exports, index, spent) {
             let batch = batch?;
             let batch_len = match &batch {
                 Read::Pm(b) | Read::Emr(b) => b.len() as u64,
                 Read::PmRead => 0,
             };
             match batch {
-                Read::Pm(batch) => pm.append(batch),
+                Read::Pm(mut batch) => {
+                    pm.append(&mut batch);
+                    let _ = give_back.send(batch);
+                }
                 Read::PmRead => {
                     r.pm = Arc::new(std::mem::take(&mut pm));
-                    r.matched = vec![0; r.pm.len()];
-                    r.find_pm_duplicates();
+                    // The reading thread goes on to the EMR's exports while this one looks for the PM's second
+                    // records, which it must know before it takes the first EMR batch.
                     if let Some(give) = give_index.take() {
                         let _ = give.send(Arc::clone(&r.pm));
                     }
+                    r.matched = vec![0; r.pm.len()];
+                    r.find_pm_duplicates();
                 }
                 Read::Emr(batch) => {
                     for i in 0..batch.len() {
@@ -160,6 +168,7 @@ pub fn reconcile(
                         }
                     }
                     r.summary.emr_rows += batch.len() as u64;
+                    let _ = give_back.send(batch);
                 }
             }
             let before = read;
@@ -180,6 +189,15 @@ pub fn reconcile(
     r.report_pm_duplicates();
     tracing::debug!(elapsed = ?clock.elapsed(), findings = r.findings.len(), "reconciled");
     Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
+}
+
+/// Whether a fuzzy candidate should replace the one `held` so far: it scores higher, or is the first to reach the
+/// threshold.
+fn better(candidate: &Confidence, held: Option<&Confidence>) -> bool {
+    match held {
+        Some(held) => candidate.score > held.score,
+        None => candidate.score >= FUZZY_THRESHOLD,
+    }
 }
 
 /// In `matched`: the PM row is a second record of another, and stands for nothing on its own.
@@ -224,24 +242,35 @@ impl Reconciler {
                 by_key.entry(key).or_default().push(i as u32);
             }
         }
-        let mut referring: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
-        let mut same_key: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
-        for slot in 0..self.pm.len() as u32 {
-            if self.matched[slot as usize] == PM_DUPLICATE {
-                continue;
-            }
-            if let Some(hash) = self.pm.xref_hash(slot) {
-                for &i in by_id.get(&hash).map(Vec::as_slice).unwrap_or_default() {
-                    if pending[i as usize].fields[Column::PatientId.index()] == self.pm.row(slot)[Column::Xref.index()]
-                    {
-                        referring[i as usize].push(slot);
+        // For each pending row, the PM rows that cross-reference its id and those with its deterministic key, in
+        // row order: each part of the PM index is scanned on a core of its own.
+        let (pm, matched) = (&self.pm, &self.matched);
+        let parts = in_row_order(pm.len() as u32, |slots| {
+            let (mut referring, mut same_key) = (Vec::new(), Vec::new());
+            for slot in slots.filter(|slot| matched[*slot as usize] != PM_DUPLICATE) {
+                if let Some(hash) = pm.xref_hash(slot) {
+                    for &i in by_id.get(&hash).map(Vec::as_slice).unwrap_or_default() {
+                        if pending[i as usize].fields[Column::PatientId.index()] == pm.row(slot)[Column::Xref.index()] {
+                            referring.push((i, slot));
+                        }
+                    }
+                }
+                if let Some(key) = pm.keys(slot).0 {
+                    for &i in by_key.get(&key).map(Vec::as_slice).unwrap_or_default() {
+                        same_key.push((i, slot));
                     }
                 }
             }
-            if let Some(key) = self.pm.keys(slot).0 {
-                for &i in by_key.get(&key).map(Vec::as_slice).unwrap_or_default() {
-                    same_key[i as usize].push(slot);
-                }
+            (referring, same_key)
+        });
+        let mut referring: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
+        let mut same_key: Vec<Vec<u32>> = vec![Vec::new(); pending.len()];
+        for (part_referring, part_same_key) in parts {
+            for (i, slot) in part_referring {
+                referring[i as usize].push(slot);
+            }
+            for (i, slot) in part_same_key {
+                same_key[i as usize].push(slot);
             }
         }
         let mut settled: Vec<Option<(u32, Method)>> = (0..pending.len())
@@ -272,8 +301,10 @@ impl Reconciler {
     /// with it, when that one is alike enough; a second pass over the PM rows, for the few rows that need it.
     fn fuzzy(&self, pending: &[Pending], settled: &mut [Option<(u32, Method)>]) {
         let mut blocks: PrehashedMap<Vec<u32>> = PrehashedMap::default();
+        let mut filter = BlockFilter::default();
         let mut keys = Vec::new();
         for (i, p) in pending.iter().enumerate().filter(|(i, _)| settled[*i].is_none()) {
+            filter.add(&p.view());
             blocking_keys(&p.view(), &mut keys);
             for key in &keys {
                 blocks.entry(*key).or_default().push(i as u32);
@@ -282,27 +313,39 @@ impl Reconciler {
         if blocks.is_empty() {
             return;
         }
-        let mut best: Vec<Option<(u32, Confidence)>> = vec![None; pending.len()];
-        for slot in 0..self.pm.len() as u32 {
-            if self.matched[slot as usize] == PM_DUPLICATE {
-                continue;
+        let (pm, matched) = (&self.pm, &self.matched);
+        let parts = in_row_order(pm.len() as u32, |slots| {
+            let mut best: Vec<Option<(u32, Confidence)>> = vec![None; pending.len()];
+            let mut keys = Vec::new();
+            for slot in slots.filter(|slot| matched[*slot as usize] != PM_DUPLICATE) {
+                let row = pm.row(slot);
+                if !filter.could_share(&row) {
+                    continue;
+                }
+                blocking_keys(&row, &mut keys);
+                for key in &keys {
+                    for &i in blocks.get(key).map(Vec::as_slice).unwrap_or_default() {
+                        let i = i as usize;
+                        if matches!(&best[i], Some((held, _)) if *held == slot) {
+                            continue;
+                        }
+                        let c = confidence(&pending[i].view(), &row);
+                        if better(&c, best[i].as_ref().map(|(_, held)| held)) {
+                            best[i] = Some((slot, c));
+                        }
+                    }
+                }
             }
-            let row = self.pm.row(slot);
-            blocking_keys(&row, &mut keys);
-            for key in &keys {
-                for &i in blocks.get(key).map(Vec::as_slice).unwrap_or_default() {
-                    let i = i as usize;
-                    if matches!(&best[i], Some((held, _)) if *held == slot) {
-                        continue;
-                    }
-                    let c = confidence(&pending[i].view(), &row);
-                    let better = match &best[i] {
-                        Some((_, held)) => c.score > held.score,
-                        None => c.score >= FUZZY_THRESHOLD,
-                    };
-                    if better {
-                        best[i] = Some((slot, c));
-                    }
+            best
+        });
+        // The parts in row order: a later part's candidate wins only by scoring higher, as in one pass.
+        let mut best: Vec<Option<(u32, Confidence)>> = vec![None; pending.len()];
+        for part in parts {
+            for (best, candidate) in best.iter_mut().zip(part) {
+                if let Some((slot, c)) = candidate
+                    && better(&c, best.as_ref().map(|(_, held)| held))
+                {
+                    *best = Some((slot, c));
                 }
             }
         }
