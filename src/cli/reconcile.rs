@@ -1,7 +1,7 @@
 //! `handoff reconcile`: an EMR's and a PM's patient exports reconciled offline, reported as a run with one target
 //! (the pair of exports) and one flow, so the scorecard, JSON, JUnit, Markdown and HTML reports all read it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,9 +11,11 @@ use serde_json::Value;
 
 use super::Format;
 use super::sources::{SourceFormat, open_side};
+use crate::diff::Finding;
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
 use crate::reconcile::billing::{BillingSources, InputKind, first_resource_type, input_kind, reconcile_billing};
+use crate::reconcile::parallel::in_row_order;
 use crate::reconcile::{ColumnMap, Source, reconcile as reconcile_exports};
 use crate::report::{REDACTED, RunReport, html, is_phi, json, junit, markdown, table};
 
@@ -135,11 +137,12 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     let mut report = RunReport::new(&run_id, started, jiff::Timestamp::now(), vec!["reconcile".into()], vec![outcome]);
     report.rules_not_run = rules_not_run;
     if !args.show_phi {
-        redact_own_values(&mut report);
-        pseudonymise_keys(&mut report);
+        redact_findings(&mut report);
         report.redact_phi();
     }
+    tracing::debug!(elapsed = ?clock.elapsed(), "report built and redacted");
     let rendered_json = json::render(&report);
+    tracing::debug!(elapsed = ?clock.elapsed(), bytes = rendered_json.len(), "report rendered");
     match args.format {
         Format::Json => out!("{rendered_json}"),
         Format::Table => out!("{}", scorecard(&report)),
@@ -166,30 +169,51 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
     report.exit_code()
 }
 
-/// Takes each finding's values out of its own message, quoted as reconcile quotes them (`` `value` ``), and
-/// redacts them: the only place reconcile quotes them. `RunReport::redact_phi` would find them too (in one pass,
-/// however many findings; at a million patients it costs no measurable time), but it looks for every value in
-/// every message, so a short value, such as a numeric MRN (`1234`) or a middle initial, would also blank the line
-/// numbers and file names of other findings' messages (`emr.csv line 1234`) that contain it.
-fn redact_own_values(report: &mut RunReport) {
-    // The live run's rule of what is PHI: a patient's values and a member id, never a procedure code or a CARC.
-    for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()).filter(|f| is_phi(&f.record, &f.field))
-    {
-        let mut quoted: Vec<String> = [&mut finding.expected, &mut finding.actual]
-            .into_iter()
-            .filter_map(|value| match value {
-                Value::String(text) if !text.is_empty() => {
-                    let text = std::mem::replace(text, REDACTED.to_string());
-                    Some(format!("`{text}`"))
+/// Redacts what reconcile's findings say about patients and pseudonymises their keys. Each finding's values are
+/// taken out of its own message, quoted as reconcile quotes them (`` `value` ``): the only place reconcile quotes
+/// them. `RunReport::redact_phi` would find them too, but it looks for every value in every message, so a short
+/// value, such as a numeric MRN (`1234`) or a middle initial, would also blank the line numbers and file names of
+/// other findings' messages (`emr.csv line 1234`) that contain it. The messages are worked out on every core: a
+/// health system's reconciliation has tens of thousands.
+fn redact_findings(report: &mut RunReport) {
+    for target in &mut report.targets {
+        let findings = &target.findings;
+        let messages = in_row_order(findings.len() as u32, |rows| {
+            rows.map(|i| redacted_message(&findings[i as usize])).collect::<Vec<_>>()
+        });
+        for (finding, message) in target.findings.iter_mut().zip(messages.into_iter().flatten()) {
+            finding.message = message;
+            if is_phi(&finding.record, &finding.field) {
+                for value in [&mut finding.expected, &mut finding.actual] {
+                    if matches!(value, Value::String(text) if !text.is_empty()) {
+                        *value = Value::String(REDACTED.to_string());
+                    }
                 }
-                _ => None,
-            })
-            .collect();
-        quoted.sort_by_key(|q| std::cmp::Reverse(q.len()));
-        for q in quoted {
-            finding.message = finding.message.replace(&q, REDACTED);
+            }
         }
     }
+    pseudonymise_keys(report);
+}
+
+/// A finding's message without the values it quotes, where they are PHI, nor the record numbers it quotes.
+fn redacted_message(finding: &Finding) -> String {
+    // The live run's rule of what is PHI: a patient's values and a member id, never a procedure code or a CARC.
+    if !is_phi(&finding.record, &finding.field) {
+        return redact_record_ids(&finding.message);
+    }
+    let mut quoted: Vec<String> = [&finding.expected, &finding.actual]
+        .into_iter()
+        .filter_map(|value| match value {
+            Value::String(text) if !text.is_empty() => Some(format!("`{text}`")),
+            _ => None,
+        })
+        .collect();
+    quoted.sort_by_key(|q| std::cmp::Reverse(q.len()));
+    let mut message = finding.message.clone();
+    for q in quoted {
+        message = message.replace(&q, REDACTED);
+    }
+    redact_record_ids(&message)
 }
 
 /// Replaces the key of each finding — a patient's id or an encounter's account number, both identifiers under
@@ -197,9 +221,8 @@ fn redact_own_values(report: &mut RunReport) {
 /// about the same record, so findings can still be told apart and grouped. The messages say which line of which
 /// file each is on.
 fn pseudonymise_keys(report: &mut RunReport) {
-    let mut numbered: BTreeMap<(bool, String), usize> = BTreeMap::new();
+    let mut numbered: HashMap<(bool, String), usize> = HashMap::new();
     for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
-        finding.message = redact_record_ids(&finding.message);
         let patient = finding.category == crate::diff::Category::Sync;
         let next = numbered.len() + 1;
         let n = *numbered.entry((patient, std::mem::take(&mut finding.scenario))).or_insert(next);

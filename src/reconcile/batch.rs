@@ -2,9 +2,10 @@
 //! and parsing one file overlaps with indexing or matching the rows read before.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use super::columns::{COLUMNS, Column};
+use super::duplicates::keys_of;
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, key_hash};
 
@@ -34,6 +35,9 @@ pub struct PatientBatch {
     pub xref_hashes: Vec<u64>,
     /// For an EMR batch, the PM row each patient's cross-reference names, where exactly one does.
     pub xref_rows: Vec<Option<u32>>,
+    /// For a PM batch, each patient's [`keys_of`] (0 for none), when the reading thread had time to work them out;
+    /// otherwise empty, and the thread that indexes the batch works them out.
+    pub keys: Vec<(u64, u64)>,
 }
 
 /// Each packed patient begins with its fields' lengths.
@@ -56,7 +60,14 @@ impl PatientBatch {
         }
         self.starts.clear();
         self.xref_rows.clear();
+        self.keys.clear();
         self
+    }
+
+    /// Patient `i`'s deterministic key and member id hash, 0 for none.
+    pub fn keys_of(&self, i: usize) -> (u64, u64) {
+        let (key, member) = keys_of(&self.get(i));
+        (key.unwrap_or(0), member.unwrap_or(0))
     }
 
     /// Packs a patient; a field longer than 65,535 bytes (no demographic is) keeps its first 65,535.
@@ -162,7 +173,16 @@ fn read_side(
         if let Some(index) = index {
             batch.look_up_cross_references(index);
         }
-        tx.send(Ok(side(batch))).is_ok()
+        match tx.try_send(Ok(side(batch))) {
+            Ok(()) => true,
+            // The indexing thread is behind: rather than wait for it, do some of its work.
+            Err(TrySendError::Full(Ok(Read::Pm(mut batch)))) => {
+                batch.keys = (0..batch.len()).map(|i| batch.keys_of(i)).collect();
+                tx.send(Ok(Read::Pm(batch))).is_ok()
+            }
+            Err(TrySendError::Full(read)) => tx.send(read).is_ok(),
+            Err(TrySendError::Disconnected(_)) => false,
+        }
     };
     for (file, mut export) in exports.into_iter().enumerate() {
         let mut batch = fresh(file);

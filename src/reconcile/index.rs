@@ -7,7 +7,6 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::batch::{HEADER, PatientBatch, unpack};
 use super::columns::COLUMNS;
-use super::duplicates::keys_of;
 
 /// Keys are hashed once, by [`key_hash`], so the table need not hash them again.
 #[derive(Default)]
@@ -143,11 +142,11 @@ impl PmIndex {
             self.by_id.add(first + i as u32, *hash);
         }
         let first_key = self.keys.len();
-        self.keys.reserve(batch.len());
         self.xrefs.extend_from_slice(&batch.xref_hashes);
-        for i in 0..batch.len() {
-            let (key, member) = keys_of(&batch.get(i));
-            self.keys.push((key.unwrap_or(0), member.unwrap_or(0)));
+        if batch.keys.len() == batch.len() {
+            self.keys.extend_from_slice(&batch.keys);
+        } else {
+            self.keys.extend((0..batch.len()).map(|i| batch.keys_of(i)));
         }
         debug_assert_eq!(first_key, first as usize);
         let mut arena = std::mem::take(&mut batch.arena);

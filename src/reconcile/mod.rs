@@ -16,7 +16,7 @@ pub mod hl7log;
 pub mod index;
 pub mod matching;
 pub mod ndjson;
-mod parallel;
+pub mod parallel;
 pub mod plant;
 pub mod reconciler;
 pub mod record;

@@ -1,5 +1,6 @@
-//! Splitting a pass over every PM row across the machine's cores: the passes that settle the EMR rows no
-//! cross-reference matched read the whole PM index, and each part of it can be scanned on its own.
+//! Splitting a pass over many rows across the machine's cores: the passes that settle the EMR rows no
+//! cross-reference matched read the whole PM index, and each part of it can be scanned on its own; so can the
+//! findings when their messages are redacted.
 
 use std::ops::Range;
 

@@ -151,6 +151,7 @@ pub fn reconcile(
                     let _ = give_back.send(batch);
                 }
                 Read::PmRead => {
+                    tracing::debug!(elapsed = ?clock.elapsed(), rows = pm.len(), "pm indexed");
                     r.pm = Arc::new(std::mem::take(&mut pm));
                     // The reading thread goes on to the EMR's exports while this one looks for the PM's second
                     // records, which it must know before it takes the first EMR batch.
@@ -159,6 +160,7 @@ pub fn reconcile(
                     }
                     r.matched = vec![0; r.pm.len()];
                     r.find_pm_duplicates();
+                    tracing::debug!(elapsed = ?clock.elapsed(), duplicates = r.pm_duplicates.len(), "pm duplicates found");
                 }
                 Read::Emr(batch) => {
                     for i in 0..batch.len() {
