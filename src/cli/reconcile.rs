@@ -342,7 +342,7 @@ fn patients(inputs: &Inputs, args: &ReconcileArgs, map: &ColumnMap, into: &mut R
     }
     let emr = open_side(&inputs.emr, args.emr_format, &map.emr)?;
     let pm = open_side(&inputs.pm, args.pm_format, &map.pm)?;
-    let bar = progress_bar();
+    let bar = progress_bar("rows");
     let result = reconcile_exports(emr, pm, &mut |rows| bar.set_position(rows));
     bar.finish_and_clear();
     let reconciled = result.map_err(|problem| problem.to_string())?;
@@ -357,12 +357,15 @@ fn patients(inputs: &Inputs, args: &ReconcileArgs, map: &ColumnMap, into: &mut R
 /// The documented encounters, claims and remittances matched and judged; returns the rules that were not run.
 fn billing(inputs: &Inputs, rules: Option<&Path>, into: &mut Reconciled) -> Result<Vec<String>, String> {
     let context = super::rules::scrub_context(rules).map_err(|why| format!("cannot load the rules: {why}"))?;
+    let bar = progress_bar("records");
     let given = BillingSources {
-        documentation: sources(&inputs.documentation)?,
-        claims: sources(&inputs.claims)?,
-        remits: (!inputs.remits.is_empty()).then(|| sources(&inputs.remits)).transpose()?,
+        documentation: sources(&inputs.documentation, &bar)?,
+        claims: sources(&inputs.claims, &bar)?,
+        remits: (!inputs.remits.is_empty()).then(|| sources(&inputs.remits, &bar)).transpose()?,
     };
-    let reconciled = reconcile_billing(given, &context).map_err(|problem| problem.to_string())?;
+    let reconciled = reconcile_billing(given, &context);
+    bar.finish_and_clear();
+    let reconciled = reconciled.map_err(|problem| problem.to_string())?;
     let summary = reconciled.summary.render();
     eprintln!("{summary}");
     into.findings.extend(reconciled.findings);
@@ -371,14 +374,59 @@ fn billing(inputs: &Inputs, rules: Option<&Path>, into: &mut Reconciled) -> Resu
     Ok(context.not_run().iter().map(|r| r.as_str().to_string()).collect())
 }
 
-fn sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+/// The billing exports, opened, each counting the records read from it on `bar`.
+fn sources(paths: &[PathBuf], bar: &ProgressBar) -> Result<Vec<Source>, String> {
     paths
         .iter()
         .map(|path| match std::fs::File::open(path) {
-            Ok(file) => Ok(Source { name: path.display().to_string(), reader: Box::new(file) }),
+            Ok(file) => {
+                let reader = Box::new(Counted::new(file, bar.clone()));
+                Ok(Source { name: path.display().to_string(), reader })
+            }
             Err(e) => Err(format!("{}: cannot open the export: {e}", path.display())),
         })
         .collect()
+}
+
+/// An export that counts its records on a progress bar as they are read: the lines of an NDJSON export, the
+/// segments of an X12 interchange (by the terminator its ISA segment declares).
+struct Counted<R> {
+    inner: R,
+    /// What ends a record; found once the first bytes are read.
+    end: Option<u8>,
+    head: Vec<u8>,
+    bar: ProgressBar,
+}
+
+impl<R: std::io::Read> Counted<R> {
+    fn new(inner: R, bar: ProgressBar) -> Counted<R> {
+        Counted { inner, end: None, head: Vec::new(), bar }
+    }
+
+    fn count(&mut self, read: &[u8]) {
+        if self.end.is_none() {
+            self.head.extend_from_slice(&read[..read.len().min(128)]);
+            let text = self.head.trim_ascii_start();
+            // The ISA segment is 106 bytes long; its last is the segment terminator.
+            self.end = match text.first() {
+                Some(b'I') if text.len() >= 106 => Some(text[105]),
+                Some(b'I') => return,
+                _ => Some(b'\n'),
+            };
+            self.head = Vec::new();
+        }
+        if let Some(end) = self.end {
+            self.bar.inc(memchr::memchr_iter(end, read).count() as u64);
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// A column map file (YAML), or why it cannot be used, naming the line and column.
@@ -389,13 +437,14 @@ fn load_map(path: &Path) -> Result<ColumnMap, String> {
     })
 }
 
-/// Rows read and how fast, on stderr, only on a terminal.
-fn progress_bar() -> ProgressBar {
+/// `what` read and how fast, on stderr, only on a terminal.
+fn progress_bar(what: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed:>4} {human_pos} rows read ({per_sec})") {
+    let template = format!("{{spinner}} {{elapsed:>4}} {{human_pos}} {what} read ({{per_sec}})");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -405,6 +454,25 @@ fn progress_bar() -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn counted(bytes: &[u8], chunk: usize) -> u64 {
+        let bar = ProgressBar::hidden();
+        let mut reader = Counted::new(bytes, bar.clone());
+        let mut buf = vec![0; chunk];
+        while std::io::Read::read(&mut reader, &mut buf).unwrap() > 0 {}
+        bar.position()
+    }
+
+    #[test]
+    fn a_billing_export_counts_its_lines_or_its_segments() {
+        let ndjson = b"{\"resourceType\":\"Encounter\"}\n{\"resourceType\":\"Condition\"}\n";
+        assert_eq!(counted(ndjson, 7), 2);
+        let isa = "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       *260101*1200*^*00501*000000001*0*P*:!";
+        assert_eq!(isa.len(), 106);
+        let interchange = format!("{isa}\nGS*HC*S*R*20260101*1200*1*X*005010X222A1!\nST*837*0001!SE*2*0001!");
+        // Read a few bytes at a time, so the terminator is found only once the whole ISA segment has come.
+        assert_eq!(counted(interchange.as_bytes(), 5), 4);
+    }
 
     #[test]
     fn encounter_and_claim_numbers_are_redacted_and_their_places_kept() {
