@@ -443,9 +443,13 @@ fn progress_bar(what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    let template = format!("{{spinner}} {{elapsed:>4}} {{human_pos}} {what} read ({{per_sec}})");
+    let template = format!("{{spinner}} {{elapsed:>4}} {{human_pos}} {what} read ({{rate}} a second)");
     if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style);
+        // A whole number: indicatif's `per_sec` shows four decimals of a rate in the hundreds of thousands.
+        let rate = |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}", indicatif::HumanCount(state.per_sec() as u64));
+        };
+        bar.set_style(style.with_key("rate", rate));
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
