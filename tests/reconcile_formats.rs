@@ -104,8 +104,10 @@ fn an_837_is_a_pms_patient_source_matched_by_demographics() {
     let dir = tempfile::tempdir().unwrap();
     let claims = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/x12/837p_two_claims.x12");
     std::fs::copy(claims, dir.path().join("claims.837")).unwrap();
-    let emr = "patient_id,family,given,middle,birth_date,sex,address_line,city,state,postal_code,payer,member_id\n\
-               E1,Lopez-Hernandez,Ana,Maria,1958-12-03,female,1200 Bayview Ave Apt 4B,Tampa,FL,33606,medicare,1EG4TE5MK72\n";
+    // The EMR keeps the PM's account number, which an 837 does not carry: nothing to compare it with, not a gap.
+    let emr = "patient_id,xref,family,given,middle,birth_date,sex,address_line,city,state,postal_code,payer,member_id\n\
+               E1,A100,Lopez-Hernandez,Ana,Maria,1958-12-03,female,1200 Bayview Ave Apt 4B,Tampa,FL,33606,medicare,\
+               1EG4TE5MK72\n";
     std::fs::write(dir.path().join("emr.csv"), emr).unwrap();
     let out =
         handoff(&["reconcile", "--emr", "emr.csv", "--pm", "claims.837", "--format", "json", "--show-phi"], dir.path());

@@ -30,7 +30,9 @@ pub type Fields<'a> = [&'a [u8]; COLUMNS];
 pub trait PatientExport: Send {
     /// The file, as messages name it.
     fn name(&self) -> &str;
-    /// Whether the export carries a column at all: a column it lacks is not compared for its patients.
+    /// Whether the export carries a column at all: a column it lacks is not compared for its patients. An export
+    /// that lacks `PatientId` gives each patient an id that stands in for the system's own (an 837's member id),
+    /// which the other side's cross-references are not compared with.
     fn carries(&self, column: Column) -> bool;
     /// The next patient's fields and the line their record starts on, or `None` at the end.
     fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem>;

@@ -97,6 +97,8 @@ struct Reconciler {
     pm: Arc<PmIndex>,
     /// Which columns each EMR file carries: a column the file lacks is not compared for its rows.
     emr_columns: Vec<[bool; COLUMNS]>,
+    /// Whether every PM export carries the PM's own ids, which the EMR's cross-references are compared with.
+    pm_own_ids: bool,
     emr_names: Vec<String>,
     pm_names: Vec<String>,
     /// For each PM row, the EMR line that matched it first (0 for none yet; [`PM_DUPLICATE`] for a second record of
@@ -120,6 +122,7 @@ pub fn reconcile(
     let mut r = Reconciler {
         pm: Arc::default(),
         emr_columns: emr_exports.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect(),
+        pm_own_ids: pm_exports.iter().all(|e| e.carries(Column::PatientId)),
         emr_names: emr_exports.iter().map(|e| e.name().to_string()).collect(),
         pm_names: pm_exports.iter().map(|e| e.name().to_string()).collect(),
         matched: Vec::new(),
@@ -477,7 +480,7 @@ impl Reconciler {
             Method::Fuzzy(_) => self.summary.matched_fuzzy += 1,
         }
         for column in &Column::ALL[1..] {
-            if !self.emr_columns[file][column.index()] {
+            if !self.emr_columns[file][column.index()] || (*column == Column::Xref && !self.pm_own_ids) {
                 continue;
             }
             // The EMR's cross-reference should be the PM's own id.

@@ -190,7 +190,8 @@ impl PatientExport for X12Patients {
 
     /// An 837 has no cross-reference and no patient phone.
     fn carries(&self, column: Column) -> bool {
-        !matches!(column, Column::Xref | Column::Phone)
+        // The member id stands in for the PM's own id, which an 837 does not carry.
+        !matches!(column, Column::PatientId | Column::Xref | Column::Phone)
     }
 
     fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem> {
