@@ -45,6 +45,41 @@ pub fn index_key(resource_type: &str, param: &str, value: &str) -> Option<super:
     }
 }
 
+/// The top-level fields of a resource that a search parameter of this simulator reads: `_id`, `identifier`,
+/// `birthdate`, and the first step of every path in [`reference_paths`].
+#[derive(serde::Deserialize)]
+struct Searched {
+    id: Option<Value>,
+    identifier: Option<Value>,
+    #[serde(rename = "birthDate")]
+    birth_date: Option<Value>,
+    beneficiary: Option<Value>,
+    participant: Option<Value>,
+    subject: Option<Value>,
+    encounter: Option<Value>,
+    context: Option<Value>,
+    patient: Option<Value>,
+}
+
+/// Of a stored resource's text, only what [`matches`] reads, as a resource of those fields alone: the rest is
+/// skipped without being built, which is most of what testing a candidate against a search cost when the whole
+/// record was parsed. Text that is not a JSON object reads as a resource with none of them.
+pub fn searched(json: &str) -> Value {
+    let Ok(fields) = serde_json::from_str::<Searched>(json) else { return Value::Null };
+    let fields = [
+        ("id", fields.id),
+        ("identifier", fields.identifier),
+        ("birthDate", fields.birth_date),
+        ("beneficiary", fields.beneficiary),
+        ("participant", fields.participant),
+        ("subject", fields.subject),
+        ("encounter", fields.encounter),
+        ("context", fields.context),
+        ("patient", fields.patient),
+    ];
+    Value::Object(fields.into_iter().filter_map(|(name, value)| Some((name.to_string(), value?))).collect())
+}
+
 /// Whether `resource` matches `param=value`; `None` if this simulator does not know the parameter.
 pub fn matches(resource_type: &str, resource: &Value, param: &str, value: &str) -> Option<bool> {
     match param {
@@ -102,6 +137,30 @@ mod tests {
         assert_eq!(matches("Appointment", &appt, "patient", "p1"), Some(true));
         assert_eq!(matches("Appointment", &appt, "patient", "p2"), Some(false));
         assert_eq!(matches("Appointment", &appt, "colour", "red"), None);
+    }
+
+    #[test]
+    fn a_search_reads_only_the_fields_it_tests_and_matches_on_them_as_on_the_whole_record() {
+        let coverage = json!({"resourceType": "Coverage", "id": "c1", "status": "active",
+            "beneficiary": {"reference": "Patient/p1"}, "payor": [{"display": "Medicare"}]});
+        let fields = searched(&coverage.to_string());
+        assert_eq!(fields, json!({"id": "c1", "beneficiary": {"reference": "Patient/p1"}}));
+        for (param, value, expected) in
+            [("beneficiary", "p1", true), ("patient", "Patient/p2", false), ("_id", "c1", true)]
+        {
+            assert_eq!(matches("Coverage", &fields, param, value), Some(expected), "{param}={value}");
+            assert_eq!(matches("Coverage", &coverage, param, value), Some(expected), "{param}={value}");
+        }
+        let patient = json!({"resourceType": "Patient", "birthDate": "1950-02-03",
+            "identifier": [{"system": "urn:a", "value": "1"}], "name": [{"family": "Ng"}]});
+        let fields = searched(&patient.to_string());
+        assert_eq!(matches("Patient", &fields, "birthdate", "1950-02-03"), Some(true));
+        assert_eq!(matches("Patient", &fields, "identifier", "urn:a|1"), Some(true));
+        assert_eq!(fields.get("name"), None);
+        // Every field a reference parameter starts from is read.
+        let appointment = json!({"participant": [{"actor": {"reference": "Patient/p1"}}]});
+        assert_eq!(matches("Appointment", &searched(&appointment.to_string()), "patient", "p1"), Some(true));
+        assert_eq!(searched("[1, 2]"), Value::Null);
     }
 
     #[test]

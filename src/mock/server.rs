@@ -78,7 +78,8 @@ async fn request_tally(State(state): State<Arc<ServerState>>) -> Response {
 }
 
 fn fhir_json(status: StatusCode, body: &Value) -> Response {
-    fhir_text(status, body.to_string())
+    // Not `to_string`, which goes through `Display`: a formatter call for every piece of the body.
+    fhir_text(status, serde_json::to_string(body).unwrap_or_default())
 }
 
 fn fhir_text(status: StatusCode, body: String) -> Response {
@@ -213,12 +214,13 @@ async fn create(
             );
         }
         let key = params.iter().find_map(|(p, v)| search::index_key(&resource_type, p, v));
-        let found = state.store.find(&resource_type, key.as_ref(), |r| {
-            params.iter().all(|(p, v)| search::matches(&resource_type, r, p, v).unwrap_or(false))
+        let found = state.store.find_json(&resource_type, key.as_ref(), |json| {
+            let r = search::searched(json);
+            params.iter().all(|(p, v)| search::matches(&resource_type, &r, p, v).unwrap_or(false))
         });
         match found.as_slice() {
             [] => {}
-            [existing] => return fhir_json(StatusCode::OK, existing),
+            [existing] => return fhir_text(StatusCode::OK, existing.to_string()),
             more => {
                 return outcome(
                     StatusCode::PRECONDITION_FAILED,
@@ -291,8 +293,9 @@ async fn search_type(
         );
     }
     let key = selecting.iter().find_map(|(p, v)| search::index_key(&resource_type, p, v));
-    let hits = state.store.find_json(&resource_type, key.as_ref(), |r| {
-        selecting.iter().all(|(p, v)| search::matches(&resource_type, r, p, v).unwrap_or(false))
+    let hits = state.store.find_json(&resource_type, key.as_ref(), |json| {
+        let r = search::searched(json);
+        selecting.iter().all(|(p, v)| search::matches(&resource_type, &r, p, v).unwrap_or(false))
     });
     let number = |name: &str, default: usize| {
         params.iter().find(|(p, _)| p == name).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(default)

@@ -198,49 +198,40 @@ impl Store {
     /// The resources of a type that match: `key` narrows them through the index first, and only those are parsed,
     /// outside the lock.
     pub fn find(&self, resource_type: &str, key: Option<&IndexKey>, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
-        self.matching(resource_type, key, matches).into_iter().map(|(_, resource)| resource).collect()
+        self.candidates(resource_type, key)
+            .iter()
+            .map(|json| parse(json))
+            .filter(|resource| matches(resource))
+            .collect()
     }
 
-    /// [`Store::find`], as the stored texts, which is what a search answers: nothing to serialise again.
+    /// [`Store::find`], as the stored texts, which is what a search answers: nothing to serialise again. `matches`
+    /// is given each candidate's text, so a search can test it without parsing the whole of it.
     pub fn find_json(
         &self,
         resource_type: &str,
         key: Option<&IndexKey>,
-        matches: impl Fn(&Value) -> bool,
+        matches: impl Fn(&str) -> bool,
     ) -> Vec<Arc<str>> {
-        self.matching(resource_type, key, matches).into_iter().map(|(json, _)| json).collect()
+        self.candidates(resource_type, key).into_iter().filter(|json| matches(json)).collect()
     }
 
-    fn matching(
-        &self,
-        resource_type: &str,
-        key: Option<&IndexKey>,
-        matches: impl Fn(&Value) -> bool,
-    ) -> Vec<(Arc<str>, Value)> {
-        let candidates: Vec<Arc<str>> = {
-            let inner = self.inner();
-            let Some(all) = inner.resources.get(resource_type) else { return Vec::new() };
-            match key {
-                Some(key) => inner
-                    .index
-                    .get(resource_type)
-                    .and_then(|index| index.get(key))
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|id| all.get(id))
-                    .map(|stored| stored.json.clone())
-                    .collect(),
-                None => all.values().map(|stored| stored.json.clone()).collect(),
-            }
-        };
-        candidates
-            .into_iter()
-            .map(|json| {
-                let resource = parse(&json);
-                (json, resource)
-            })
-            .filter(|(_, resource)| matches(resource))
-            .collect()
+    /// The texts of every resource of a type that `key` can find (every one without a key).
+    fn candidates(&self, resource_type: &str, key: Option<&IndexKey>) -> Vec<Arc<str>> {
+        let inner = self.inner();
+        let Some(all) = inner.resources.get(resource_type) else { return Vec::new() };
+        match key {
+            Some(key) => inner
+                .index
+                .get(resource_type)
+                .and_then(|index| index.get(key))
+                .into_iter()
+                .flatten()
+                .filter_map(|id| all.get(id))
+                .map(|stored| stored.json.clone())
+                .collect(),
+            None => all.values().map(|stored| stored.json.clone()).collect(),
+        }
     }
 
     /// A FHIR transaction: every entry is created, `urn:uuid:` references between them are rewritten to the new ids.
@@ -360,7 +351,7 @@ mod tests {
         assert_eq!(store.read_json("Coverage", id).unwrap(), json);
         assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), created);
         store.create(json!({"resourceType": "Coverage", "status": "cancelled"}), false);
-        let active = store.find_json("Coverage", None, |c| c["status"] == "active");
+        let active = store.find_json("Coverage", None, |c| parse(c)["status"] == "active");
         assert_eq!(active, vec![json]);
     }
 

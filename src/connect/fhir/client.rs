@@ -233,7 +233,8 @@ impl FhirAdapter {
             Precondition::IfNoneExist(query) => request.header("If-None-Exist", query),
         };
         if let Some(body) = body {
-            request = request.header("Content-Type", FHIR_JSON).body(body.to_string());
+            // Written straight into bytes: `to_string` goes through `Display`, a formatter call for every piece.
+            request = request.header("Content-Type", FHIR_JSON).body(serde_json::to_vec(body).unwrap_or_default());
         }
         request.send().await.map_err(|e| self.transport_error(url, e))
     }

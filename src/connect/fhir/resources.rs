@@ -43,6 +43,12 @@ fn npi_reference(npi: &str) -> Value {
     json!({ "identifier": { "system": NPI, "value": npi } })
 }
 
+/// A JSON object of these fields, moved in: `json!` copies every `Value` it is given (it serialises each one into a
+/// new tree), which made building a visit's transaction cost more than sending it.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(fields.into_iter().map(|(name, value)| (name.to_string(), value)).collect())
+}
+
 pub fn reference(resource_type: &str, id: &str) -> Value {
     json!({ "reference": format!("{resource_type}/{id}") })
 }
@@ -285,62 +291,78 @@ pub fn documentation_bundle(encounter: &Encounter, patient_id: &str) -> Value {
     for (i, dx) in encounter.diagnoses.iter().enumerate() {
         entries.push(entry(
             &format!("urn:uuid:condition-{}", i + 1),
-            json!({
-                "resourceType": "Condition",
-                "clinicalStatus": coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
-                "verificationStatus": coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"),
-                "category": [coding("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis")],
-                "code": coding(ICD10CM, &dx.code),
-                "subject": subject,
-                "encounter": encounter_ref,
-            }),
+            object([
+                ("resourceType", "Condition".into()),
+                ("clinicalStatus", coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active")),
+                (
+                    "verificationStatus",
+                    coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"),
+                ),
+                (
+                    "category",
+                    Value::Array(vec![coding(
+                        "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "encounter-diagnosis",
+                    )]),
+                ),
+                ("code", coding(ICD10CM, &dx.code)),
+                ("subject", subject.clone()),
+                ("encounter", encounter_ref.clone()),
+            ]),
         ));
     }
     let diagnoses: Vec<Value> = (1..=encounter.diagnoses.len())
         .map(|rank| {
-            json!({
-                "condition": { "reference": format!("urn:uuid:condition-{rank}") },
-                "use": coding("http://terminology.hl7.org/CodeSystem/diagnosis-role", "billing"),
-                "rank": rank,
-            })
+            object([
+                ("condition", json!({ "reference": format!("urn:uuid:condition-{rank}") })),
+                ("use", coding("http://terminology.hl7.org/CodeSystem/diagnosis-role", "billing")),
+                ("rank", rank.into()),
+            ])
         })
         .collect();
     entries.push(entry(
         "urn:uuid:encounter",
-        json!({
-            "resourceType": "Encounter",
-            "status": "finished",
-            "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB" },
-            "subject": subject,
-            "period": { "start": encounter.date_of_service.to_string(), "end": encounter.date_of_service.to_string() },
-            "participant": [{ "individual": npi_reference(&encounter.rendering_npi) }],
-            "diagnosis": diagnoses,
-        }),
+        object([
+            ("resourceType", "Encounter".into()),
+            ("status", "finished".into()),
+            ("class", json!({ "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB" })),
+            ("subject", subject.clone()),
+            (
+                "period",
+                json!({ "start": encounter.date_of_service.to_string(), "end": encounter.date_of_service.to_string() }),
+            ),
+            ("participant", Value::Array(vec![object([("individual", npi_reference(&encounter.rendering_npi))])])),
+            ("diagnosis", Value::Array(diagnoses)),
+        ]),
     ));
     for (i, line) in encounter.service_lines.iter().enumerate() {
         let procedure = format!("urn:uuid:procedure-{}", i + 1);
         entries.push(entry(
             &procedure,
-            json!({
-                "resourceType": "Procedure",
-                "status": "completed",
-                "code": coding(procedure_system(&line.code), &line.code),
-                "subject": subject,
-                "encounter": encounter_ref,
-                "performedDateTime": line.date_of_service.to_string(),
-                "performer": [{ "actor": npi_reference(&line.rendering_npi) }],
-            }),
+            object([
+                ("resourceType", "Procedure".into()),
+                ("status", "completed".into()),
+                ("code", coding(procedure_system(&line.code), &line.code)),
+                ("subject", subject.clone()),
+                ("encounter", encounter_ref.clone()),
+                ("performedDateTime", line.date_of_service.to_string().into()),
+                ("performer", Value::Array(vec![object([("actor", npi_reference(&line.rendering_npi))])])),
+            ]),
         ));
         let mut charge_item = charge_to_fhir(&encounter.charge_for(line), &subject, &encounter_ref);
         charge_item["service"] = json!([{ "reference": procedure }]);
         entries.push(entry(&format!("urn:uuid:charge-{}", i + 1), charge_item));
     }
-    json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
+    object([("resourceType", "Bundle".into()), ("type", "transaction".into()), ("entry", Value::Array(entries))])
 }
 
 fn entry(full_url: &str, resource: Value) -> Value {
     let resource_type = resource["resourceType"].as_str().unwrap_or_default().to_string();
-    json!({ "fullUrl": full_url, "resource": resource, "request": { "method": "POST", "url": resource_type } })
+    object([
+        ("fullUrl", full_url.into()),
+        ("resource", resource),
+        ("request", json!({ "method": "POST", "url": resource_type })),
+    ])
 }
 
 pub fn charge_to_fhir(charge: &Charge, subject: &Value, encounter: &Value) -> Value {
@@ -350,18 +372,18 @@ pub fn charge_to_fhir(charge: &Charge, subject: &Value, encounter: &Value) -> Va
         .map(|m| json!({ "url": MODIFIER_EXTENSION, "valueCoding": { "system": CPT, "code": m } }))
         .collect();
     extension.push(json!({ "url": POS_EXTENSION, "valueCoding": { "system": POS, "code": charge.place_of_service } }));
-    let mut resource = json!({
-        "resourceType": "ChargeItem",
-        "extension": extension,
-        "status": "billable",
-        "code": coding(procedure_system(&charge.code), &charge.code),
-        "subject": subject,
-        "context": encounter,
-        "occurrenceDateTime": charge.date_of_service.to_string(),
-        "performer": [{ "actor": npi_reference(&charge.rendering_npi) }],
-        "quantity": { "value": charge.units },
-        "reason": charge.diagnoses.iter().map(|d| coding(ICD10CM, d)).collect::<Vec<_>>(),
-    });
+    let mut resource = object([
+        ("resourceType", "ChargeItem".into()),
+        ("extension", Value::Array(extension)),
+        ("status", "billable".into()),
+        ("code", coding(procedure_system(&charge.code), &charge.code)),
+        ("subject", subject.clone()),
+        ("context", encounter.clone()),
+        ("occurrenceDateTime", charge.date_of_service.to_string().into()),
+        ("performer", Value::Array(vec![object([("actor", npi_reference(&charge.rendering_npi))])])),
+        ("quantity", json!({ "value": charge.units })),
+        ("reason", charge.diagnoses.iter().map(|d| coding(ICD10CM, d)).collect()),
+    ]);
     // A charge keyed by hand in the PM belongs to no encounter.
     if encounter.is_null()
         && let Some(fields) = resource.as_object_mut()
@@ -477,47 +499,51 @@ pub fn claim_to_fhir(claim: &Claim, patient_id: &str, coverage_id: Option<&str>,
                     care_team.len()
                 }
             };
-            json!({
-                "sequence": i + 1,
-                "careTeamSequence": [team],
-                "diagnosisSequence": line.dx_pointers,
-                "productOrService": coding(procedure_system(&line.code), &line.code),
-                "modifier": line.modifiers.iter().map(|m| coding(CPT, m)).collect::<Vec<_>>(),
-                "servicedDate": line.date_of_service.to_string(),
-                "locationCodeableConcept": coding(POS, &line.place_of_service),
-                "quantity": { "value": line.units },
-                "unitPrice": { "value": round2(line.charge / line.units), "currency": "USD" },
-                "net": { "value": round2(line.charge), "currency": "USD" },
-            })
+            object([
+                ("sequence", (i + 1).into()),
+                ("careTeamSequence", json!([team])),
+                ("diagnosisSequence", line.dx_pointers.iter().copied().collect()),
+                ("productOrService", coding(procedure_system(&line.code), &line.code)),
+                ("modifier", line.modifiers.iter().map(|m| coding(CPT, m)).collect()),
+                ("servicedDate", line.date_of_service.to_string().into()),
+                ("locationCodeableConcept", coding(POS, &line.place_of_service)),
+                ("quantity", json!({ "value": line.units })),
+                ("unitPrice", json!({ "value": round2(line.charge / line.units), "currency": "USD" })),
+                ("net", json!({ "value": round2(line.charge), "currency": "USD" })),
+            ])
         })
         .collect();
     let mut insurance = json!({ "sequence": 1, "focal": true, "coverage": { "display": claim.payer } });
     if let Some(id) = coverage_id {
         insurance["coverage"] = reference("Coverage", id);
     }
-    json!({
-        "resourceType": "Claim",
-        "status": "active",
-        "type": coding("http://terminology.hl7.org/CodeSystem/claim-type", "professional"),
-        "use": "claim",
-        "patient": reference("Patient", patient_id),
-        "created": created,
-        "insurer": { "display": claim.payer },
-        "provider": npi_reference(claim.lines.first().map(|l| l.rendering_npi.as_str()).unwrap_or_default()),
-        "priority": coding("http://terminology.hl7.org/CodeSystem/processpriority", "normal"),
-        "careTeam": care_team.iter().enumerate().map(|(i, npi)| json!({
-            "sequence": i + 1,
-            "provider": npi_reference(npi),
-            "role": coding("http://terminology.hl7.org/CodeSystem/claimcareteamrole", "primary"),
-        })).collect::<Vec<_>>(),
-        "diagnosis": claim.diagnoses.iter().enumerate().map(|(i, code)| json!({
-            "sequence": i + 1,
-            "diagnosisCodeableConcept": coding(ICD10CM, code),
-        })).collect::<Vec<_>>(),
-        "insurance": [insurance],
-        "item": items,
-        "total": { "value": round2(claim.total_charge), "currency": "USD" },
-    })
+    let care_team = care_team.iter().enumerate().map(|(i, npi)| {
+        object([
+            ("sequence", (i + 1).into()),
+            ("provider", npi_reference(npi)),
+            ("role", coding("http://terminology.hl7.org/CodeSystem/claimcareteamrole", "primary")),
+        ])
+    });
+    let diagnoses =
+        claim.diagnoses.iter().enumerate().map(|(i, code)| {
+            object([("sequence", (i + 1).into()), ("diagnosisCodeableConcept", coding(ICD10CM, code))])
+        });
+    object([
+        ("resourceType", "Claim".into()),
+        ("status", "active".into()),
+        ("type", coding("http://terminology.hl7.org/CodeSystem/claim-type", "professional")),
+        ("use", "claim".into()),
+        ("patient", reference("Patient", patient_id)),
+        ("created", created.into()),
+        ("insurer", json!({ "display": claim.payer })),
+        ("provider", npi_reference(claim.lines.first().map(|l| l.rendering_npi.as_str()).unwrap_or_default())),
+        ("priority", coding("http://terminology.hl7.org/CodeSystem/processpriority", "normal")),
+        ("careTeam", care_team.collect()),
+        ("diagnosis", diagnoses.collect()),
+        ("insurance", Value::Array(vec![insurance])),
+        ("item", Value::Array(items)),
+        ("total", json!({ "value": round2(claim.total_charge), "currency": "USD" })),
+    ])
 }
 
 fn round2(v: f64) -> f64 {

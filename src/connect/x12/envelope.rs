@@ -155,7 +155,7 @@ impl Interchange {
         let mut out = self.isa();
         out.push(d.segment);
         for seg in self.segments() {
-            out.push_str(&seg.render(d));
+            seg.render_into(d, &mut out);
             out.push(d.segment);
         }
         out

@@ -94,36 +94,42 @@ impl Segment {
     /// would change the structure: it is written as a space. Trailing empty elements and components are dropped,
     /// as the standard requires.
     pub fn render(&self, d: &Delimiters) -> String {
-        let clean = |v: &str| -> String { v.chars().map(|c| if d.contains(c) { ' ' } else { c }).collect() };
-        let mut elements: Vec<String> = self
-            .elements
-            .iter()
-            .map(|e| {
-                if e.is_empty() {
-                    return String::new();
-                }
-                let reps: Vec<String> =
-                    e.0.iter()
-                        .map(|rep| {
-                            let mut comps: Vec<String> = rep.iter().map(|c| clean(c)).collect();
-                            while comps.last().is_some_and(String::is_empty) {
-                                comps.pop();
-                            }
-                            comps.join(&d.component.to_string())
-                        })
-                        .collect();
-                reps.join(&d.repetition.to_string())
-            })
-            .collect();
-        while elements.last().is_some_and(String::is_empty) {
-            elements.pop();
-        }
-        let mut out = self.id.clone();
-        for e in elements {
-            out.push(d.element);
-            out.push_str(&e);
-        }
+        let mut out = String::new();
+        self.render_into(d, &mut out);
         out
+    }
+
+    /// [`Segment::render`], onto the end of `out`: an interchange is written into one string, not a string for
+    /// every element, repetition and component of it.
+    pub fn render_into(&self, d: &Delimiters, out: &mut String) {
+        out.push_str(&self.id);
+        // Where the text ends once trailing empty elements are dropped.
+        let mut kept = out.len();
+        for element in &self.elements {
+            out.push(d.element);
+            if element.is_empty() {
+                continue;
+            }
+            for (r, repetition) in element.0.iter().enumerate() {
+                if r > 0 {
+                    out.push(d.repetition);
+                }
+                // Where the repetition ends once trailing empty components are dropped.
+                let mut filled = out.len();
+                for (c, component) in repetition.iter().enumerate() {
+                    if c > 0 {
+                        out.push(d.component);
+                    }
+                    out.extend(component.chars().map(|c| if d.contains(c) { ' ' } else { c }));
+                    if !component.is_empty() {
+                        filled = out.len();
+                    }
+                }
+                out.truncate(filled);
+            }
+            kept = out.len();
+        }
+        out.truncate(kept);
     }
 }
 
@@ -144,6 +150,21 @@ mod tests {
     fn delimiters_inside_values_cannot_break_structure() {
         let seg = Segment::simple("N3", &["12 Pipe*Caret~St:3^"]);
         assert_eq!(seg.render(&Delimiters::default()), "N3*12 Pipe Caret St 3 ");
+    }
+
+    #[test]
+    fn keeps_empty_elements_and_repetitions_between_filled_ones() {
+        let seg = Segment::new(
+            "HI",
+            vec![
+                "".into(),
+                Element(vec![vec!["ABK".into(), "".into()], vec!["".into()], vec!["ABF".into(), "E11".into()]]),
+                Element::composite(&["", ""]),
+                "X".into(),
+                Element::composite(&["", ""]),
+            ],
+        );
+        assert_eq!(seg.render(&Delimiters::default()), "HI**ABK^^ABF:E11**X");
     }
 
     #[test]
