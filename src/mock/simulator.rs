@@ -156,25 +156,34 @@ pub async fn start_with(
         tasks: Vec::new(),
     };
     let wire = extras.wire;
-    let desk = PayerDesk::new(profile.payer.as_ref().map(|p| p.value.clone()).unwrap_or_default(), extras.rules);
+    let retain = profile.retain_patients;
+    let desk = PayerDesk::new(profile.payer.as_ref().map(|p| p.value.clone()).unwrap_or_default(), extras.rules)
+        .retaining(retain);
     let payer_id = desk.id().to_string();
     running.payer_url = running.serve_payer(desk).await?;
     // What a billing system exchanges with its clearinghouse is what a user of the simulator wants to see.
     let clearinghouse_tap = wire.map(|w| w.tap(name, Role::Pm).in_scope(Scope::Clearinghouse));
-    let clearinghouse =
-        Some(Arc::new(Clearinghouse::new(running.payer_url.clone(), payer_id).recording(clearinghouse_tap)));
+    let clearinghouse = Arc::new(Clearinghouse::new(running.payer_url.clone(), payer_id).recording(clearinghouse_tap));
+    // What the clearinghouse exchanged about a patient goes when the billing system forgets the patient.
+    let billing = |store: &Store| {
+        let clearinghouse = clearinghouse.clone();
+        store.when_forgetting(move |f| clearinghouse.forget(&f.patient));
+    };
+    let clearinghouse = Some(clearinghouse.clone());
     let product = |role: Role| products.iter().find(|p| p.roles.contains(&role)).cloned();
     match profile.topology {
         Topology::Shared => {
-            let store = Arc::new(Store::new("s"));
+            let store = Arc::new(Store::retaining("s", retain));
+            billing(&store);
             running.emr_url = running
                 .serve(store.clone(), name, Role::Emr, emr_port, product(Role::Emr), clearinghouse.clone())
                 .await?;
             running.pm_url = running.serve(store, name, Role::Pm, pm_port, product(Role::Pm), clearinghouse).await?;
         }
         Topology::Interfaced | Topology::Batch => {
-            let emr = Arc::new(Store::new("e"));
-            let pm = Arc::new(Store::new("p"));
+            let emr = Arc::new(Store::retaining("e", retain));
+            let pm = Arc::new(Store::retaining("p", retain));
+            billing(&pm);
             let (to_emr, from_pm) = tokio::sync::mpsc::unbounded_channel();
             let (to_pm, from_emr) = tokio::sync::mpsc::unbounded_channel();
             pm.listen(to_emr);

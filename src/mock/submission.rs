@@ -82,6 +82,11 @@ impl Clearinghouse {
         }
     }
 
+    /// Drops the exchanges about a patient the PM forgot (the profile's `retain_patients`).
+    pub fn forget(&self, patient_id: &str) {
+        self.exchanges.lock().unwrap_or_else(|e| e.into_inner()).retain(|e| e.patient != patient_id);
+    }
+
     /// Every exchange for one patient, oldest first.
     pub fn exchanges_for(&self, patient_id: &str) -> Vec<Exchange> {
         self.exchanges
