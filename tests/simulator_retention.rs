@@ -1,6 +1,8 @@
 //! A simulator told to retain a number of patients (`retain_patients`), seen by a client: the oldest patient is
 //! gone from every system with its claims, remittances and X12, and the newer ones are whole.
 
+mod support;
+
 use std::time::Duration;
 
 use handoff::connect::fhir::FhirAdapter;
@@ -8,6 +10,7 @@ use handoff::connect::{Action, Adapter, Query, Records};
 use handoff::model::{ClaimDecision, Coverage, Encounter, HumanName, Identifier, Patient, Relationship, Sex};
 use handoff::scenario::parse_target;
 use serde_json::{Value, json};
+use support::{Run, findings, target};
 
 fn patient(family: &str) -> Patient {
     Patient {
@@ -86,6 +89,10 @@ async fn a_shared_record_retaining_two_patients_forgets_the_first_with_its_claim
         assert_eq!(held["exchanges"].as_array().unwrap().len(), 1);
         assert!(held["exchanges"][0]["835"].as_str().unwrap().contains("CLP*"));
     }
+    // The payer forgot its answers to the first claim's 837 (the PM's first interchange) and kept the others'.
+    let remittance = |isa13: &str| reqwest::get(format!("{}/835/{isa13}", sim.payer_url));
+    assert_eq!(remittance("000000001").await.unwrap().status().as_u16(), 404);
+    assert_eq!(remittance("000000002").await.unwrap().status().as_u16(), 200);
 }
 
 /// The family names of every patient a system holds, oldest first.
@@ -118,4 +125,27 @@ async fn an_interfaced_pair_retaining_two_patients_forgets_the_first_in_both_sys
         let (_, coverage) = get(format!("{url}/Coverage")).await;
         assert_eq!(coverage["total"], 2, "{url}");
     }
+}
+
+/// The shipped interfaced pair, its defects and payer as shipped, with each system told to forget a finished
+/// flow's patient: each flow's findings are what they are without it.
+#[test]
+fn forgetting_each_finished_flows_patients_changes_no_finding() {
+    let shipped = std::fs::read_to_string(support::repo("mocks/interfaced-pair.yaml")).unwrap();
+    let forgetting = shipped
+        .replace("name: interfaced-pair", "name: forgetting-pair")
+        .replace("simulator:\n", "simulator:\n  forget_finished_flows: true\n");
+    assert_ne!(forgetting, shipped.replace("name: interfaced-pair", "name: forgetting-pair"));
+    let report = Run::new()
+        .scenario_file("scenarios/address-and-phone-change.yaml")
+        .scenario_file("scenarios/established-patient-in-office-lab.yaml")
+        .scenario_file("scenarios/new-medicare-patient-em-25-with-procedure.yaml")
+        .target_yaml(&shipped)
+        .target_yaml(&forgetting)
+        .report();
+    let (kept, forgot) = (target(&report, "interfaced-pair"), target(&report, "forgetting-pair"));
+    assert_eq!(findings(forgot), findings(kept));
+    assert_eq!(findings(kept).len(), 6);
+    let passed = |t: &handoff::report::TargetReport| t.flows.iter().filter(|f| f.passed).count();
+    assert_eq!((passed(kept), passed(forgot)), (1, 1));
 }

@@ -250,6 +250,15 @@ impl PayerDesk {
         (ack, Some(advice))
     }
 
+    /// Forgets the answers to these 837s (by ISA13): the PM forgot the patient they were about.
+    pub fn forget(&self, controls: &[String]) {
+        let mut kept = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        for control in controls {
+            kept.by_control.remove(control);
+        }
+        kept.order.retain(|c| !controls.contains(c));
+    }
+
     fn kept(&self, control: &str) -> Option<Answers> {
         self.answers.lock().unwrap_or_else(|e| e.into_inner()).by_control.get(control).cloned()
     }
@@ -668,6 +677,10 @@ mod tests {
         let kept = d.answers.lock().unwrap();
         assert_eq!(kept.order, ["000000032", "000000033"]);
         assert_eq!(kept.by_control.len(), 2);
+        drop(kept);
+        d.forget(&["000000033".to_string()]);
+        assert!(d.kept("000000033").is_none());
+        assert_eq!(d.answers.lock().unwrap().order, ["000000032"]);
     }
 
     /// What the PM and the payer write, on disk for pyx12 (`.ci/run`); `HANDOFF_UPDATE_SAMPLES=1` rewrites them.

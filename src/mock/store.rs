@@ -95,6 +95,12 @@ impl Recency {
         self.by_use.len()
     }
 
+    fn remove(&mut self, patient: &str) {
+        if let Some(last) = self.last_use.remove(patient) {
+            self.by_use.remove(&last);
+        }
+    }
+
     fn least_recent(&mut self) -> Option<String> {
         let (_, patient) = self.by_use.pop_first()?;
         self.last_use.remove(&patient);
@@ -191,13 +197,18 @@ impl Inner {
         let mut forgotten = Vec::new();
         while self.patients.len() > retain.get() {
             let Some(oldest) = self.patients.least_recent() else { break };
-            let resources = self.compartment(&oldest);
-            for (resource_type, id) in &resources {
-                self.remove(resource_type, id);
-            }
-            forgotten.push(Forgotten { patient: oldest, resources });
+            forgotten.push(self.forget(oldest));
         }
         forgotten
+    }
+
+    fn forget(&mut self, patient: String) -> Forgotten {
+        self.patients.remove(&patient);
+        let resources = self.compartment(&patient);
+        for (resource_type, id) in &resources {
+            self.remove(resource_type, id);
+        }
+        Forgotten { patient, resources }
     }
 
     /// The patient and everything that refers to it through an indexed reference, and what refers to those in
@@ -254,6 +265,20 @@ impl Store {
             retain_patients: patients,
             forgetting: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Forgets a patient now, with its compartment, as a purge of a finished patient would; false when the store
+    /// does not hold it.
+    pub fn forget_patient(&self, id: &str) -> bool {
+        let forgotten = {
+            let mut inner = self.inner();
+            if !inner.resources.get("Patient").is_some_and(|held| held.contains_key(id)) {
+                return false;
+            }
+            inner.forget(id.to_string())
+        };
+        self.tell_forgotten(vec![forgotten]);
+        true
     }
 
     /// `hook` is called, outside the store's lock, with each patient the store forgets.
@@ -686,5 +711,23 @@ mod tests {
         let fourth = register_and_bill(&store, "M4");
         assert!(store.read("Patient", &ids[1]).is_none());
         assert_eq!(store.inner().patients.held(), [ids[2].as_str(), &ids[0], &fourth]);
+    }
+
+    #[test]
+    fn a_patient_forgotten_on_request_goes_with_its_compartment_and_only_once() {
+        let store = Store::new("t");
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let hook = told.clone();
+        store.when_forgetting(move |f: &Forgotten| hook.lock().unwrap().push(f.patient.clone()));
+        let first = register_and_bill(&store, "M1");
+        let second = register_and_bill(&store, "M2");
+        assert!(store.forget_patient(&first));
+        assert!(!store.forget_patient(&first));
+        assert!(!store.forget_patient("t999999"));
+        assert_eq!(*told.lock().unwrap(), [first]);
+        for resource_type in ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "ChargeItem", "Claim"] {
+            assert_eq!(count(&store, resource_type), 1, "{resource_type}");
+        }
+        assert_eq!(store.find("Claim", None, |_| true)[0]["patient"]["reference"], format!("Patient/{second}"));
     }
 }
