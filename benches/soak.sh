@@ -40,13 +40,16 @@ fi
 echo "soak: $patients patient(s) per scenario against ${served:+the served }$(basename "$targets"), binary $bin"
 start=$(date +%s.%N)
 # Run from the temporary folder, so reports/<run-id>/ lands there; no --out, so no wire artifacts are kept.
-(cd "$work" && exec "$bin" run "$repo/scenarios" --target "$targets" --patients "$patients" --seed 11 \
+# `flow finished` is logged once a flow, so each memory sample can be set against the flows done by then.
+(cd "$work" && HANDOFF_LOG="warn,handoff::engine::run=info" exec "$bin" run "$repo/scenarios" --target "$targets" --patients "$patients" --seed 11 \
   --jobs 64 --deadline none >"$work/stdout.txt" 2>"$work/stderr.txt") &
 pid=$!
-# Resident memory every second while it runs (VmHWM is the peak the kernel saw), and the served simulator's.
+# Resident memory every second while it runs (VmHWM is the peak the kernel saw), the flows finished by then, and
+# the served simulator's memory.
 while kill -0 "$pid" 2>/dev/null; do
-  awk -v t="$(date +%s.%N)" '/^VmRSS|^VmHWM/ {v[$1]=$2} END {if (v["VmRSS:"]) print t, v["VmRSS:"], v["VmHWM:"]}' \
-    "/proc/$pid/status" >>"$work/memory.txt" 2>/dev/null || true
+  done_flows=$(grep -c "flow finished" "$work/stderr.txt" 2>/dev/null || true)
+  awk -v t="$(date +%s.%N)" -v d="${done_flows:-0}" '/^VmRSS|^VmHWM/ {v[$1]=$2}
+    END {if (v["VmRSS:"]) print t, v["VmRSS:"], v["VmHWM:"], d}' "/proc/$pid/status" >>"$work/memory.txt" 2>/dev/null || true
   if [ -n "$served" ]; then
     awk '/^VmRSS/ {print $2}' "/proc/$server/status" >>"$work/server-memory.txt" 2>/dev/null || true
   fi
@@ -80,9 +83,24 @@ peak = max(int(s[2]) for s in samples) if samples else 0
 flows = 0
 print(f"wall time      {end - start:.1f} s (the run says {report['duration_ms'] / 1000:.1f} s)")
 print(f"peak RSS       {peak / 1024:.0f} MiB (VmHWM), {len(samples)} one-second samples")
-quarters = [rss[min(len(rss) - 1, len(rss) * q // 4)] for q in (1, 2, 3, 4)] if rss else [0] * 4
-print("RSS            " + ", ".join(f"{m / 1024:.0f} MiB at {q * 25} %" for q, m in zip((1, 2, 3, 4), quarters))
-      + " of the run's samples")
+total = sum(len(t["flows"]) for t in report["targets"])
+done = [int(s[3]) for s in samples]
+# RSS at the first sample by which a quarter, half, three quarters and all of the flows had finished: the
+# simulators and the harness while flows run, before the reports are written.
+at = [next((r for r, d in zip(rss, done) if d >= total * q // 4), rss[-1] if rss else 0) for q in (1, 2, 3, 4)]
+print("RSS            " + ", ".join(f"{m / 1024:.0f} MiB at {q * 25} %" for q, m in zip((1, 2, 3, 4), at))
+      + " of the flows finished")
+# Growth a flow: the least-squares slope of RSS against flows finished, over the samples from a quarter of the
+# flows to the last flow (the first quarter is start-up: pools, caches and the allocator's arenas filling).
+span = [(d, r) for r, d in zip(rss, done) if total // 4 <= d < total]
+if len(span) >= 2 and len({d for d, _ in span}) >= 2:
+    md = sum(d for d, _ in span) / len(span)
+    mr = sum(r for _, r in span) / len(span)
+    slope = sum((d - md) * (r - mr) for d, r in span) / sum((d - md) ** 2 for d, _ in span)
+    print(f"growth         {slope:.1f} KiB a flow between 25 % and 100 % of the flows finished ({len(span)} samples)")
+report_samples = [r for r, d in zip(rss, done) if d >= total]
+if report_samples:
+    print(f"after the flows {len(report_samples)} sample(s) writing the reports, RSS up to {max(report_samples) / 1024:.0f} MiB")
 if served and os.path.exists(f"{work}/server-memory.txt"):
     server = [int(line) for line in open(f"{work}/server-memory.txt") if line.strip()]
     print(f"simulator RSS  {server[0] / 1024:.0f} MiB at first sample, {server[-1] / 1024:.0f} MiB at the last "

@@ -135,18 +135,16 @@ pub fn run(args: RunArgs, view: View) -> u8 {
         report.baseline =
             Some(BaselineComparison { file: path.display().to_string(), comparison: baseline.compare(&report) });
     }
-    let rendered_json = json::render(&report);
-    let rendered_html = html::render(&report);
     let comparison = (view == View::Comparison).then(|| VendorComparison::from_report(&report));
     let comparison_json = comparison.as_ref().map(|c| serde_json::to_string_pretty(c).unwrap_or_default() + "\n");
     match (&comparison, args.format) {
         (None, RunFormat::Table) => out!("{}", table::render_with(&report, table::Colour::for_stdout())),
-        (None, RunFormat::Json) => out!("{rendered_json}"),
+        (None, RunFormat::Json) => out!("{}", json::render(&report)),
         (None, RunFormat::Markdown) => out!("{}", markdown::render(&report)),
         (Some(c), RunFormat::Table) => out!("{}", vendor_comparison::render_table(c, table::Colour::for_stdout())),
         (Some(_), RunFormat::Json) => out!("{}", comparison_json.as_deref().unwrap_or_default()),
         (Some(c), RunFormat::Markdown) => out!("{}", vendor_comparison::render_markdown(c)),
-        (_, RunFormat::Html) => out!("{rendered_html}"),
+        (_, RunFormat::Html) => out!("{}", html::render(&report)),
     }
     if let Some(path) = &args.save_baseline {
         let saved = serde_json::to_string_pretty(&Baseline::from_report(&report))
@@ -160,24 +158,7 @@ pub fn run(args: RunArgs, view: View) -> u8 {
             }
         }
     }
-    // Every format comes from the same finished run; a CI system reads junit.xml, a pull request report.md.
-    let mut files = vec![
-        ("report.json", rendered_json),
-        ("junit.xml", junit::render(&report)),
-        ("report.md", markdown::render(&report)),
-        ("report.html", rendered_html),
-    ];
-    if let (Some(c), Some(json)) = (&comparison, comparison_json) {
-        files.extend([("compare.json", json), ("compare.md", vendor_comparison::render_markdown(c))]);
-    }
-    let fhir_dir = out_dir.join("fhir");
-    let written = std::fs::create_dir_all(&fhir_dir)
-        .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(out_dir.join(name), text)))
-        .and_then(|_| {
-            test_report::render(&report).iter().try_for_each(|(name, resource)| {
-                std::fs::write(fhir_dir.join(name), serde_json::to_string_pretty(resource).unwrap_or_default())
-            })
-        });
+    let written = write_reports(&out_dir, &report, comparison.as_ref().zip(comparison_json));
     match written {
         Ok(()) => eprintln!(
             "report: {} (and junit.xml, report.md, report.html, fhir/TestReport-*.json)",
@@ -200,6 +181,39 @@ pub fn run(args: RunArgs, view: View) -> u8 {
             _ => exit::SUCCESS,
         },
     }
+}
+
+/// Every format comes from the same finished run; a CI system reads junit.xml, a pull request report.md. Each is
+/// written as it is rendered and let go before the next, and report.json, junit.xml and the TestReports (one at a
+/// time) are serialised straight to their files: the reports of 10,000 flows never sit in memory together.
+fn write_reports(
+    out_dir: &Path,
+    report: &RunReport,
+    comparison: Option<(&VendorComparison, String)>,
+) -> std::io::Result<()> {
+    use std::io::{BufWriter, Write as _};
+    type Stream<'a> = &'a dyn Fn(&mut BufWriter<std::fs::File>) -> std::io::Result<()>;
+    let stream = |path: PathBuf, write: Stream| {
+        let mut out = BufWriter::new(std::fs::File::create(path)?);
+        write(&mut out)?;
+        out.flush()
+    };
+    let fhir_dir = out_dir.join("fhir");
+    std::fs::create_dir_all(&fhir_dir)?;
+    stream(out_dir.join("report.json"), &|out| json::write(report, out))?;
+    stream(out_dir.join("junit.xml"), &|out| junit::write(report, out))?;
+    std::fs::write(out_dir.join("report.md"), markdown::render(report))?;
+    std::fs::write(out_dir.join("report.html"), html::render(report))?;
+    if let Some((c, json)) = comparison {
+        std::fs::write(out_dir.join("compare.json"), json)?;
+        std::fs::write(out_dir.join("compare.md"), vendor_comparison::render_markdown(c))?;
+    }
+    for (name, resource) in test_report::each(report) {
+        stream(fhir_dir.join(name), &|out| {
+            serde_json::to_writer_pretty(out, &resource).map_err(std::io::Error::other)
+        })?;
+    }
+    Ok(())
 }
 
 /// SIGINT and SIGTERM, listened for from before the first flow starts so that neither kills the run outright.

@@ -106,6 +106,8 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan) -> TargetOutcome {
     let tap = |role: Role| wire.map(|w| w.tap(&target.name, role));
     // Held until the flows finish: dropping it stops the simulator.
     let mut simulator = None;
+    // Set when the profile asks that a finished flow's patients be forgotten.
+    let mut purge = None;
     let systems = match (&target.simulator, &target.systems) {
         (Some(profile), _) => {
             let extras = mock::Extras { wire, rules: plan.rules.clone() };
@@ -114,6 +116,7 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan) -> TargetOutcome {
                     // Where it listens, so a user can ask it what it holds or which faults it fired (`GET /$faults`).
                     tracing::info!(target = %target.name, emr = %running.emr_url, pm = %running.pm_url, "simulator started");
                     let systems = simulator_systems(&running.emr_url, &running.pm_url, tap, &retried);
+                    purge = profile.forget_finished_flows.then(|| running.purge());
                     simulator = Some(running);
                     systems
                 }
@@ -170,10 +173,14 @@ async fn run_target(planned: &PlannedTarget, plan: &RunPlan) -> TargetOutcome {
         let tracking = format!("{run_id}:{}", s.name);
         let (scenario, systems, rules) = (s.clone(), systems.clone(), plan.rules.clone());
         let (halt, events, target_name) = (plan.halt.clone(), plan.events.clone(), target.name.clone());
+        let purge = purge.clone();
         let flow = tokio::spawn(async move {
             let flow =
                 wire::in_flow(&scenario.name, run_flow_until(&scenario, &systems, tracking, rules.as_deref(), &halt))
                     .await;
+            if let Some(purge) = &purge {
+                flow.identities.iter().for_each(|i| purge.patient(i.role, &i.patient_id));
+            }
             let passed = flow.passed();
             tracing::info!(target = %target_name, scenario = %scenario.name, passed, "flow finished");
             events.send(RunEvent::FlowFinished { target: target_name, scenario: scenario.name, passed });

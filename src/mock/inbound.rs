@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::defects::Defects;
 use super::faults::FaultPlan;
-use super::store::Store;
+use super::store::{Forgotten, Store};
 use crate::connect::fhir::resources as fhir;
 use crate::connect::hl7v2::{
     Acknowledgment, ErrorCondition, Message, MessageHeader, PostedCharges, ScheduledAppointment, ack, read_adt,
@@ -73,6 +73,9 @@ pub struct EmrInbound {
     receiver: Receiver,
     defects: Defects,
     state: Mutex<EmrState>,
+    /// Patients the EMR forgot, not yet dropped from `state`: the store tells of them while this receiver, holding
+    /// `state`, creates the patient that pushed them out, so they wait here for the next time `state` is taken.
+    forgotten: Mutex<Vec<Forgotten>>,
 }
 
 #[derive(Default)]
@@ -87,8 +90,21 @@ struct EmrState {
 
 impl EmrInbound {
     pub fn new(store: Arc<Store>, faults: Arc<FaultPlan>, defects: Defects) -> Arc<EmrInbound> {
-        let receiver = Receiver { role: Role::Emr, store, faults, acks: AtomicU64::new(0) };
-        Arc::new(EmrInbound { receiver, defects, state: Mutex::new(EmrState::default()) })
+        let receiver = Receiver { role: Role::Emr, store: store.clone(), faults, acks: AtomicU64::new(0) };
+        let inbound = Arc::new(EmrInbound {
+            receiver,
+            defects,
+            state: Mutex::new(EmrState::default()),
+            forgotten: Mutex::new(Vec::new()),
+        });
+        // Weak: the store outlives neither, and a strong hook would keep both alive for ever.
+        let weak = Arc::downgrade(&inbound);
+        store.when_forgetting(move |f| {
+            if let Some(inbound) = weak.upgrade() {
+                inbound.forgotten.lock().unwrap_or_else(|e| e.into_inner()).push(f.clone());
+            }
+        });
+        inbound
     }
 
     pub fn handle(&self, message: &Message) -> Message {
@@ -99,8 +115,22 @@ impl EmrInbound {
         })
     }
 
+    /// The receiver's state, rid of the cross-references of every patient the EMR has forgotten: a later message
+    /// about one registers it anew.
     fn state(&self) -> std::sync::MutexGuard<'_, EmrState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let forgotten = std::mem::take(&mut *self.forgotten.lock().unwrap_or_else(|e| e.into_inner()));
+        for patient in &forgotten {
+            let pm_ids: Vec<String> =
+                state.patients.iter().filter(|(_, emr)| **emr == patient.patient).map(|(pm, _)| pm.clone()).collect();
+            for pm_id in pm_ids {
+                state.patients.remove(&pm_id);
+                state.applied.remove(&pm_id);
+            }
+            let appointments: Vec<&str> = patient.ids_of("Appointment").collect();
+            state.appointments.retain(|_, emr| !appointments.contains(&emr.as_str()));
+        }
+        state
     }
 
     fn patient(&self, message: &Message) -> Result<(), Refusal> {
@@ -206,8 +236,18 @@ pub struct PmInbound {
 
 impl PmInbound {
     pub fn new(store: Arc<Store>, faults: Arc<FaultPlan>) -> Arc<PmInbound> {
-        let receiver = Receiver { role: Role::Pm, store, faults, acks: AtomicU64::new(0) };
-        Arc::new(PmInbound { receiver, visits: Mutex::new(HashMap::new()) })
+        let receiver = Receiver { role: Role::Pm, store: store.clone(), faults, acks: AtomicU64::new(0) };
+        let inbound = Arc::new(PmInbound { receiver, visits: Mutex::new(HashMap::new()) });
+        let weak = Arc::downgrade(&inbound);
+        store.when_forgetting(move |f| weak.upgrade().iter().for_each(|inbound| inbound.forget(f)));
+        inbound
+    }
+
+    /// The visits of a patient the PM forgot go with its encounters. (The store tells of it when a Patient is
+    /// created, which this receiver never does while it holds `visits`.)
+    fn forget(&self, forgotten: &Forgotten) {
+        let encounters: Vec<&str> = forgotten.ids_of("Encounter").collect();
+        self.visits.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, pm| !encounters.contains(&pm.as_str()));
     }
 
     pub fn handle(&self, message: &Message) -> Message {

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -39,8 +39,9 @@ pub struct Interface {
     /// The FHIR resource types carried; others stay where they were keyed.
     carries: Vec<&'static str>,
     defects: Defects,
-    /// PM patients already registered in the EMR: later messages about them are updates (A08), not A04s.
-    registered: HashSet<String>,
+    /// PM patients already registered in the EMR: later messages about them are updates (A08), not A04s. A
+    /// patient the PM forgets leaves it.
+    registered: Arc<Mutex<HashSet<String>>>,
     /// Messages carried so far, both ways, for `lose_one_in`; also numbers MSH-10.
     messages: usize,
     /// When the engine started: batch runs fall on multiples of `batch_every` from here.
@@ -58,6 +59,11 @@ impl Interface {
         defects: Defects,
         wire: Option<WireTap>,
     ) -> Interface {
+        let registered: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let forget = registered.clone();
+        pm.when_forgetting(move |f| {
+            forget.lock().unwrap_or_else(|e| e.into_inner()).remove(&f.patient);
+        });
         Interface {
             pm,
             emr,
@@ -66,7 +72,7 @@ impl Interface {
             batch_every: config.batch_every.map(|b| b.0),
             carries: config.carries.iter().map(|c| c.resource_type()).collect(),
             defects,
-            registered: HashSet::new(),
+            registered,
             messages: 0,
             started: Instant::now(),
             wire,
@@ -160,7 +166,8 @@ impl Interface {
     /// A registration or update for a PM patient, with the demographic defects planted.
     fn adt(&mut self, pm_id: &str) -> Result<Message, String> {
         let record = self.pm_patient_record(pm_id)?;
-        let event = if self.registered.insert(pm_id.to_string()) { AdtEvent::Register } else { AdtEvent::Update };
+        let first = self.registered.lock().unwrap_or_else(|e| e.into_inner()).insert(pm_id.to_string());
+        let event = if first { AdtEvent::Register } else { AdtEvent::Update };
         Ok(hl7v2::adt(&self.envelope("PM", "EMR"), event, &record))
     }
 

@@ -20,6 +20,6 @@ pub use capability::{OPERATIONS, RESOURCES};
 pub use defects::Defects;
 pub use faults::{FaultCount, FaultTally};
 pub use payer::{Answers, DEFAULT_PAYER_ID, PayerDesk, Refused};
-pub use simulator::{Extras, RunningSimulator, SimulatorError, start, start_with};
+pub use simulator::{Extras, Purge, RunningSimulator, SimulatorError, start, start_with};
 pub use store::{Change, Store, StoreError};
 pub use submission::{Exchange, claim_interchange};

@@ -4,7 +4,8 @@
 //! `POST /837` (body: the interchange) answers the 999; `GET /277ca/{ISA13}` and `GET /835/{ISA13}` answer the
 //! claim acknowledgment and the remittance for the interchange with that control number (docs/payer.md).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -35,8 +36,16 @@ pub struct PayerDesk {
     /// The run's rules, or the FY2026 code set built in when the run loaded none.
     rules: Option<Arc<ScrubContext>>,
     next_control: AtomicU32,
-    /// By the ISA13 of the 837 they answer.
-    answers: Mutex<HashMap<String, Answers>>,
+    answers: Mutex<Kept>,
+    /// How many interchanges' answers are kept (the profile's `retain_patients`); `None` keeps every one.
+    retain: Option<NonZeroUsize>,
+}
+
+/// The answers the payer holds, by the ISA13 of the 837 they answer, and those ISA13s oldest first.
+#[derive(Default)]
+struct Kept {
+    by_control: HashMap<String, Answers>,
+    order: VecDeque<String>,
 }
 
 /// What the payer sends back for one 837 interchange, each as X12 text.
@@ -49,7 +58,13 @@ pub struct Answers {
 
 impl PayerDesk {
     pub fn new(config: Payer, rules: Option<Arc<ScrubContext>>) -> PayerDesk {
-        PayerDesk { config, rules, next_control: AtomicU32::new(1), answers: Mutex::new(HashMap::new()) }
+        PayerDesk { config, rules, next_control: AtomicU32::new(1), answers: Mutex::new(Kept::default()), retain: None }
+    }
+
+    /// Keeps the answers to the last `interchanges` 837s only; the PM fetches them as soon as the 999 is back.
+    pub fn retaining(mut self, interchanges: Option<NonZeroUsize>) -> PayerDesk {
+        self.retain = interchanges;
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -137,7 +152,17 @@ impl PayerDesk {
                     .to_x12()
             });
         }
-        self.answers.lock().unwrap_or_else(|e| e.into_inner()).insert(control, answers.clone());
+        let mut kept = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.by_control.insert(control.clone(), answers.clone()).is_none() && self.retain.is_some() {
+            kept.order.push_back(control);
+        }
+        while let Some(retain) = self.retain
+            && kept.order.len() > retain.get()
+            && let Some(oldest) = kept.order.pop_front()
+        {
+            kept.by_control.remove(&oldest);
+        }
+        drop(kept);
         Ok(answers)
     }
 
@@ -225,8 +250,17 @@ impl PayerDesk {
         (ack, Some(advice))
     }
 
+    /// Forgets the answers to these 837s (by ISA13): the PM forgot the patient they were about.
+    pub fn forget(&self, controls: &[String]) {
+        let mut kept = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        for control in controls {
+            kept.by_control.remove(control);
+        }
+        kept.order.retain(|c| !controls.contains(c));
+    }
+
     fn kept(&self, control: &str) -> Option<Answers> {
-        self.answers.lock().unwrap_or_else(|e| e.into_inner()).get(control).cloned()
+        self.answers.lock().unwrap_or_else(|e| e.into_inner()).by_control.get(control).cloned()
     }
 }
 
@@ -629,6 +663,24 @@ mod tests {
         let kept = d.kept("000000012").unwrap();
         assert!(kept.remittance_835.is_some_and(|t| t.contains("CLP*p000042*1*300*240")));
         assert!(d.kept("000000013").is_none());
+    }
+
+    #[test]
+    fn a_payer_retaining_two_interchanges_forgets_the_answers_to_the_oldest() {
+        let d = desk("{}").retaining(NonZeroUsize::new(2));
+        for control in [31, 32, 33] {
+            d.answer_at(&sent(&visit(), "1EG4TE5MK72", control), now()).unwrap();
+        }
+        assert!(d.kept("000000031").is_none());
+        assert!(d.kept("000000032").is_some_and(|a| a.claim_ack_277ca.is_some()));
+        assert!(d.kept("000000033").is_some_and(|a| a.remittance_835.is_some()));
+        let kept = d.answers.lock().unwrap();
+        assert_eq!(kept.order, ["000000032", "000000033"]);
+        assert_eq!(kept.by_control.len(), 2);
+        drop(kept);
+        d.forget(&["000000033".to_string()]);
+        assert!(d.kept("000000033").is_none());
+        assert_eq!(d.answers.lock().unwrap().order, ["000000032"]);
     }
 
     /// What the PM and the payer write, on disk for pyx12 (`.ci/run`); `HANDOFF_UPDATE_SAMPLES=1` rewrites them.

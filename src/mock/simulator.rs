@@ -36,6 +36,8 @@ pub struct RunningSimulator {
     /// The payer the PM sends its claims to (docs/payer.md).
     pub payer_url: String,
     faults: Arc<FaultPlan>,
+    /// Each role's store (the same one for both, in a shared record).
+    stores: Vec<(Role, Arc<Store>)>,
     /// FHIR requests served by both systems (`GET /$requests`).
     requests: Arc<AtomicU64>,
     tasks: Vec<JoinHandle<()>>,
@@ -45,6 +47,26 @@ impl RunningSimulator {
     /// How many times each of the profile's faults fired so far; `GET /$faults` on either server answers the same.
     pub fn faults(&self) -> FaultTally {
         self.faults.tally()
+    }
+
+    /// What the run that started the simulator uses to make it forget a finished flow's patients.
+    pub fn purge(&self) -> Purge {
+        Purge { stores: self.stores.clone() }
+    }
+}
+
+/// Forgets patients in a simulator's systems (the profile's `forget_finished_flows`).
+#[derive(Clone)]
+pub struct Purge {
+    stores: Vec<(Role, Arc<Store>)>,
+}
+
+impl Purge {
+    /// The patient with that id in that role's system is forgotten with its compartment, if it is still held.
+    pub fn patient(&self, role: Role, id: &str) {
+        for (_, store) in self.stores.iter().filter(|(r, _)| *r == role) {
+            store.forget_patient(id);
+        }
     }
 }
 
@@ -88,12 +110,12 @@ impl RunningSimulator {
 
 impl RunningSimulator {
     /// The payer's X12 endpoint on a free loopback port.
-    async fn serve_payer(&mut self, desk: PayerDesk) -> Result<String, SimulatorError> {
+    async fn serve_payer(&mut self, desk: Arc<PayerDesk>) -> Result<String, SimulatorError> {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(|e| SimulatorError::Bind { port: 0, cause: e.to_string() })?;
         let port = listener.local_addr().map_err(|e| SimulatorError::Bind { port: 0, cause: e.to_string() })?.port();
-        self.tasks.push(tokio::spawn(listen::serve(listener, payer::router(Arc::new(desk)))));
+        self.tasks.push(tokio::spawn(listen::serve(listener, payer::router(desk))));
         Ok(format!("http://127.0.0.1:{port}"))
     }
 
@@ -153,28 +175,42 @@ pub async fn start_with(
         payer_url: String::new(),
         faults: Arc::new(FaultPlan::new(profile.seed, &profile.faults)),
         requests: Arc::new(AtomicU64::new(0)),
+        stores: Vec::new(),
         tasks: Vec::new(),
     };
     let wire = extras.wire;
-    let desk = PayerDesk::new(profile.payer.as_ref().map(|p| p.value.clone()).unwrap_or_default(), extras.rules);
+    let retain = profile.retain_patients;
+    let desk = PayerDesk::new(profile.payer.as_ref().map(|p| p.value.clone()).unwrap_or_default(), extras.rules)
+        .retaining(retain);
+    let desk = Arc::new(desk);
     let payer_id = desk.id().to_string();
-    running.payer_url = running.serve_payer(desk).await?;
+    running.payer_url = running.serve_payer(desk.clone()).await?;
     // What a billing system exchanges with its clearinghouse is what a user of the simulator wants to see.
     let clearinghouse_tap = wire.map(|w| w.tap(name, Role::Pm).in_scope(Scope::Clearinghouse));
-    let clearinghouse =
-        Some(Arc::new(Clearinghouse::new(running.payer_url.clone(), payer_id).recording(clearinghouse_tap)));
+    let clearinghouse = Arc::new(Clearinghouse::new(running.payer_url.clone(), payer_id).recording(clearinghouse_tap));
+    // What the clearinghouse exchanged about a patient goes when the billing system forgets the patient, and
+    // the payer's answers to it.
+    let billing = |store: &Store| {
+        let (clearinghouse, desk) = (clearinghouse.clone(), desk.clone());
+        store.when_forgetting(move |f| desk.forget(&clearinghouse.forget(&f.patient)));
+    };
+    let clearinghouse = Some(clearinghouse.clone());
     let product = |role: Role| products.iter().find(|p| p.roles.contains(&role)).cloned();
     match profile.topology {
         Topology::Shared => {
-            let store = Arc::new(Store::new("s"));
+            let store = Arc::new(Store::retaining("s", retain));
+            billing(&store);
+            running.stores = vec![(Role::Emr, store.clone()), (Role::Pm, store.clone())];
             running.emr_url = running
                 .serve(store.clone(), name, Role::Emr, emr_port, product(Role::Emr), clearinghouse.clone())
                 .await?;
             running.pm_url = running.serve(store, name, Role::Pm, pm_port, product(Role::Pm), clearinghouse).await?;
         }
         Topology::Interfaced | Topology::Batch => {
-            let emr = Arc::new(Store::new("e"));
-            let pm = Arc::new(Store::new("p"));
+            let emr = Arc::new(Store::retaining("e", retain));
+            let pm = Arc::new(Store::retaining("p", retain));
+            billing(&pm);
+            running.stores = vec![(Role::Emr, emr.clone()), (Role::Pm, pm.clone())];
             let (to_emr, from_pm) = tokio::sync::mpsc::unbounded_channel();
             let (to_pm, from_emr) = tokio::sync::mpsc::unbounded_channel();
             pm.listen(to_emr);

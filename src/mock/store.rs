@@ -1,6 +1,7 @@
 //! A simulated system's database: FHIR resources by type and id, versioned, announcing each change to whoever listens (the interface).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -30,6 +31,28 @@ pub struct Store {
     prefix: &'static str,
     inner: Mutex<Inner>,
     listener: Mutex<Option<UnboundedSender<Change>>>,
+    /// How many patients the store holds at most (the profile's `retain_patients`); `None` keeps every one.
+    retain_patients: Option<NonZeroUsize>,
+    /// Told of each patient the store forgets, so what keeps things about that patient beside the store (the
+    /// interface's cross-references, the clearinghouse's X12) forgets them too.
+    forgetting: Mutex<Vec<ForgetHook>>,
+}
+
+type ForgetHook = Box<dyn Fn(&Forgotten) + Send + Sync>;
+
+/// A patient the store no longer holds, with every resource of its compartment that went with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forgotten {
+    pub patient: String,
+    /// `(resource type, id)`, the Patient first.
+    pub resources: Vec<(String, String)>,
+}
+
+impl Forgotten {
+    /// The ids of the forgotten resources of one type.
+    pub fn ids_of<'a>(&'a self, resource_type: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.resources.iter().filter(move |(t, _)| t == resource_type).map(|(_, id)| id.as_str())
+    }
 }
 
 #[derive(Default)]
@@ -38,6 +61,65 @@ struct Inner {
     resources: BTreeMap<String, BTreeMap<String, Stored>>,
     /// Resource type → index key → ids, so a search touches only the resources it can match.
     index: HashMap<String, HashMap<IndexKey, BTreeSet<String>>>,
+    /// The patients held, by when each was last used, when the store retains only so many.
+    patients: Recency,
+}
+
+/// Patients by their last use — created, read, found by a search, or written about — least recent first.
+#[derive(Default)]
+struct Recency {
+    uses: u64,
+    by_use: BTreeMap<u64, String>,
+    last_use: HashMap<String, u64>,
+}
+
+impl Recency {
+    fn admit(&mut self, patient: &str) {
+        self.uses += 1;
+        self.last_use.insert(patient.to_string(), self.uses);
+        self.by_use.insert(self.uses, patient.to_string());
+    }
+
+    /// A patient not admitted (the store keeps every one, or it is already forgotten) is left alone.
+    fn touch(&mut self, patient: &str) {
+        if let Some(last) = self.last_use.get_mut(patient) {
+            self.uses += 1;
+            if let Some(id) = self.by_use.remove(last) {
+                self.by_use.insert(self.uses, id);
+            }
+            *last = self.uses;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_use.len()
+    }
+
+    fn remove(&mut self, patient: &str) {
+        if let Some(last) = self.last_use.remove(patient) {
+            self.by_use.remove(&last);
+        }
+    }
+
+    fn least_recent(&mut self) -> Option<String> {
+        let (_, patient) = self.by_use.pop_first()?;
+        self.last_use.remove(&patient);
+        Some(patient)
+    }
+
+    /// Oldest use first.
+    #[cfg(test)]
+    fn held(&self) -> Vec<&str> {
+        self.by_use.values().map(String::as_str).collect()
+    }
+}
+
+/// The patient a resource is about, by its index keys: itself, or the Patient it refers to.
+fn patient_of<'a>(resource_type: &str, id: &'a str, keys: &'a [IndexKey]) -> Option<&'a str> {
+    if resource_type == "Patient" {
+        return Some(id);
+    }
+    keys.iter().find_map(|(kind, key)| if *kind == "reference" { key.strip_prefix("Patient/") } else { None })
 }
 
 /// One resource as the store keeps it: its compact JSON text, parsed again when it is read. A parsed `Value` costs
@@ -98,16 +180,120 @@ impl Inner {
                 }
             }
         }
-        for key in index_keys(resource) {
+        let keys = index_keys(resource);
+        if let Some(patient) = patient_of(resource_type, id, &keys) {
+            self.patients.touch(patient);
+        }
+        for key in keys {
             index.entry(key).or_default().insert(id.to_string());
         }
         self.resources.entry(resource_type.to_string()).or_default().insert(id.to_string(), Stored { version, json });
     }
+
+    /// Counts a new patient, and forgets the least recently used ones while more than `retain` are held.
+    fn admit_patient(&mut self, id: &str, retain: Option<NonZeroUsize>) -> Vec<Forgotten> {
+        let Some(retain) = retain else { return Vec::new() };
+        self.patients.admit(id);
+        let mut forgotten = Vec::new();
+        while self.patients.len() > retain.get() {
+            let Some(oldest) = self.patients.least_recent() else { break };
+            forgotten.push(self.forget(oldest));
+        }
+        forgotten
+    }
+
+    fn forget(&mut self, patient: String) -> Forgotten {
+        self.patients.remove(&patient);
+        let resources = self.compartment(&patient);
+        for (resource_type, id) in &resources {
+            self.remove(resource_type, id);
+        }
+        Forgotten { patient, resources }
+    }
+
+    /// The patient and everything that refers to it through an indexed reference, and what refers to those in
+    /// turn (a charge's encounter, a diagnosis's encounter): the patient's compartment, as FHIR calls it.
+    fn compartment(&self, patient: &str) -> Vec<(String, String)> {
+        let mut found = vec![("Patient".to_string(), patient.to_string())];
+        let mut seen: HashSet<(String, String)> = found.iter().cloned().collect();
+        let mut next = 0;
+        while let Some((resource_type, id)) = found.get(next).cloned() {
+            next += 1;
+            let key: IndexKey = ("reference", format!("{resource_type}/{id}"));
+            for (referring_type, keys) in &self.index {
+                for referring in keys.get(&key).into_iter().flatten() {
+                    let entry = (referring_type.clone(), referring.clone());
+                    if seen.insert(entry.clone()) {
+                        found.push(entry);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Drops a resource and its index keys; a key that no longer finds anything goes too, so an index does not
+    /// grow with the keys of resources long gone.
+    fn remove(&mut self, resource_type: &str, id: &str) {
+        let Some(stored) = self.resources.get_mut(resource_type).and_then(|m| m.remove(id)) else { return };
+        let Some(index) = self.index.get_mut(resource_type) else { return };
+        for key in index_keys(&parse(&stored.json)) {
+            if let Some(ids) = index.get_mut(&key) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    index.remove(&key);
+                }
+            }
+        }
+    }
 }
 
 impl Store {
+    /// A store that keeps every record it is sent.
     pub fn new(prefix: &'static str) -> Store {
-        Store { prefix, inner: Mutex::new(Inner::default()), listener: Mutex::new(None) }
+        Store::retaining(prefix, None)
+    }
+
+    /// A store that holds at most `patients` patients: when one more is created, the patient least recently used
+    /// (created, read, found by a search or written about) is forgotten with its whole compartment, as a database
+    /// purged of stale records would. A flow under way uses its patient at every step, so it keeps it.
+    pub fn retaining(prefix: &'static str, patients: Option<NonZeroUsize>) -> Store {
+        Store {
+            prefix,
+            inner: Mutex::new(Inner::default()),
+            listener: Mutex::new(None),
+            retain_patients: patients,
+            forgetting: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Forgets a patient now, with its compartment, as a purge of a finished patient would; false when the store
+    /// does not hold it.
+    pub fn forget_patient(&self, id: &str) -> bool {
+        let forgotten = {
+            let mut inner = self.inner();
+            if !inner.resources.get("Patient").is_some_and(|held| held.contains_key(id)) {
+                return false;
+            }
+            inner.forget(id.to_string())
+        };
+        self.tell_forgotten(vec![forgotten]);
+        true
+    }
+
+    /// `hook` is called, outside the store's lock, with each patient the store forgets.
+    pub fn when_forgetting(&self, hook: impl Fn(&Forgotten) + Send + Sync + 'static) {
+        self.forgetting.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(hook));
+    }
+
+    fn tell_forgotten(&self, forgotten: Vec<Forgotten>) {
+        if forgotten.is_empty() {
+            return;
+        }
+        let hooks = self.forgetting.lock().unwrap_or_else(|e| e.into_inner());
+        for patient in &forgotten {
+            hooks.iter().for_each(|hook| hook(patient));
+        }
     }
 
     pub fn listen(&self, sender: UnboundedSender<Change>) {
@@ -145,7 +331,12 @@ impl Store {
         // Nothing can read the id before it is put, so the text is made outside the lock.
         stamp(&mut resource, &id, 1);
         let json = text(&resource);
-        self.inner().put(&resource_type, &id, &resource, json.clone(), 1);
+        let forgotten = {
+            let mut inner = self.inner();
+            inner.put(&resource_type, &id, &resource, json.clone(), 1);
+            if resource_type == "Patient" { inner.admit_patient(&id, self.retain_patients) } else { Vec::new() }
+        };
+        self.tell_forgotten(forgotten);
         if announce {
             self.announce(&resource_type, &id);
         }
@@ -192,7 +383,11 @@ impl Store {
 
     /// The resource as JSON text, as a read answers it: nothing to parse or serialise again.
     pub fn read_json(&self, resource_type: &str, id: &str) -> Option<Arc<str>> {
-        Some(self.inner().resources.get(resource_type)?.get(id)?.json.clone())
+        let mut inner = self.inner();
+        if resource_type == "Patient" {
+            inner.patients.touch(id);
+        }
+        Some(inner.resources.get(resource_type)?.get(id)?.json.clone())
     }
 
     /// The resources of a type that match: `key` narrows them through the index first, and only those are parsed,
@@ -218,18 +413,25 @@ impl Store {
 
     /// The texts of every resource of a type that `key` can find (every one without a key).
     fn candidates(&self, resource_type: &str, key: Option<&IndexKey>) -> Vec<Arc<str>> {
-        let inner = self.inner();
+        let mut guard = self.inner();
+        let inner = &mut *guard;
         let Some(all) = inner.resources.get(resource_type) else { return Vec::new() };
         match key {
-            Some(key) => inner
-                .index
-                .get(resource_type)
-                .and_then(|index| index.get(key))
-                .into_iter()
-                .flatten()
-                .filter_map(|id| all.get(id))
-                .map(|stored| stored.json.clone())
-                .collect(),
+            Some(key) => {
+                let ids = inner.index.get(resource_type).and_then(|index| index.get(key));
+                // A search by a patient, or for patients by identifier or birth date, uses those patients (a scan
+                // of every resource does not).
+                match (resource_type, key) {
+                    ("Patient", _) => ids.into_iter().flatten().for_each(|id| inner.patients.touch(id)),
+                    (_, ("reference", reference)) => {
+                        if let Some(patient) = reference.strip_prefix("Patient/") {
+                            inner.patients.touch(patient);
+                        }
+                    }
+                    _ => {}
+                }
+                ids.into_iter().flatten().filter_map(|id| all.get(id)).map(|stored| stored.json.clone()).collect()
+            }
             None => all.values().map(|stored| stored.json.clone()).collect(),
         }
     }
@@ -271,12 +473,17 @@ impl Store {
             created.push((resource_type.clone(), id.clone(), resource));
             responses.push(json!({ "response": { "status": "201 Created", "location": format!("{resource_type}/{id}/_history/1") } }));
         }
+        let mut forgotten = Vec::new();
         {
             let mut inner = self.inner();
             for (resource_type, id, resource) in &created {
                 inner.put(resource_type, id, resource, text(resource), 1);
             }
+            for (_, id, _) in created.iter().filter(|(resource_type, _, _)| resource_type == "Patient") {
+                forgotten.extend(inner.admit_patient(id, self.retain_patients));
+            }
         }
+        self.tell_forgotten(forgotten);
         for (resource_type, id, _) in &created {
             self.announce(resource_type, id);
         }
@@ -370,5 +577,148 @@ mod tests {
             format!("Condition/{}", condition["id"].as_str().unwrap())
         );
         assert_eq!(condition["encounter"]["reference"], format!("Encounter/{}", encounter["id"].as_str().unwrap()));
+    }
+
+    /// A patient with coverage, an appointment, an encounter with a diagnosis and a charge on it, and a claim, as
+    /// a flow leaves them; the Condition and ChargeItem point at the encounter as well as the patient.
+    fn register_and_bill(store: &Store, member: &str) -> String {
+        let patient = store
+            .create(json!({"resourceType": "Patient", "identifier": [{"system": "urn:mrn", "value": member}]}), false);
+        let id = patient["id"].as_str().unwrap().to_string();
+        let subject = json!({"reference": format!("Patient/{id}")});
+        store.create(json!({"resourceType": "Coverage", "beneficiary": subject}), false);
+        store.create(json!({"resourceType": "Appointment", "participant": [{"actor": subject}]}), false);
+        let encounter = store.create(json!({"resourceType": "Encounter", "subject": subject}), false);
+        let context = json!({"reference": format!("Encounter/{}", encounter["id"].as_str().unwrap())});
+        store.create(json!({"resourceType": "Condition", "subject": subject, "encounter": context}), false);
+        store.create(json!({"resourceType": "ChargeItem", "subject": subject, "context": context}), false);
+        store.create(json!({"resourceType": "Claim", "patient": subject}), false);
+        id
+    }
+
+    fn count(store: &Store, resource_type: &str) -> usize {
+        store.find(resource_type, None, |_| true).len()
+    }
+
+    #[test]
+    fn a_store_retaining_two_patients_forgets_the_oldest_with_its_whole_compartment() {
+        let store = Store::retaining("t", NonZeroUsize::new(2));
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let hook = told.clone();
+        store.when_forgetting(move |f: &Forgotten| hook.lock().unwrap().push(f.clone()));
+        let first = register_and_bill(&store, "M1");
+        let second = register_and_bill(&store, "M2");
+        assert!(told.lock().unwrap().is_empty());
+        assert_eq!(count(&store, "ChargeItem"), 2);
+
+        let third = register_and_bill(&store, "M3");
+        let told = told.lock().unwrap().clone();
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].patient, first);
+        assert_eq!(told[0].patient, "t000001");
+        // The patient, then what refers to it in the order created, then what refers to its encounter.
+        let types: Vec<&str> = told[0].resources.iter().map(|(t, _)| t.as_str()).collect();
+        let mut sorted = types[1..].to_vec();
+        sorted.sort();
+        assert_eq!(types[0], "Patient");
+        assert_eq!(sorted, ["Appointment", "ChargeItem", "Claim", "Condition", "Coverage", "Encounter"]);
+        assert_eq!(told[0].ids_of("Encounter").collect::<Vec<_>>(), ["t000004"]);
+        assert!(store.read("Patient", &first).is_none());
+        assert!(store.read_json("Encounter", "t000004").is_none());
+        for resource_type in ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "ChargeItem", "Claim"] {
+            assert_eq!(count(&store, resource_type), 2, "{resource_type}");
+        }
+        // Nothing of the first patient is found by what it was indexed under; the others are.
+        let by_member =
+            |member: &str| store.find("Patient", Some(&("identifier", format!("urn:mrn|{member}"))), |_| true);
+        assert!(by_member("M1").is_empty());
+        assert_eq!(by_member("M2")[0]["id"], second.as_str());
+        assert_eq!(by_member("M3")[0]["id"], third.as_str());
+        let charges_of = |id: &str| store.find("ChargeItem", Some(&("reference", format!("Patient/{id}"))), |_| true);
+        assert!(charges_of(&first).is_empty());
+        assert_eq!(charges_of(&second).len(), 1);
+        let inner = store.inner();
+        assert!(!inner.index["ChargeItem"].contains_key(&("reference", format!("Patient/{first}"))));
+        assert_eq!(inner.index["ChargeItem"].len(), 2 * 2, "a subject and a context key for each patient held");
+        // The searches above used the third patient, then the second.
+        assert_eq!(inner.patients.held(), [third, second]);
+    }
+
+    #[test]
+    fn a_store_keeps_a_bounded_number_of_resources_however_many_patients_pass_through() {
+        let store = Store::retaining("t", NonZeroUsize::new(3));
+        let forgotten = Arc::new(Mutex::new(0));
+        let hook = forgotten.clone();
+        store.when_forgetting(move |_| *hook.lock().unwrap() += 1);
+        for n in 0..50 {
+            register_and_bill(&store, &format!("M{n}"));
+        }
+        assert_eq!(*forgotten.lock().unwrap(), 47);
+        let inner = store.inner();
+        let held: usize = inner.resources.values().map(BTreeMap::len).sum();
+        assert_eq!(held, 3 * 7);
+        let keys: usize = inner.index.values().map(HashMap::len).sum();
+        // Patient: 2 identifier keys; Coverage, Appointment, Encounter, Claim: 1 each; Condition, ChargeItem: 2 each.
+        assert_eq!(keys, 3 * 10);
+    }
+
+    #[test]
+    fn a_store_without_a_limit_keeps_every_patient_and_a_transaction_counts_its_patients() {
+        let store = Store::new("t");
+        for n in 0..20 {
+            register_and_bill(&store, &format!("M{n}"));
+        }
+        assert_eq!(count(&store, "Patient"), 20);
+        assert_eq!(store.inner().patients.len(), 0);
+
+        let store = Store::retaining("t", NonZeroUsize::new(1));
+        let first = register_and_bill(&store, "M1");
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": "urn:uuid:c", "resource": {"resourceType": "Coverage", "beneficiary": {"reference": "urn:uuid:p"}}, "request": {"method": "POST", "url": "Coverage"}}
+        ]});
+        store.transaction(&bundle).unwrap();
+        assert!(store.read("Patient", &first).is_none());
+        assert_eq!(count(&store, "Patient"), 1);
+        assert_eq!(count(&store, "Coverage"), 1);
+        assert_eq!(count(&store, "Claim"), 0);
+    }
+
+    #[test]
+    fn a_patient_read_searched_for_or_written_about_is_kept_over_one_left_alone() {
+        let store = Store::retaining("t", NonZeroUsize::new(3));
+        let ids: Vec<String> = (1..=3).map(|n| register_and_bill(&store, &format!("M{n}"))).collect();
+        assert_eq!(store.inner().patients.held(), [ids[0].as_str(), &ids[1], &ids[2]]);
+        // Oldest first: the first patient is read, the second found by a search on its charges.
+        store.read_json("Patient", &ids[0]).unwrap();
+        store.find("ChargeItem", Some(&("reference", format!("Patient/{}", ids[1]))), |_| true);
+        assert_eq!(store.inner().patients.held(), [ids[2].as_str(), &ids[0], &ids[1]]);
+        // A new claim about the third, and a search for the first by its identifier.
+        store.create(json!({"resourceType": "Claim", "patient": {"reference": format!("Patient/{}", ids[2])}}), false);
+        store.find("Patient", Some(&("identifier", "urn:mrn|M1".to_string())), |_| true);
+        assert_eq!(store.inner().patients.held(), [ids[1].as_str(), &ids[2], &ids[0]]);
+        // A scan of every patient uses none of them.
+        store.find("Patient", None, |_| true);
+        let fourth = register_and_bill(&store, "M4");
+        assert!(store.read("Patient", &ids[1]).is_none());
+        assert_eq!(store.inner().patients.held(), [ids[2].as_str(), &ids[0], &fourth]);
+    }
+
+    #[test]
+    fn a_patient_forgotten_on_request_goes_with_its_compartment_and_only_once() {
+        let store = Store::new("t");
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let hook = told.clone();
+        store.when_forgetting(move |f: &Forgotten| hook.lock().unwrap().push(f.patient.clone()));
+        let first = register_and_bill(&store, "M1");
+        let second = register_and_bill(&store, "M2");
+        assert!(store.forget_patient(&first));
+        assert!(!store.forget_patient(&first));
+        assert!(!store.forget_patient("t999999"));
+        assert_eq!(*told.lock().unwrap(), [first]);
+        for resource_type in ["Patient", "Coverage", "Appointment", "Encounter", "Condition", "ChargeItem", "Claim"] {
+            assert_eq!(count(&store, resource_type), 1, "{resource_type}");
+        }
+        assert_eq!(store.find("Claim", None, |_| true)[0]["patient"]["reference"], format!("Patient/{second}"));
     }
 }

@@ -52,6 +52,9 @@ pub struct Exchange {
     /// Why the round trip stopped short, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// The 837's ISA13, which the payer keeps its answers by; none when no 837 was made.
+    #[serde(skip)]
+    pub isa13: Option<String>,
 }
 
 impl Clearinghouse {
@@ -82,6 +85,15 @@ impl Clearinghouse {
         }
     }
 
+    /// Drops the exchanges about a patient the PM forgot (the profile's `retain_patients`), and answers the
+    /// ISA13s of the 837s they sent, for the payer to forget its answers too.
+    pub fn forget(&self, patient_id: &str) -> Vec<String> {
+        let mut exchanges = self.exchanges.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = exchanges.iter().filter(|e| e.patient == patient_id).filter_map(|e| e.isa13.clone()).collect();
+        exchanges.retain(|e| e.patient != patient_id);
+        sent
+    }
+
     /// Every exchange for one patient, oldest first.
     pub fn exchanges_for(&self, patient_id: &str) -> Vec<Exchange> {
         self.exchanges
@@ -109,6 +121,7 @@ impl Clearinghouse {
             claim_ack_277ca: None,
             remittance_835: None,
             stopped: None,
+            isa13: None,
         };
         let dependent = coverage.as_ref().is_some_and(|c| c.relationship != Relationship::Self_);
         let remittance = if dependent {
@@ -128,6 +141,11 @@ impl Clearinghouse {
             }
             answer
         });
+        // A patient forgotten while its claim was out (retain_patients, forget_finished_flows) takes no answer:
+        // it would be kept for nobody.
+        if store.read_json("Patient", &patient_id).is_none() {
+            return;
+        }
         let insurer = claim.payer.to_uppercase();
         let now = jiff::Timestamp::now().to_string();
         store.create(claim_response_to_fhir(&remittance, &patient_id, &insurer, &now), false);
@@ -150,6 +168,7 @@ impl Clearinghouse {
         let control = self.next_control.fetch_add(1, Ordering::Relaxed);
         let text = claim_interchange(patient, coverage, claim, &self.payer_id, control, created)?;
         exchange.claim_837 = Some(text.clone());
+        exchange.isa13 = Some(format!("{control:09}"));
         self.record(Direction::Received, "837P", patient_id, &text);
         let isa13 = format!("{control:09}");
 

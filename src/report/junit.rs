@@ -8,6 +8,15 @@ use super::{RunReport, TargetReport};
 use crate::engine::StepStatus;
 
 pub fn render(report: &RunReport) -> String {
+    build(report).to_string().unwrap_or_else(|e| format!("<!-- cannot write JUnit XML: {e} -->"))
+}
+
+/// [`render`], written as it is serialised rather than gathered into one string first.
+pub fn write(report: &RunReport, out: impl std::io::Write) -> std::io::Result<()> {
+    build(report).serialize(out).map_err(std::io::Error::other)
+}
+
+fn build(report: &RunReport) -> Report {
     let mut junit = Report::new(format!("handoff {}", report.run_id));
     junit.set_time(Duration::from_millis(report.duration_ms));
     for target in &report.targets {
@@ -26,7 +35,7 @@ pub fn render(report: &RunReport) -> String {
         suite.add_test_case(TestCase::new("run finished", status));
         junit.add_test_suite(suite);
     }
-    junit.to_string().unwrap_or_else(|e| format!("<!-- cannot write JUnit XML: {e} -->"))
+    junit
 }
 
 /// How many findings a reconciliation's test case lists; report.json has them all.

@@ -15,20 +15,25 @@ const TESTER: &str = "handoff";
 
 /// One TestReport per flow of each target, with the file name it is written under in `fhir/`.
 pub fn render(report: &RunReport) -> Vec<(String, Value)> {
-    let mut out = Vec::new();
-    for target in &report.targets {
-        if target.setup_error.is_some() {
-            // Nothing ran against the target, but each scenario still gets its report: failed at set-up.
-            for scenario in &report.scenarios {
-                out.push((file_name(target, scenario), test_report(report, target, scenario, None)));
-            }
-        } else {
-            for flow in &target.flows {
-                out.push((file_name(target, &flow.scenario), test_report(report, target, &flow.scenario, Some(flow))));
-            }
-        }
-    }
-    out
+    each(report).collect()
+}
+
+/// [`render`], one TestReport at a time, so that a run of 10,000 flows writes each and lets it go rather than
+/// holding them all.
+pub fn each(report: &RunReport) -> impl Iterator<Item = (String, Value)> + '_ {
+    report.targets.iter().flat_map(move |target| {
+        // Nothing ran against a target that could not be set up, but each scenario still gets its report: failed
+        // at set-up.
+        let unset: Vec<(String, Option<&FlowReport>)> = match target.setup_error {
+            Some(_) => report.scenarios.iter().map(|s| (s.clone(), None)).collect(),
+            None => Vec::new(),
+        };
+        let ran = target.flows.iter().filter(|_| target.setup_error.is_none()).map(|f| (f.scenario.clone(), Some(f)));
+        unset
+            .into_iter()
+            .chain(ran)
+            .map(move |(scenario, flow)| (file_name(target, &scenario), test_report(report, target, &scenario, flow)))
+    })
 }
 
 /// `TestReport-<target>-<scenario>.json`, with anything but letters, digits, `.`, `_` and `-` made `_`.

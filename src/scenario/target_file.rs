@@ -204,6 +204,15 @@ pub struct Simulator {
     /// The payer the PM sends its claims to (docs/payer.md); without it, the default payer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer: Option<Located<super::Payer>>,
+    /// How many patients each system holds at most: past that, the oldest patient is forgotten with everything
+    /// about it (its coverage, appointments, encounters, diagnoses, charges, claims and their X12), and the payer
+    /// keeps its answers to this many claims. Without it, a simulator keeps every record for the run's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_patients: Option<std::num::NonZeroUsize>,
+    /// When the run that starts this simulator finishes a flow, each system forgets that flow's patient as
+    /// `retain_patients` forgets one: a long soak then holds only the flows under way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forget_finished_flows: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
