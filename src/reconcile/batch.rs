@@ -113,7 +113,8 @@ pub fn unpack(arena: &[u8], start: usize) -> Fields<'_> {
 }
 
 /// What the reading thread hands over, in this order: the PM's patients, word that they are all read, then the
-/// EMR's patients with the PM rows their cross-references name; or the problem that stopped it.
+/// EMR's patients (with the PM rows their cross-references name, when the reading thread had time to look them up);
+/// or the problem that stopped it.
 pub enum Read {
     Pm(PatientBatch),
     PmRead,
@@ -124,8 +125,8 @@ pub enum Read {
 const LOOKUPS: usize = 512;
 
 /// Reads the PM's exports, then waits for the index built from them, then reads the EMR's, on a thread of the
-/// scope, handing their patients over in batches. Looking up the EMR's cross-references here, while the other
-/// thread compares the rows looked up before, shares the work between two cores. The thread stops at the first
+/// scope, handing their patients over in batches; whichever thread is ahead works out the PM rows' keys and looks
+/// up the EMR rows' cross-references, which shares the work between two cores. The thread stops at the first
 /// problem, which it hands over last; it stops quietly when the other side hangs up.
 pub fn read_in_background<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
@@ -169,20 +170,22 @@ fn read_side(
     index: Option<&PmIndex>,
 ) -> Result<bool, InputProblem> {
     let fresh = |file| spent.try_recv().map_or_else(|_| PatientBatch::new(file), |batch| batch.reused(file));
-    let send = |mut batch: PatientBatch| {
-        if let Some(index) = index {
-            batch.look_up_cross_references(index);
+    // Work either thread can do — a PM batch's matching keys, an EMR batch's cross-references — is left to the
+    // other thread while it waits for batches, and done here while batches wait for it.
+    let send = |batch: PatientBatch| match tx.try_send(Ok(side(batch))) {
+        Ok(()) => true,
+        Err(TrySendError::Full(Ok(Read::Pm(mut batch)))) => {
+            batch.keys = (0..batch.len()).map(|i| batch.keys_of(i)).collect();
+            tx.send(Ok(Read::Pm(batch))).is_ok()
         }
-        match tx.try_send(Ok(side(batch))) {
-            Ok(()) => true,
-            // The indexing thread is behind: rather than wait for it, do some of its work.
-            Err(TrySendError::Full(Ok(Read::Pm(mut batch)))) => {
-                batch.keys = (0..batch.len()).map(|i| batch.keys_of(i)).collect();
-                tx.send(Ok(Read::Pm(batch))).is_ok()
+        Err(TrySendError::Full(Ok(Read::Emr(mut batch)))) => {
+            if let Some(index) = index {
+                batch.look_up_cross_references(index);
             }
-            Err(TrySendError::Full(read)) => tx.send(read).is_ok(),
-            Err(TrySendError::Disconnected(_)) => false,
+            tx.send(Ok(Read::Emr(batch))).is_ok()
         }
+        Err(TrySendError::Full(read)) => tx.send(read).is_ok(),
+        Err(TrySendError::Disconnected(_)) => false,
     };
     for (file, mut export) in exports.into_iter().enumerate() {
         let mut batch = fresh(file);
@@ -201,8 +204,13 @@ fn read_side(
 }
 
 impl PatientBatch {
+    /// Whether `xref_rows` has been filled.
+    pub fn cross_references_looked_up(&self) -> bool {
+        self.xref_rows.len() == self.len()
+    }
+
     /// Fills `xref_rows`, a few hundred lookups at a time ([`PmIndex::with_ids`]).
-    fn look_up_cross_references(&mut self, index: &PmIndex) {
+    pub fn look_up_cross_references(&mut self, index: &PmIndex) {
         let mut rows = Vec::with_capacity(self.len());
         for from in (0..self.len()).step_by(LOOKUPS) {
             let ids: Vec<(&[u8], u64)> = (from..(from + LOOKUPS).min(self.len()))

@@ -165,7 +165,10 @@ pub fn reconcile(
                     r.find_pm_duplicates();
                     tracing::debug!(elapsed = ?clock.elapsed(), duplicates = r.pm_duplicates.len(), "pm duplicates found");
                 }
-                Read::Emr(batch) => {
+                Read::Emr(mut batch) => {
+                    if !batch.cross_references_looked_up() {
+                        batch.look_up_cross_references(&r.pm);
+                    }
                     for i in 0..batch.len() {
                         let (fields, line, row) = (batch.get(i), batch.lines[i], batch.xref_rows[i]);
                         if let Some(p) = r.emr_row(batch.file, &fields, line, row) {
