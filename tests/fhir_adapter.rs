@@ -42,6 +42,22 @@ async fn search_follows_next_links_across_pages() {
 }
 
 #[tokio::test]
+async fn next_links_keep_a_searched_value_that_holds_reserved_characters() {
+    let sim = simulator("shared").await;
+    let fhir = FhirAdapter::new(&sim.pm_url, Duration::from_secs(5)).unwrap();
+    // `#` would end the next link's query, `&` and `+` split or change it, unless the link encodes them.
+    let family = Identifier { system: "urn:test:family".into(), value: "lot #7 & co+1".into() };
+    for i in 0..25 {
+        let patient = Patient { identifiers: vec![family.clone()], ..patient(&format!("R{i:02}")) };
+        let tracking = Identifier { system: "urn:test".into(), value: format!("r{i}") };
+        fhir.apply(Action::Register { patient: &patient, tracking: &tracking }).await.unwrap();
+    }
+    let Records::Patients(found) = fhir.fetch(Query::PatientByIdentifier(&family)).await.unwrap() else { panic!() };
+    assert_eq!(found.len(), 25);
+    assert_eq!(found[24].value.name.family, "R24");
+}
+
+#[tokio::test]
 async fn registering_the_same_patient_twice_is_a_conditional_create() {
     let sim = simulator("shared").await;
     let fhir = FhirAdapter::new(&sim.pm_url, Duration::from_secs(5)).unwrap();

@@ -315,9 +315,11 @@ async fn search_type(
             format!(r#"{{"fullUrl":{url},"resource":{json},"search":{{"mode":"match"}}}}"#)
         })
         .collect();
-    let selection: Vec<String> =
-        params.iter().filter(|(p, _)| p != "_offset").map(|(p, v)| format!("{p}={}", v.replace('|', "%7C"))).collect();
-    let link = |offset: usize| format!("{}/{}?{}&_offset={offset}", state.base, resource_type, selection.join("&"));
+    // The search's own parameters, encoded again: a value may hold `|`, `#`, `&` or `+`.
+    let selection = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().filter(|(p, _)| p != "_offset"))
+        .finish();
+    let link = |offset: usize| format!("{}/{}?{selection}&_offset={offset}", state.base, resource_type);
     let mut links = vec![json!({ "relation": "self", "url": link(offset) })];
     if offset + count < total {
         links.push(json!({ "relation": "next", "url": link(offset + count) }));
