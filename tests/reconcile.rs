@@ -50,6 +50,8 @@ fn reconcile_finds_exactly_the_planted_discrepancies_of_2000_patients() {
     for file in ["report.json", "junit.xml", "report.md", "report.html"] {
         assert!(dir.path().join("r").join(file).is_file(), "{file}");
     }
+    let written: Value = serde_json::from_slice(&std::fs::read(dir.path().join("r/report.json")).unwrap()).unwrap();
+    assert_eq!(written, report, "report.json holds what --format json printed");
     let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
     assert!(junit.contains("<testsuites name=\"handoff reconcile-"), "{junit}");
     // One test case for the reconciliation, then one per field the exports disagree on, with how often.

@@ -2,7 +2,7 @@
 //! (the pair of exports) and one flow, so the scorecard, JSON, JUnit, Markdown and HTML reports all read it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -141,21 +141,28 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
         report.redact_phi();
     }
     tracing::debug!(elapsed = ?clock.elapsed(), "report built and redacted");
-    let rendered_json = json::render(&report);
-    tracing::debug!(elapsed = ?clock.elapsed(), bytes = rendered_json.len(), "report rendered");
+    // A health system's reconciliation is tens of megabytes of JSON: it is written as it is serialised, never held
+    // as one string.
     match args.format {
-        Format::Json => out!("{rendered_json}"),
+        Format::Json => {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            // A closed pipe (`| head`) is not an error of the reconciliation.
+            let _ = json::write(&report, &mut stdout).and_then(|()| writeln!(stdout)).and_then(|()| stdout.flush());
+        }
         Format::Table => out!("{}", scorecard(&report)),
     }
+    tracing::debug!(elapsed = ?clock.elapsed(), "report written");
     if let Some(dir) = &args.out {
-        let files = [
-            ("report.json", rendered_json),
-            ("junit.xml", junit::render(&report)),
-            ("report.md", markdown::render(&report)),
-            ("report.html", html::render(&report)),
-        ];
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|_| files.iter().try_for_each(|(name, text)| std::fs::write(dir.join(name), text)));
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join("report.json"))?);
+            json::write(&report, &mut file).and_then(|()| file.flush())?;
+            let files = [
+                ("junit.xml", junit::render(&report)),
+                ("report.md", markdown::render(&report)),
+                ("report.html", html::render(&report)),
+            ];
+            files.iter().try_for_each(|(name, text)| std::fs::write(dir.join(name), text))
+        });
         match written {
             Ok(()) => {
                 eprintln!("report: {} (and junit.xml, report.md, report.html)", dir.join("report.json").display())
