@@ -55,10 +55,10 @@ impl PatientBatch {
         self.file = file;
         self.arena.clear();
         self.arena.reserve(BATCH * 160);
-        for list in [&mut self.id_hashes, &mut self.xref_hashes, &mut self.lines] {
-            list.clear();
-        }
         self.starts.clear();
+        self.lines.clear();
+        self.id_hashes.clear();
+        self.xref_hashes.clear();
         self.xref_rows.clear();
         self.keys.clear();
         self

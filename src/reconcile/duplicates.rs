@@ -24,6 +24,27 @@ fn groups(mut keyed: Vec<(u64, u32)>, mut each: impl FnMut(&[(u64, u32)])) {
     }
 }
 
+/// In each group of rows sharing a key, the later rows as alike as a fuzzy match to the group's first; `shared`
+/// says what the key was, for the reason given.
+fn alike_in_groups<'a>(
+    keyed: Vec<(u64, u32)>,
+    row: &impl Fn(u32) -> [&'a [u8]; COLUMNS],
+    shared: &str,
+) -> Vec<SecondRecord> {
+    let mut found = Vec::new();
+    groups(keyed, |group| {
+        let first = row(group[0].1);
+        for &(_, i) in &group[1..] {
+            let c = confidence(&row(i), &first);
+            if c.score >= FUZZY_THRESHOLD {
+                let why = format!("{shared}, confidence {:.2} ({})", c.score, c.explanation);
+                found.push(SecondRecord { first: group[0].1, second: i, why });
+            }
+        }
+    });
+    found
+}
+
 /// The keys a row is grouped by: its deterministic key, and its member id's hash (`None` where it has none).
 pub fn keys_of(fields: &[&[u8]; COLUMNS]) -> (Option<u64>, Option<u64>) {
     let member = fields[Column::MemberId.index()];
@@ -38,34 +59,15 @@ pub fn second_records<'a>(
     row: impl Fn(u32) -> [&'a [u8]; COLUMNS],
     keys: impl Fn(u32) -> (Option<u64>, Option<u64>),
 ) -> Vec<SecondRecord> {
-    let mut found = Vec::new();
-    let mut second = vec![false; count as usize];
     // The same name, birth date and sex is not enough on its own: among a million patients, namesakes born on the
     // same day are many. The rest of the record must agree as a fuzzy match's would.
     let keyed = (0..count).filter_map(|i| Some((keys(i).0?, i))).collect();
-    groups(keyed, |group| {
-        let first = row(group[0].1);
-        for &(_, i) in &group[1..] {
-            let c = confidence(&row(i), &first);
-            if c.score >= FUZZY_THRESHOLD {
-                second[i as usize] = true;
-                let why = format!("same name, birth date and sex, confidence {:.2} ({})", c.score, c.explanation);
-                found.push(SecondRecord { first: group[0].1, second: i, why });
-            }
-        }
-    });
+    let mut found = alike_in_groups(keyed, &row, "same name, birth date and sex");
+    let mut second = vec![false; count as usize];
+    found.iter().for_each(|s| second[s.second as usize] = true);
     let member = |i: u32| Some((keys(i).1?, i));
     let keyed = (0..count).filter(|i| !second[*i as usize]).filter_map(member).collect();
-    groups(keyed, |group| {
-        let first = row(group[0].1);
-        for &(_, i) in &group[1..] {
-            let c = confidence(&row(i), &first);
-            if c.score >= FUZZY_THRESHOLD {
-                let why = format!("same member id, confidence {:.2} ({})", c.score, c.explanation);
-                found.push(SecondRecord { first: group[0].1, second: i, why });
-            }
-        }
-    });
+    found.extend(alike_in_groups(keyed, &row, "same member id"));
     found.sort_by_key(|s| s.second);
     found
 }
