@@ -99,34 +99,36 @@ fn a_row_with_a_field_too_many_is_named_by_file_and_line() {
     assert!(stderr(&out).starts_with("emr.csv:3: 7 field(s) where the header has 6"), "{}", stderr(&out));
 }
 
-/// The exports are read on a thread of their own, many rows ahead: a problem far into either file still stops the
-/// run with its file and line, and nothing is reported as found.
+/// The exports are read on threads of their own, many rows ahead, and files as large as these (over 4 MB) in
+/// blocks at once: a problem far into either file still stops the run with its file and line, and nothing is
+/// reported as found.
 #[test]
 fn a_problem_deep_in_either_export_is_named_by_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let header = "patient_id,xref,family,given,birth_date,sex\n";
     let rows = |side: &str, other: &str| {
         let mut text = header.to_string();
-        for i in 0..30_000 {
+        for i in 0..120_000 {
             text.push_str(&format!("{side}{i},{other}{i},Lopez,Ana,1958-03-12,female\n"));
         }
         text
     };
     let (pm, emr) = (rows("P", "E"), rows("E", "P"));
-    // Line 25,002 of the PM's export opens a quote it never closes; line 20,002 of the EMR's has a field too many.
-    let broken_pm = pm.replacen("P25000,E25000,Lopez", "P25000,E25000,\"Lopez", 1);
-    let broken_emr = emr.replacen("E20000,P20000,Lopez", "E20000,P20000,Lopez,Jr", 1);
+    assert!(pm.len() > 4 << 20, "large enough to be read in blocks");
+    // Line 85,002 of the PM's export opens a quote it never closes; line 100,002 of the EMR's has a field too many.
+    let broken_pm = pm.replacen("P85000,E85000,Lopez", "P85000,E85000,\"Lopez", 1);
+    let broken_emr = emr.replacen("E100000,P100000,Lopez", "E100000,P100000,Lopez,Jr", 1);
     std::fs::write(dir.path().join("pm.csv"), &broken_pm).unwrap();
     std::fs::write(dir.path().join("emr.csv"), &emr).unwrap();
     let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).starts_with("pm.csv:25002: a quoted field opened here is never closed"), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("pm.csv:85002: a quoted field opened here is never closed"), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "no report for a run that could not read its input");
     std::fs::write(dir.path().join("pm.csv"), &pm).unwrap();
     std::fs::write(dir.path().join("emr.csv"), &broken_emr).unwrap();
     let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).starts_with("emr.csv:20002: 7 field(s) where the header has 6"), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("emr.csv:100002: 7 field(s) where the header has 6"), "{}", stderr(&out));
 }
 
 #[test]

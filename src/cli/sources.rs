@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::reconcile::hl7log::{Authorities, Hl7Log};
 use crate::reconcile::ndjson::{Coverages, IdentifierSystems, NdjsonPatients};
 use crate::reconcile::x12::X12Patients;
-use crate::reconcile::{Column, CsvExport, PatientExport, Source};
+use crate::reconcile::{Column, CsvExport, PatientExport, Reopen, Source};
 
 /// The formats a patient source can be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -124,7 +124,8 @@ pub fn open_side(
         let source = Source { name: name.clone(), reader: opened.reader };
         match opened.format {
             SourceFormat::Csv => {
-                exports.push(Box::new(CsvExport::open(source, names).map_err(|p| p.to_string())?));
+                let export = CsvExport::open(source, names).map_err(|p| p.to_string())?;
+                exports.push(Box::new(readable_in_blocks(export, &opened.path)));
             }
             SourceFormat::Hl7 => {
                 let log = Hl7Log::open(source, &Authorities::from_map(names)).map_err(|p| p.to_string())?;
@@ -172,6 +173,19 @@ pub fn open_side(
         ));
     }
     Ok(exports)
+}
+
+/// A CSV export on disk, readable in blocks from any offset (a file that cannot be measured is read from start to
+/// end).
+fn readable_in_blocks(export: CsvExport, path: &Path) -> CsvExport {
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else { return export };
+    let path = path.to_path_buf();
+    let reopen: Reopen = Arc::new(move |offset| {
+        let mut file = File::open(&path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Box::new(file) as Box<dyn Read + Send>)
+    });
+    export.in_blocks(len, reopen)
 }
 
 /// Opens a file and tells its format: forced, or by its name confirmed by its first bytes, or by its first bytes.

@@ -1,9 +1,10 @@
 //! Patients read off an export in batches on a thread of their own, packed as the PM index packs them, so reading
 //! and parsing one file overlaps with indexing or matching the rows read before.
 
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 
+use super::blocks::{Prepare, ReadAhead, read_in_blocks};
 use super::columns::{COLUMNS, Column};
 use super::duplicates::keys_of;
 use super::export::{Fields, InputProblem, PatientExport};
@@ -44,14 +45,20 @@ pub struct PatientBatch {
 pub const HEADER: usize = 2 * COLUMNS;
 
 impl PatientBatch {
-    fn new(file: usize) -> PatientBatch {
+    /// An empty batch for patients of export `file`.
+    pub fn for_file(file: usize) -> PatientBatch {
         PatientBatch { file, arena: Vec::with_capacity(BATCH * 160), ..PatientBatch::default() }
+    }
+
+    /// Whether the batch should be handed over before another patient is packed.
+    pub fn is_full(&self) -> bool {
+        self.len() == BATCH || self.arena.len() >= ARENA_BYTES
     }
 
     /// A batch handed back once its patients were taken, emptied for the next ones of `file`. Reusing its memory
     /// rather than asking for more matters more than it seems: memory a process touches for the first time costs
     /// a page fault and the zeroing of the page, which for a million patients was a third of the run's time.
-    fn reused(mut self, file: usize) -> PatientBatch {
+    pub fn reused(mut self, file: usize) -> PatientBatch {
         self.file = file;
         self.arena.clear();
         self.arena.reserve(BATCH * 160);
@@ -136,13 +143,17 @@ pub fn read_in_background<'scope>(
     spent: Receiver<PatientBatch>,
 ) -> Receiver<Result<Read, InputProblem>> {
     let (tx, rx) = sync_channel(IN_FLIGHT);
+    let spent = Arc::new(Mutex::new(spent));
+    // A helper reads every other block of a large CSV export ahead of the reading thread.
+    let ahead = ReadAhead::start(scope, Arc::clone(&spent));
     let read = move || {
-        let read = read_side(pm, &tx, &spent, Read::Pm, None).and_then(|go_on| {
+        let ahead = ahead.as_ref();
+        let read = read_side(pm, &tx, &spent, Read::Pm, None, ahead).and_then(|go_on| {
             if !go_on || tx.send(Ok(Read::PmRead)).is_err() {
                 return Ok(());
             }
             match index.recv() {
-                Ok(index) => read_side(emr, &tx, &spent, Read::Emr, Some(&index)).map(|_| ()),
+                Ok(index) => read_side(emr, &tx, &spent, Read::Emr, Some(&index), ahead).map(|_| ()),
                 Err(_) => Ok(()),
             }
         });
@@ -165,11 +176,15 @@ pub fn read_in_background<'scope>(
 fn read_side(
     exports: Vec<Box<dyn PatientExport>>,
     tx: &SyncSender<Result<Read, InputProblem>>,
-    spent: &Receiver<PatientBatch>,
+    spent: &Mutex<Receiver<PatientBatch>>,
     side: fn(PatientBatch) -> Read,
-    index: Option<&PmIndex>,
+    index: Option<&Arc<PmIndex>>,
+    ahead: Option<&ReadAhead>,
 ) -> Result<bool, InputProblem> {
-    let fresh = |file| spent.try_recv().map_or_else(|_| PatientBatch::new(file), |batch| batch.reused(file));
+    let fresh = |file| {
+        let reused = spent.lock().ok().and_then(|spent| spent.try_recv().ok());
+        reused.map_or_else(|| PatientBatch::for_file(file), |batch| batch.reused(file))
+    };
     // Work either thread can do — a PM batch's matching keys, an EMR batch's cross-references — is left to the
     // other thread while it waits for batches, and done here while batches wait for it.
     let send = |batch: PatientBatch| match tx.try_send(Ok(side(batch))) {
@@ -187,12 +202,24 @@ fn read_side(
         Err(TrySendError::Full(read)) => tx.send(read).is_ok(),
         Err(TrySendError::Disconnected(_)) => false,
     };
+    let prepare = match index {
+        Some(index) => Prepare::CrossReferences(Arc::clone(index)),
+        None => Prepare::Keys,
+    };
     for (file, mut export) in exports.into_iter().enumerate() {
+        if let Some(blocks) = export.blocks() {
+            let (mut fresh, mut send) = (&fresh, &send);
+            match read_in_blocks(blocks, file, &mut fresh, &mut send, ahead, prepare.clone()) {
+                Some(Ok(true)) => continue,
+                Some(Ok(false)) => return Ok(false),
+                Some(Err(problem)) => return Err(problem),
+                None => {}
+            }
+        }
         let mut batch = fresh(file);
         while let Some((fields, line)) = export.next_patient()? {
             batch.push(&fields, line);
-            let full = batch.len() == BATCH || batch.arena.len() >= ARENA_BYTES;
-            if full && !send(std::mem::replace(&mut batch, fresh(file))) {
+            if batch.is_full() && !send(std::mem::replace(&mut batch, fresh(file))) {
                 return Ok(false);
             }
         }
@@ -235,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_packed_patient_reads_back_field_for_field() {
-        let mut batch = PatientBatch::new(0);
+        let mut batch = PatientBatch::for_file(0);
         let mut fields: Fields<'_> = [&b""[..]; COLUMNS];
         fields[0] = b"P1";
         fields[1] = b"E7";

@@ -6,9 +6,11 @@ use std::io::{self, Read};
 /// How much is read from the file at once.
 const CHUNK: usize = 4 << 20;
 
-/// One row: its fields, unquoted, and the line it starts on.
+/// One row: its fields, unquoted, the line it starts on and where in the source it starts.
 pub struct Row<'a> {
     pub line: u64,
+    /// The offset of the row's first byte in the source, counted from where the reader started.
+    pub start: u64,
     data: &'a [u8],
     fields: &'a [(usize, usize)],
 }
@@ -45,21 +47,57 @@ pub struct CsvReader<R> {
     eof: bool,
     /// The line the next row starts on, 1-based.
     line: u64,
+    /// How many bytes of the source were read before `buf[0]`, counted from where the reader started.
+    consumed: u64,
     fields: Vec<(usize, usize)>,
     unquoted: Vec<u8>,
 }
 
 impl<R: Read> CsvReader<R> {
     pub fn new(source: R) -> CsvReader<R> {
+        CsvReader::starting(source, 0, 1, CHUNK)
+    }
+
+    /// A reader of a source that starts `offset` bytes into a file, on line `line`, reading `chunk` bytes at a
+    /// time: a part of a file read on a thread of its own ([`super::blocks`]).
+    pub fn starting(source: R, offset: u64, line: u64, chunk: usize) -> CsvReader<R> {
         CsvReader {
             source,
-            buf: vec![0; CHUNK],
+            buf: vec![0; chunk.max(1)],
             pos: 0,
             filled: 0,
             eof: false,
-            line: 1,
+            line,
+            consumed: offset,
             fields: Vec::new(),
             unquoted: Vec::new(),
+        }
+    }
+
+    /// Where the next row (or blank line) starts in the source.
+    pub fn offset(&self) -> u64 {
+        self.consumed + self.pos as u64
+    }
+
+    /// The line the next row (or blank line) starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Skips to the start of the next line, quotes or not, without counting it: a part of a file starts at the
+    /// first line that begins in it, which is a row's start unless a quoted field spans it (the part is then read
+    /// again from where the part before it really ended).
+    pub fn skip_to_next_line(&mut self) -> Result<(), CsvError> {
+        loop {
+            if let Some(at) = memchr::memchr(b'\n', &self.buf[self.pos..self.filled]) {
+                self.pos += at + 1;
+                return Ok(());
+            }
+            self.pos = self.filled;
+            if self.eof {
+                return Ok(());
+            }
+            self.refill()?;
         }
     }
 
@@ -70,6 +108,7 @@ impl<R: Read> CsvReader<R> {
             let line = self.line;
             self.line += breaks;
             let start = self.pos;
+            let offset = self.consumed + start as u64;
             self.pos = next;
             let mut record = &self.buf[start..end];
             if let [rest @ .., b'\r'] = record {
@@ -86,10 +125,10 @@ impl<R: Read> CsvReader<R> {
                     from = start + i + 1;
                 }
                 self.fields.push((from, start + record.len()));
-                return Ok(Some(Row { line, data: &self.buf, fields: &self.fields }));
+                return Ok(Some(Row { line, start: offset, data: &self.buf, fields: &self.fields }));
             }
             unquote(record, &mut self.unquoted, &mut self.fields);
-            return Ok(Some(Row { line, data: &self.unquoted, fields: &self.fields }));
+            return Ok(Some(Row { line, start: offset, data: &self.unquoted, fields: &self.fields }));
         }
     }
 
@@ -133,6 +172,7 @@ impl<R: Read> CsvReader<R> {
     /// Moves the unread bytes to the front and reads more after them, growing the buffer for a row longer than it.
     fn refill(&mut self) -> io::Result<()> {
         self.buf.copy_within(self.pos..self.filled, 0);
+        self.consumed += self.pos as u64;
         self.filled -= self.pos;
         self.pos = 0;
         if self.filled == self.buf.len() {

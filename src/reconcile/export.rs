@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use super::blocks::{CsvBlocks, Reopen};
 use super::columns::{COLUMNS, Column, Layout};
 use super::csv::{CsvError, CsvReader, Row};
 
@@ -36,6 +37,11 @@ pub trait PatientExport: Send {
     fn carries(&self, column: Column) -> bool;
     /// The next patient's fields and the line their record starts on, or `None` at the end.
     fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem>;
+    /// How to read the export's rows in blocks on more than one thread, for an export that can be (a CSV file on
+    /// disk); its rows are then read that way instead of by `next_patient`.
+    fn blocks(&self) -> Option<&CsvBlocks> {
+        None
+    }
 }
 
 /// A CSV export: rows after a header row that names the columns (through a column map where the vendor's headers
@@ -44,6 +50,7 @@ pub struct CsvExport {
     name: String,
     reader: CsvReader<Box<dyn Read + Send>>,
     layout: Layout,
+    blocks: Option<CsvBlocks>,
 }
 
 impl CsvExport {
@@ -59,13 +66,32 @@ impl CsvExport {
         };
         let header: Vec<&str> = header.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
         match Layout::from_header(&header, names) {
-            Ok(layout) => Ok(CsvExport { name, reader, layout }),
+            Ok(layout) => Ok(CsvExport { name, reader, layout, blocks: None }),
             Err(message) => Err(InputProblem { file: name, line: Some(1), message }),
         }
     }
 }
 
+impl CsvExport {
+    /// The export, readable in blocks: the file is `len` bytes long and `reopen` reads it from any offset.
+    pub fn in_blocks(mut self, len: u64, reopen: Reopen) -> CsvExport {
+        self.blocks = Some(CsvBlocks {
+            name: self.name.clone(),
+            layout: self.layout,
+            rows_start: self.reader.offset(),
+            rows_line: self.reader.line(),
+            len,
+            reopen,
+        });
+        self
+    }
+}
+
 impl PatientExport for CsvExport {
+    fn blocks(&self) -> Option<&CsvBlocks> {
+        self.blocks.as_ref()
+    }
+
     fn name(&self) -> &str {
         &self.name
     }
@@ -78,17 +104,22 @@ impl PatientExport for CsvExport {
         let width = self.layout.width;
         let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(None) };
         if row.len() != width {
-            let message = format!(
-                "{} field(s) where the header has {width}; quote a value that holds a comma (\"Smith, Jr\")",
-                row.len()
-            );
-            return Err(InputProblem { file: self.name.clone(), line: Some(row.line), message });
+            return Err(too_few_or_many(&self.name, &row, width));
         }
         Ok(Some((fields_of(&row, &self.layout), row.line)))
     }
 }
 
-fn csv_problem(file: &str, e: CsvError) -> InputProblem {
+/// A row with more or fewer fields than the header names.
+pub(super) fn too_few_or_many(file: &str, row: &Row<'_>, width: usize) -> InputProblem {
+    let message = format!(
+        "{} field(s) where the header has {width}; quote a value that holds a comma (\"Smith, Jr\")",
+        row.len()
+    );
+    InputProblem { file: file.to_string(), line: Some(row.line), message }
+}
+
+pub(super) fn csv_problem(file: &str, e: CsvError) -> InputProblem {
     let (line, message) = match e {
         CsvError::Unclosed { line } => (Some(line), e.to_string().replacen(&format!("line {line}: "), "", 1)),
         CsvError::Io(e) => (None, format!("cannot read: {e}")),
@@ -96,6 +127,6 @@ fn csv_problem(file: &str, e: CsvError) -> InputProblem {
     InputProblem { file: file.to_string(), line, message }
 }
 
-fn fields_of<'a>(row: &Row<'a>, layout: &Layout) -> Fields<'a> {
+pub(super) fn fields_of<'a>(row: &Row<'a>, layout: &Layout) -> Fields<'a> {
     std::array::from_fn(|i| layout.positions[i].map(|p| row.get(p)).unwrap_or_default())
 }

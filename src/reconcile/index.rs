@@ -72,6 +72,12 @@ impl IdTable {
         }
     }
 
+    /// Makes room for the hashes of `rows` rows in all. The places still grow as rows come: sized from a guess
+    /// they could come out twice as large as the rows need.
+    pub fn reserve(&mut self, rows: usize) {
+        self.hashes.reserve(rows.saturating_sub(self.hashes.len()));
+    }
+
     fn grow(&mut self) {
         let size = (self.hashes.len() * 2).next_power_of_two().max(1024);
         self.places = vec![0; size];
@@ -155,6 +161,16 @@ impl PmIndex {
             arena.shrink_to_fit();
         }
         self.arenas.push(arena);
+    }
+
+    /// Makes room for about `rows` rows in all, so that the index's lists need not be copied as they grow.
+    pub fn reserve(&mut self, rows: usize) {
+        let more = rows.saturating_sub(self.len());
+        self.starts.reserve(more);
+        self.lines.reserve(more);
+        self.keys.reserve(more);
+        self.xrefs.reserve(more);
+        self.by_id.reserve(rows);
     }
 
     pub fn len(&self) -> usize {

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod billing;
+pub mod blocks;
 pub mod columns;
 pub mod csv;
 pub mod duplicates;
@@ -22,6 +23,7 @@ pub mod reconciler;
 pub mod record;
 pub mod x12;
 
+pub use blocks::Reopen;
 pub use columns::{COLUMNS, Column, ColumnMap, Layout};
 pub use export::{CsvExport, Fields, InputProblem, PatientExport, Source};
 pub use plant::{Discrepancy, Planted, Planter};

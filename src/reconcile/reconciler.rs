@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::batch::{Read, read_in_background};
+use super::batch::{HEADER, PatientBatch, Read, read_in_background};
 use super::columns::{COLUMNS, Column};
 use super::duplicates::{SecondRecord, keys_of, second_records};
 use super::export::{Fields, InputProblem, PatientExport};
@@ -132,6 +132,9 @@ pub fn reconcile(
         tallies: Tallies::default(),
         summary: Summary::default(),
     };
+    // The bytes of PM rows to read, where the exports' sizes are known, so the index can be sized once the first
+    // batch shows how many bytes a row takes.
+    let pm_bytes: u64 = pm_exports.iter().filter_map(|e| e.blocks()).map(|b| b.len - b.rows_start).sum();
     let mut read = 0u64;
     let clock = std::time::Instant::now();
     let mut pending = Vec::new();
@@ -150,6 +153,9 @@ pub fn reconcile(
             };
             match batch {
                 Read::Pm(mut batch) => {
+                    if pm.is_empty() && pm_bytes > 0 && !batch.is_empty() {
+                        pm.reserve(expected_rows(pm_bytes, &batch));
+                    }
                     pm.append(&mut batch);
                     let _ = give_back.send(batch);
                 }
@@ -197,6 +203,14 @@ pub fn reconcile(
     r.report_pm_duplicates();
     tracing::debug!(elapsed = ?clock.elapsed(), findings = r.findings.len(), "reconciled");
     Ok(Reconciliation { findings: r.findings, tallies: r.tallies, summary: r.summary })
+}
+
+/// About how many rows `bytes` of CSV hold, judged by a batch of them with a little to spare: a packed row is
+/// its fields and two bytes a field, a CSV row its fields and a separator a field.
+fn expected_rows(bytes: u64, batch: &PatientBatch) -> usize {
+    let packed = batch.arena.len() as u64 / batch.len() as u64;
+    let row = packed.saturating_sub(HEADER as u64 - COLUMNS as u64).max(1);
+    (bytes / row + bytes / row / 16) as usize
 }
 
 /// Whether a fuzzy candidate should replace the one `held` so far: it scores higher, or is the first to reach the
