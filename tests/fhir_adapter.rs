@@ -57,6 +57,41 @@ async fn next_links_keep_a_searched_value_that_holds_reserved_characters() {
     assert_eq!(found[24].value.name.family, "R24");
 }
 
+/// The simulator writes a searchset around each record's stored text, and sends a read's text as it stores it: what
+/// a client gets must still be the Bundle FHIR describes, holding the record a read answers.
+#[tokio::test]
+async fn a_searchset_holds_each_match_as_a_read_answers_it() {
+    let sim = simulator("shared").await;
+    let fhir = FhirAdapter::new(&sim.pm_url, Duration::from_secs(5)).unwrap();
+    let tracking = Identifier { system: "urn:test".into(), value: "s1".into() };
+    let registered = fhir.apply(Action::Register { patient: &patient("Searched"), tracking: &tracking }).await.unwrap();
+    let id = registered.id.unwrap();
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let answer = http.get(url).send().await.unwrap();
+            assert_eq!(answer.headers()["content-type"], "application/fhir+json");
+            answer.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let bundle = get(format!("{}/Patient?identifier=urn:test%7Cs1", sim.pm_url)).await;
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "searchset");
+    assert_eq!(bundle["total"], 1);
+    assert_eq!(bundle["link"][0]["relation"], "self");
+    let entries = bundle["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["fullUrl"], format!("{}/Patient/{id}", sim.pm_url));
+    assert_eq!(entries[0]["search"]["mode"], "match");
+    assert_eq!(entries[0]["resource"]["name"][0]["family"], "Searched");
+    let read = get(format!("{}/Patient/{id}", sim.pm_url)).await;
+    assert_eq!(read, entries[0]["resource"]);
+    // Nothing matches another tracking value, and a Bundle with no match still has an (empty) entry list.
+    let none = get(format!("{}/Patient?identifier=urn:test%7Cs2", sim.pm_url)).await;
+    assert_eq!((none["total"].as_u64(), none["entry"].as_array().map(Vec::len)), (Some(0), Some(0)));
+}
+
 #[tokio::test]
 async fn registering_the_same_patient_twice_is_a_conditional_create() {
     let sim = simulator("shared").await;

@@ -259,8 +259,9 @@ impl PayerDesk {
         kept.order.retain(|c| !controls.contains(c));
     }
 
-    fn kept(&self, control: &str) -> Option<Answers> {
-        self.answers.lock().unwrap_or_else(|e| e.into_inner()).by_control.get(control).cloned()
+    /// One of the answers kept for an 837 (`which` picks it): only that text is copied out, not all three.
+    fn kept(&self, control: &str, which: impl Fn(&Answers) -> Option<&String>) -> Option<String> {
+        self.answers.lock().unwrap_or_else(|e| e.into_inner()).by_control.get(control).and_then(which).cloned()
     }
 }
 
@@ -435,14 +436,14 @@ async fn receive(State(desk): State<Arc<PayerDesk>>, body: String) -> Response {
 }
 
 async fn claim_ack(State(desk): State<Arc<PayerDesk>>, Path(control): Path<String>) -> Response {
-    match desk.kept(&control).and_then(|a| a.claim_ack_277ca) {
+    match desk.kept(&control, |a| a.claim_ack_277ca.as_ref()) {
         Some(text) => x12(StatusCode::OK, text),
         None => plain(StatusCode::NOT_FOUND, format!("no 277CA for interchange {control}: none was accepted")),
     }
 }
 
 async fn remittance(State(desk): State<Arc<PayerDesk>>, Path(control): Path<String>) -> Response {
-    match desk.kept(&control).and_then(|a| a.remittance_835) {
+    match desk.kept(&control, |a| a.remittance_835.as_ref()) {
         Some(text) => x12(StatusCode::OK, text),
         None => plain(StatusCode::NOT_FOUND, format!("no 835 for interchange {control}: no claim was adjudicated")),
     }
@@ -660,9 +661,11 @@ mod tests {
     fn answers_are_kept_by_the_control_number_of_the_837() {
         let d = desk("{}");
         d.answer_at(&sent(&visit(), "1EG4TE5MK72", 12), now()).unwrap();
-        let kept = d.kept("000000012").unwrap();
-        assert!(kept.remittance_835.is_some_and(|t| t.contains("CLP*p000042*1*300*240")));
-        assert!(d.kept("000000013").is_none());
+        let remittance = d.kept("000000012", |a| a.remittance_835.as_ref()).unwrap();
+        assert!(remittance.contains("CLP*p000042*1*300*240"));
+        let claim_ack = d.kept("000000012", |a| a.claim_ack_277ca.as_ref()).unwrap();
+        assert!(claim_ack.starts_with("ISA*") && claim_ack.contains("ST*277*"));
+        assert!(d.kept("000000013", |a| Some(&a.ack_999)).is_none());
     }
 
     #[test]
@@ -671,15 +674,15 @@ mod tests {
         for control in [31, 32, 33] {
             d.answer_at(&sent(&visit(), "1EG4TE5MK72", control), now()).unwrap();
         }
-        assert!(d.kept("000000031").is_none());
-        assert!(d.kept("000000032").is_some_and(|a| a.claim_ack_277ca.is_some()));
-        assert!(d.kept("000000033").is_some_and(|a| a.remittance_835.is_some()));
+        assert!(d.kept("000000031", |a| Some(&a.ack_999)).is_none());
+        assert!(d.kept("000000032", |a| a.claim_ack_277ca.as_ref()).is_some());
+        assert!(d.kept("000000033", |a| a.remittance_835.as_ref()).is_some());
         let kept = d.answers.lock().unwrap();
         assert_eq!(kept.order, ["000000032", "000000033"]);
         assert_eq!(kept.by_control.len(), 2);
         drop(kept);
         d.forget(&["000000033".to_string()]);
-        assert!(d.kept("000000033").is_none());
+        assert!(d.kept("000000033", |a| Some(&a.ack_999)).is_none());
         assert_eq!(d.answers.lock().unwrap().order, ["000000032"]);
     }
 

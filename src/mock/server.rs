@@ -1,10 +1,11 @@
 //! One simulated system's FHIR R4 REST API over axum: read, search with paging, create, update with If-Match, transactions, and `$build-claim`, behind the profile's transport faults.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -82,8 +83,19 @@ fn fhir_json(status: StatusCode, body: &Value) -> Response {
     fhir_text(status, serde_json::to_string(body).unwrap_or_default())
 }
 
-fn fhir_text(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body).into_response()
+fn fhir_text(status: StatusCode, body: impl Into<Body>) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body.into()).into_response()
+}
+
+/// A record's text as the store keeps it, sent as the body without copying it.
+fn stored_text(json: Arc<str>) -> Body {
+    struct Text(Arc<str>);
+    impl AsRef<[u8]> for Text {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    Body::from(Bytes::from_owner(Text(json)))
 }
 
 fn outcome(status: StatusCode, code: &str, text: &str) -> Response {
@@ -129,14 +141,14 @@ fn store_error(error: StoreError) -> Response {
 }
 
 /// `json` is `resource` as the store keeps it.
-fn created(resource: &Value, json: &str) -> Response {
+fn created(resource: &Value, json: Arc<str>) -> Response {
     let location = format!(
         "{}/{}/_history/{}",
         resource["resourceType"].as_str().unwrap_or_default(),
         resource["id"].as_str().unwrap_or_default(),
         resource["meta"]["versionId"].as_str().unwrap_or("1")
     );
-    let mut response = fhir_text(StatusCode::CREATED, json.to_string());
+    let mut response = fhir_text(StatusCode::CREATED, stored_text(json));
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -181,7 +193,7 @@ async fn transaction(State(state): State<Arc<ServerState>>, body: Bytes) -> Resp
             return r;
         }
     }
-    match state.store.transaction(&bundle) {
+    match state.store.transaction(bundle) {
         Ok(response) => fhir_json(StatusCode::OK, &response),
         Err(e) => store_error(e),
     }
@@ -214,13 +226,12 @@ async fn create(
             );
         }
         let key = params.iter().find_map(|(p, v)| search::index_key(&resource_type, p, v));
-        let found = state.store.find_json(&resource_type, key.as_ref(), |json| {
-            let r = search::searched(json);
-            params.iter().all(|(p, v)| search::matches(&resource_type, &r, p, v).unwrap_or(false))
+        let found = state.store.find_json(&resource_type, key.as_ref(), |r| {
+            params.iter().all(|(p, v)| search::matches(&resource_type, r, p, v).unwrap_or(false))
         });
         match found.as_slice() {
             [] => {}
-            [existing] => return fhir_text(StatusCode::OK, existing.to_string()),
+            [existing] => return fhir_text(StatusCode::OK, stored_text(existing.json.clone())),
             more => {
                 return outcome(
                     StatusCode::PRECONDITION_FAILED,
@@ -231,7 +242,7 @@ async fn create(
         }
     }
     let (resource, json) = state.store.create_json(resource, true);
-    created(&resource, &json)
+    created(&resource, json)
 }
 
 /// `a=1&b=x%7Cy` as decoded pairs.
@@ -244,7 +255,7 @@ async fn read(State(state): State<Arc<ServerState>>, Path((resource_type, id)): 
         return r;
     }
     match state.store.read_json(&resource_type, &id) {
-        Some(resource) => fhir_text(StatusCode::OK, resource.to_string()),
+        Some(resource) => fhir_text(StatusCode::OK, stored_text(resource)),
         None => outcome(StatusCode::NOT_FOUND, "not-found", &format!("{resource_type}/{id} is not known")),
     }
 }
@@ -293,9 +304,8 @@ async fn search_type(
         );
     }
     let key = selecting.iter().find_map(|(p, v)| search::index_key(&resource_type, p, v));
-    let hits = state.store.find_json(&resource_type, key.as_ref(), |json| {
-        let r = search::searched(json);
-        selecting.iter().all(|(p, v)| search::matches(&resource_type, &r, p, v).unwrap_or(false))
+    let hits = state.store.find_json(&resource_type, key.as_ref(), |r| {
+        selecting.iter().all(|(p, v)| search::matches(&resource_type, r, p, v).unwrap_or(false))
     });
     let number = |name: &str, default: usize| {
         params.iter().find(|(p, _)| p == name).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(default)
@@ -303,18 +313,6 @@ async fn search_type(
     let count = number("_count", DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let offset = number("_offset", 0);
     let total = hits.len();
-    // Each entry is written around the resource's stored text, which is already JSON: parsing it into a tree
-    // only to serialise it again was most of what a search cost the simulator.
-    let page: Vec<String> = hits
-        .iter()
-        .skip(offset)
-        .take(count)
-        .map(|json| {
-            let id = serde_json::from_str::<IdOnly>(json).map(|r| r.id).unwrap_or_default();
-            let url = Value::String(format!("{}/{}/{}", state.base, resource_type, id));
-            format!(r#"{{"fullUrl":{url},"resource":{json},"search":{{"mode":"match"}}}}"#)
-        })
-        .collect();
     // The search's own parameters, encoded again: a value may hold `|`, `#`, `&` or `+`.
     let selection = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params.iter().filter(|(p, _)| p != "_offset"))
@@ -324,18 +322,31 @@ async fn search_type(
     if offset + count < total {
         links.push(json!({ "relation": "next", "url": link(offset + count) }));
     }
-    let mut bundle =
-        json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "link": links }).to_string();
+    let head = json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "link": links });
+    // Each entry is written around the resource's stored text, which is already JSON: parsing it into a tree
+    // only to serialise it again was most of what a search cost the simulator. The page is written into one
+    // buffer of the size it will take, rather than a string for each entry joined into another.
+    let page = hits.iter().skip(offset).take(count);
+    let size: usize = page.clone().map(|found| found.json.len() + found.id.len() + state.base.len() + 80).sum();
+    let mut bundle = Vec::with_capacity(size + 512);
+    let mut url = String::new();
+    let _ = serde_json::to_writer(&mut bundle, &head);
     bundle.pop();
-    bundle.push_str(&format!(r#","entry":[{}]}}"#, page.join(",")));
+    bundle.extend_from_slice(br#","entry":["#);
+    for (i, found) in page.enumerate() {
+        if i > 0 {
+            bundle.push(b',');
+        }
+        url.clear();
+        let _ = write!(url, "{}/{}/{}", state.base, resource_type, found.id);
+        bundle.extend_from_slice(br#"{"fullUrl":"#);
+        let _ = serde_json::to_writer(&mut bundle, url.as_str());
+        bundle.extend_from_slice(br#","resource":"#);
+        bundle.extend_from_slice(found.json.as_bytes());
+        bundle.extend_from_slice(br#","search":{"mode":"match"}}"#);
+    }
+    bundle.extend_from_slice(b"]}");
     fhir_text(StatusCode::OK, bundle)
-}
-
-/// A stored resource's id, read without building the rest of it.
-#[derive(serde::Deserialize)]
-struct IdOnly {
-    #[serde(default)]
-    id: String,
 }
 
 async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patient_id): Path<String>) -> Response {
@@ -343,7 +354,7 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
         return outcome(StatusCode::NOT_FOUND, "not-supported", "this system does not build claims");
     }
     let store = &state.store;
-    if store.read("Patient", &patient_id).is_none() {
+    if store.read_json("Patient", &patient_id).is_none() {
         return outcome(StatusCode::NOT_FOUND, "not-found", &format!("Patient/{patient_id} is not known"));
     }
     let is_patients = |r: &Value, key: &str| fhir::reference_id(&r[key], "Patient") == Some(patient_id.as_str());
@@ -396,5 +407,5 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
         item["status"] = json!("billed");
         let _ = store.update("ChargeItem", &id, item, None, false);
     }
-    created(&stored, &json)
+    created(&stored, json)
 }

@@ -168,15 +168,15 @@ impl Clearinghouse {
         let control = self.next_control.fetch_add(1, Ordering::Relaxed);
         let text = claim_interchange(patient, coverage, claim, &self.payer_id, control, created)?;
         exchange.claim_837 = Some(text.clone());
-        exchange.isa13 = Some(format!("{control:09}"));
-        self.record(Direction::Received, "837P", patient_id, &text);
         let isa13 = format!("{control:09}");
+        exchange.isa13 = Some(isa13.clone());
+        self.record(Direction::Received, "837P", patient_id, &text);
 
-        let ack_text = self.post_837(text).await?;
-        exchange.ack_999 = Some(ack_text.clone());
-        self.record(Direction::Sent, "999", patient_id, &ack_text);
+        // Each answer is logged as it comes and read where it is logged: nothing is copied.
+        let ack_text: &str = exchange.ack_999.insert(self.post_837(text).await?);
+        self.record(Direction::Sent, "999", patient_id, ack_text);
         let acks =
-            Document::parse(&ack_text).map_err(|e| e.to_string()).and_then(|d| read_999(&d).map_err(|e| e.to_string()));
+            Document::parse(ack_text).map_err(|e| e.to_string()).and_then(|d| read_999(&d).map_err(|e| e.to_string()));
         let ack = acks.map_err(|e| format!("the 999 cannot be read: {e}"))?;
         if let Some(set) = ack.iter().flat_map(|a| &a.sets).find(|s| !s.accepted()) {
             let errors: Vec<String> = set
@@ -198,10 +198,9 @@ impl Clearinghouse {
             return Err(format!("999 R: {}", errors.join("; ")));
         }
 
-        let status_text = self.get(&format!("277ca/{isa13}")).await?;
-        exchange.claim_ack_277ca = Some(status_text.clone());
-        self.record(Direction::Sent, "277CA", patient_id, &status_text);
-        let statuses = read_answer(&status_text, "277CA", read_277ca)?;
+        let status_text: &str = exchange.claim_ack_277ca.insert(self.get(&format!("277ca/{isa13}")).await?);
+        self.record(Direction::Sent, "277CA", patient_id, status_text);
+        let statuses = read_answer(status_text, "277CA", read_277ca)?;
         let status = statuses
             .iter()
             .find(|s| s.claim_id == claim.id)
@@ -215,10 +214,9 @@ impl Clearinghouse {
             ));
         }
 
-        let remittance_text = self.get(&format!("835/{isa13}")).await?;
-        exchange.remittance_835 = Some(remittance_text.clone());
-        self.record(Direction::Sent, "835", patient_id, &remittance_text);
-        let remittances = read_answer(&remittance_text, "835", read_835)?;
+        let remittance_text: &str = exchange.remittance_835.insert(self.get(&format!("835/{isa13}")).await?);
+        self.record(Direction::Sent, "835", patient_id, remittance_text);
+        let remittances = read_answer(remittance_text, "835", read_835)?;
         remittances
             .iter()
             .flat_map(|r| &r.claims)
