@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -135,8 +136,9 @@ impl FhirAdapter {
         }
     }
 
-    /// Refuses, without sending it, a request the server's CapabilityStatement says it cannot serve.
-    async fn require(&self, need: Need<'_>, doing: &str) -> Result<(), AdapterError> {
+    /// Refuses, without sending it, a request the server's CapabilityStatement says it cannot serve. `doing` says
+    /// what the request was for, written only when it is refused (this is asked before every request).
+    async fn require(&self, need: Need<'_>, doing: impl FnOnce() -> String) -> Result<(), AdapterError> {
         let declared = self
             .declared
             .get_or_init(|| async {
@@ -157,7 +159,7 @@ impl FhirAdapter {
             .await;
         match declared.as_ref().and_then(|d| d.lacks(need)) {
             Some(missing) => Err(AdapterError::NotSupported {
-                what: format!("{doing} ({missing} is not in its CapabilityStatement)"),
+                what: format!("{} ({missing} is not in its CapabilityStatement)", doing()),
             }),
             None => Ok(()),
         }
@@ -256,7 +258,9 @@ impl FhirAdapter {
         body: Option<&Value>,
         precondition: Precondition<'_>,
     ) -> Result<reqwest::Response, AdapterError> {
-        let mut request = self.http.request(method, url).header("Accept", FHIR_JSON);
+        // Header names and values made once, not parsed from text for every request.
+        let fhir_json = HeaderValue::from_static(FHIR_JSON);
+        let mut request = self.http.request(method, url).header(ACCEPT, fhir_json.clone());
         request = match &self.credentials {
             Credentials::None => request,
             Credentials::Bearer(token) => request.bearer_auth(token.expose()),
@@ -272,7 +276,7 @@ impl FhirAdapter {
         };
         if let Some(body) = body {
             // Written straight into bytes: `to_string` goes through `Display`, a formatter call for every piece.
-            request = request.header("Content-Type", FHIR_JSON).body(serde_json::to_vec(body).unwrap_or_default());
+            request = request.header(CONTENT_TYPE, fhir_json).body(serde_json::to_vec(body).unwrap_or_default());
         }
         request.send().await.map_err(|e| self.transport_error(url, e))
     }
@@ -285,12 +289,8 @@ impl FhirAdapter {
         label: Option<&str>,
     ) -> Result<Vec<u8>, AdapterError> {
         let status = response.status();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let content_type =
+            response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let bytes = read_limited(response, &url, MAX_BODY_BYTES).await.map_err(|e| self.transport_error(&url, e))??;
         let json = content_type.starts_with(FHIR_JSON) || content_type.starts_with("application/json");
         if !bytes.is_empty() && !json && status.is_success() {
@@ -360,10 +360,9 @@ impl FhirAdapter {
 
     async fn create(&self, resource: &Value) -> Result<String, AdapterError> {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default();
-        self.require(
-            Need::Interaction { resource: resource_type, code: "create" },
-            &format!("creating {resource_type}"),
-        )
+        self.require(Need::Interaction { resource: resource_type, code: "create" }, || {
+            format!("creating {resource_type}")
+        })
         .await?;
         let created: Created = self.send_as(Method::POST, resource_type, Some(resource)).await?;
         created.id(&self.url(resource_type))
@@ -373,9 +372,9 @@ impl FhirAdapter {
     /// was made now, so a scenario run twice against the same server does not register its patient twice.
     async fn create_unless(&self, resource: &Value, query: &str) -> Result<(String, bool), AdapterError> {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default();
-        let doing = format!("registering a {resource_type}");
-        self.require(Need::Interaction { resource: resource_type, code: "create" }, &doing).await?;
-        self.require(Need::ConditionalCreate { resource: resource_type }, &doing).await?;
+        let doing = || format!("registering a {resource_type}");
+        self.require(Need::Interaction { resource: resource_type, code: "create" }, doing).await?;
+        self.require(Need::ConditionalCreate { resource: resource_type }, doing).await?;
         let (status, held) =
             self.exchange(Method::POST, resource_type, Some(resource), Precondition::IfNoneExist(query)).await?;
         let held: Created = self.parse_as(resource_type, &held)?;
@@ -383,16 +382,20 @@ impl FhirAdapter {
     }
 
     async fn read(&self, resource_type: &str, id: &str) -> Result<Value, AdapterError> {
-        self.require(Need::Interaction { resource: resource_type, code: "read" }, &format!("reading {resource_type}"))
-            .await?;
+        self.require(Need::Interaction { resource: resource_type, code: "read" }, || {
+            format!("reading {resource_type}")
+        })
+        .await?;
         self.send(Method::GET, &format!("{resource_type}/{id}"), None, Precondition::None).await
     }
 
     /// A read by id, into the fields its reader needs.
     async fn read_as<R: Resource>(&self, id: &str) -> Result<R, AdapterError> {
         let resource_type = R::TYPE;
-        self.require(Need::Interaction { resource: resource_type, code: "read" }, &format!("reading {resource_type}"))
-            .await?;
+        self.require(Need::Interaction { resource: resource_type, code: "read" }, || {
+            format!("reading {resource_type}")
+        })
+        .await?;
         self.send_as(Method::GET, &format!("{resource_type}/{id}"), None).await
     }
 
@@ -400,10 +403,11 @@ impl FhirAdapter {
     /// needs.
     async fn search<R: Resource>(&self, params: &[(&str, &str)]) -> Result<Vec<R>, AdapterError> {
         let resource_type = R::TYPE;
-        let doing = format!("searching {resource_type}");
-        self.require(Need::Interaction { resource: resource_type, code: "search-type" }, &doing).await?;
+        let doing = || format!("searching {resource_type}");
+        self.require(Need::Interaction { resource: resource_type, code: "search-type" }, doing).await?;
         for (name, _) in params {
-            self.require(Need::SearchParam { resource: resource_type, name }, &format!("{doing} by {name}")).await?;
+            self.require(Need::SearchParam { resource: resource_type, name }, || format!("{} by {name}", doing()))
+                .await?;
         }
         let mut next = format!("{resource_type}?");
         for (i, (name, value)) in params.iter().enumerate() {
@@ -540,7 +544,7 @@ impl FhirAdapter {
                 }
             }
         }
-        self.require(Need::Interaction { resource: "Patient", code: "update" }, "updating a Patient").await?;
+        self.require(Need::Interaction { resource: "Patient", code: "update" }, || "updating a Patient".into()).await?;
         let precondition = version.as_deref().map(Precondition::IfMatch).unwrap_or(Precondition::None);
         self.send(Method::PUT, &format!("Patient/{id}"), Some(&updated), precondition).await?;
         Ok(Applied { id: Some(id.to_string()) })
@@ -574,7 +578,7 @@ impl Adapter for FhirAdapter {
             }
             Action::Document { patient_id, encounter } => {
                 let bundle = fhir::documentation_bundle(encounter, patient_id);
-                self.require(Need::System("transaction"), "documenting a visit").await?;
+                self.require(Need::System("transaction"), || "documenting a visit".into()).await?;
                 let response: TransactionResponse = self
                     .send_as(Method::POST, "", Some(&bundle))
                     .await
@@ -596,7 +600,10 @@ impl Adapter for FhirAdapter {
                 Ok(Applied { id: None })
             }
             Action::BuildClaim { patient_id } => {
-                self.require(Need::Operation { resource: "Patient", name: "build-claim" }, "building a claim").await?;
+                self.require(Need::Operation { resource: "Patient", name: "build-claim" }, || {
+                    "building a claim".into()
+                })
+                .await?;
                 let parameters = json!({ "resourceType": "Parameters" });
                 let claim: Created = self
                     .send_as(Method::POST, &format!("Patient/{patient_id}/$build-claim"), Some(&parameters))
@@ -662,7 +669,8 @@ pub(super) async fn read_limited(
     {
         return Ok(Err(too_large(format!("it announces a body of {announced} bytes, over the {limit}-byte limit"))));
     }
-    let mut body = Vec::new();
+    // Sized once for the body the server announces, not grown chunk by chunk.
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n as usize));
     while let Some(chunk) = response.chunk().await? {
         body.extend_from_slice(&chunk);
         if body.len() > limit {
