@@ -1,9 +1,12 @@
 //! The payer's answer to a claim as a FHIR R4 ClaimResponse: per item the submitted, eligible and benefit amounts,
 //! and each CAS adjustment with its group as the category and its CARC as the reason.
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::resources::{Unreadable, coding, reference, reference_id};
+use super::lenient::{Count, List, Obj, Text, from_value};
+use super::read::{Concept, IdentifierField, Meta, Quantity, Reference, Resource, resource};
+use super::resources::{Unreadable, coding, reference};
 use crate::model::{Adjudication, Adjustment, ClaimDecision, ClaimLine, Remittance};
 
 pub const ADJUDICATION: &str = "http://terminology.hl7.org/CodeSystem/adjudication";
@@ -86,29 +89,68 @@ pub fn claim_response_to_fhir(r: &Remittance, patient_id: &str, insurer: &str, c
     resource
 }
 
-/// The claim a ClaimResponse answers (`request`), whose lines name what each item was.
-pub fn claim_response_request(resource: &Value) -> Option<&str> {
-    reference_id(resource.get("request")?, "Claim")
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClaimResponseDoc {
+    resource_type: Text,
+    id: Text,
+    meta: Meta,
+    request: Obj<Reference>,
+    item: List<Obj<Item>>,
+    total: List<Obj<AdjudicationEntry>>,
+    outcome: Text,
+    error: List<Obj<ErrorEntry>>,
+    identifier: List<Obj<IdentifierField>>,
 }
 
-fn code_in<'a>(concept: &'a Value, system: &str) -> Option<&'a str> {
-    concept.get("coding")?.as_array()?.iter().find(|c| c["system"] == system)?.get("code")?.as_str()
+resource!(ClaimResponseDoc, "ClaimResponse");
+
+impl ClaimResponseDoc {
+    /// The claim it answers (`request`), whose lines name what each item was.
+    pub fn request(&self) -> Option<&str> {
+        self.request.id_of("Claim")
+    }
 }
 
-fn amount(entry: &Value) -> f64 {
-    entry["amount"]["value"].as_f64().unwrap_or(0.0)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Item {
+    item_sequence: Count,
+    adjudication: List<Obj<AdjudicationEntry>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AdjudicationEntry {
+    category: Obj<Concept>,
+    reason: Obj<Concept>,
+    amount: Obj<Quantity>,
+}
+
+impl AdjudicationEntry {
+    fn amount(&self) -> f64 {
+        self.amount.value.0.unwrap_or(0.0)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ErrorEntry {
+    code: Obj<Concept>,
 }
 
 /// `claim_lines` are the lines of the claim answered, in order: an item names its line by sequence only.
 pub fn remittance_from_fhir(resource: &Value, claim_lines: &[ClaimLine]) -> Result<Remittance, Unreadable> {
-    let claim_id = claim_response_request(resource)
-        .ok_or_else(|| Unreadable("ClaimResponse.request does not reference a Claim".into()))?
-        .to_string();
-    let mut lines = Vec::new();
-    for item in resource["item"].as_array().into_iter().flatten() {
-        let sequence = item["itemSequence"]
-            .as_u64()
-            .ok_or_else(|| Unreadable("ClaimResponse.item.itemSequence is missing".into()))?;
+    remittance(from_value(resource), claim_lines)
+}
+
+pub fn remittance(doc: ClaimResponseDoc, claim_lines: &[ClaimLine]) -> Result<Remittance, Unreadable> {
+    let claim_id =
+        doc.request().ok_or_else(|| Unreadable("ClaimResponse.request does not reference a Claim".into()))?.to_string();
+    let mut lines = Vec::with_capacity(doc.item.len());
+    for item in doc.item.iter() {
+        let sequence =
+            item.item_sequence.0.ok_or_else(|| Unreadable("ClaimResponse.item.itemSequence is missing".into()))?;
         let claim_line =
             usize::try_from(sequence).ok().and_then(|s| claim_lines.get(s.checked_sub(1)?)).ok_or_else(|| {
                 Unreadable(format!("ClaimResponse.item {sequence} has no line {sequence} on Claim/{claim_id}"))
@@ -122,18 +164,20 @@ pub fn remittance_from_fhir(resource: &Value, claim_lines: &[ClaimLine]) -> Resu
             paid: 0.0,
             adjustments: Vec::new(),
         };
-        for entry in item["adjudication"].as_array().into_iter().flatten() {
-            let category = &entry["category"];
-            match (code_in(category, ADJUDICATION), code_in(category, CAS_GROUP)) {
-                (Some("submitted"), _) => line.charged = amount(entry),
-                (Some("eligible"), _) => line.allowed = amount(entry),
-                (Some("benefit"), _) => line.paid = amount(entry),
+        for entry in item.adjudication.iter() {
+            let category = &entry.category;
+            match (category.code_in(ADJUDICATION), category.code_in(CAS_GROUP)) {
+                (Some("submitted"), _) => line.charged = entry.amount(),
+                (Some("eligible"), _) => line.allowed = entry.amount(),
+                (Some("benefit"), _) => line.paid = entry.amount(),
                 (_, Some(group)) => line.adjustments.push(Adjustment {
                     group: group.to_string(),
-                    reason: code_in(&entry["reason"], CARC)
+                    reason: entry
+                        .reason
+                        .code_in(CARC)
                         .ok_or_else(|| Unreadable("ClaimResponse adjustment has no CARC reason".into()))?
                         .to_string(),
-                    amount: amount(entry),
+                    amount: entry.amount(),
                 }),
                 _ => {}
             }
@@ -141,15 +185,11 @@ pub fn remittance_from_fhir(resource: &Value, claim_lines: &[ClaimLine]) -> Resu
         lines.push(line);
     }
     let total = |category: &str| {
-        resource["total"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| code_in(&t["category"], ADJUDICATION) == Some(category))
-            .map(amount)
+        doc.total.iter().find(|t| t.category.code_in(ADJUDICATION) == Some(category)).map(|t| t.amount())
     };
-    let rejected = resource["outcome"] == "error";
-    let status = if rejected && code_in(&resource["error"][0]["code"], SUBMISSION_ERROR) == Some("not-submitted") {
+    let rejected = doc.outcome.is("error");
+    let first_error = doc.error.first();
+    let status = if rejected && first_error.and_then(|e| e.code.code_in(SUBMISSION_ERROR)) == Some("not-submitted") {
         ClaimDecision::NotSubmitted
     } else if rejected {
         ClaimDecision::Rejected
@@ -158,19 +198,17 @@ pub fn remittance_from_fhir(resource: &Value, claim_lines: &[ClaimLine]) -> Resu
     } else {
         ClaimDecision::Paid
     };
-    let payer_claim_id = resource["identifier"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|i| i["system"] == PAYER_CLAIM_NUMBER)
-        .and_then(|i| i["value"].as_str())
-        .unwrap_or_default()
-        .to_string();
+    let payer_claim_id = doc
+        .identifier
+        .iter()
+        .find(|i| i.system.is(PAYER_CLAIM_NUMBER))
+        .and_then(|i| i.value.0.clone())
+        .unwrap_or_default();
     Ok(Remittance {
         claim_id,
         payer_claim_id,
         status,
-        rejection: rejected.then(|| resource["error"][0]["code"]["text"].as_str().unwrap_or_default().to_string()),
+        rejection: rejected.then(|| first_error.and_then(|e| e.code.text.0.clone()).unwrap_or_default()),
         charged: total("submitted").unwrap_or_else(|| lines.iter().map(|l| l.charged).sum()),
         paid: total("benefit").unwrap_or_else(|| lines.iter().map(|l| l.paid).sum()),
         patient_responsibility: lines

@@ -5,13 +5,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::FHIR_JSON;
 use super::auth::Credentials;
 use super::capability::{Declared, Need};
 use super::claim_response;
+use super::claim_response::ClaimResponseDoc;
+use super::lenient::{List, Obj, Text};
+use super::read::{
+    self, AppointmentDoc, ChargeDoc, ClaimDoc, ConditionDoc, CoverageDoc, EncounterDoc, PatientDoc, Resource,
+};
 use super::resources::{self as fhir, Unreadable};
 use crate::connect::wire::{Direction, WireFormat, WireTap};
 use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
@@ -129,8 +136,9 @@ impl FhirAdapter {
         }
     }
 
-    /// Refuses, without sending it, a request the server's CapabilityStatement says it cannot serve.
-    async fn require(&self, need: Need<'_>, doing: &str) -> Result<(), AdapterError> {
+    /// Refuses, without sending it, a request the server's CapabilityStatement says it cannot serve. `doing` says
+    /// what the request was for, written only when it is refused (this is asked before every request).
+    async fn require(&self, need: Need<'_>, doing: impl FnOnce() -> String) -> Result<(), AdapterError> {
         let declared = self
             .declared
             .get_or_init(|| async {
@@ -151,7 +159,7 @@ impl FhirAdapter {
             .await;
         match declared.as_ref().and_then(|d| d.lacks(need)) {
             Some(missing) => Err(AdapterError::NotSupported {
-                what: format!("{doing} ({missing} is not in its CapabilityStatement)"),
+                what: format!("{} ({missing} is not in its CapabilityStatement)", doing()),
             }),
             None => Ok(()),
         }
@@ -164,17 +172,49 @@ impl FhirAdapter {
         body: Option<&Value>,
         precondition: Precondition<'_>,
     ) -> Result<Value, AdapterError> {
-        Ok(self.exchange(method, path, body, precondition).await?.1)
+        let bytes = self.exchange(method, path, body, precondition).await?.1;
+        self.parse(path, &bytes)
     }
 
-    /// One request, retried as the server asks, with the status it finally answered.
+    /// The answer read straight into `T` (a struct of the fields its reader needs), not through a `Value`.
+    async fn send_as<T: for<'de> Deserialize<'de> + Default>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, AdapterError> {
+        let bytes = self.exchange(method, path, body, Precondition::None).await?.1;
+        self.parse_as(path, &bytes)
+    }
+
+    fn parse(&self, path: &str, bytes: &[u8]) -> Result<Value, AdapterError> {
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(bytes).map_err(|e| self.not_json(path, e))
+    }
+
+    /// An empty answer reads as `T::default()`, as an empty answer read as `null` did.
+    fn parse_as<T: for<'de> Deserialize<'de> + Default>(&self, path: &str, bytes: &[u8]) -> Result<T, AdapterError> {
+        if bytes.is_empty() {
+            return Ok(T::default());
+        }
+        serde_json::from_slice::<Obj<T>>(bytes).map(|o| o.0).map_err(|e| self.not_json(path, e))
+    }
+
+    fn not_json(&self, path: &str, error: serde_json::Error) -> AdapterError {
+        AdapterError::Malformed { url: self.url(path), expected: "FHIR JSON", detail: error.to_string() }
+    }
+
+    /// One request, retried as the server asks, with the status it finally answered and the body of a success
+    /// (checked to be JSON by its content type; parsed by the caller, into what it needs).
     async fn exchange(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
         precondition: Precondition<'_>,
-    ) -> Result<(StatusCode, Value), AdapterError> {
+    ) -> Result<(StatusCode, Vec<u8>), AdapterError> {
         let url = self.url(path);
         let label = self.wire.as_ref().map(|_| self.request_label(&method, path, body));
         if let (Some(label), Some(body)) = (&label, body) {
@@ -218,7 +258,9 @@ impl FhirAdapter {
         body: Option<&Value>,
         precondition: Precondition<'_>,
     ) -> Result<reqwest::Response, AdapterError> {
-        let mut request = self.http.request(method, url).header("Accept", FHIR_JSON);
+        // Header names and values made once, not parsed from text for every request.
+        let fhir_json = HeaderValue::from_static(FHIR_JSON);
+        let mut request = self.http.request(method, url).header(ACCEPT, fhir_json.clone());
         request = match &self.credentials {
             Credentials::None => request,
             Credentials::Bearer(token) => request.bearer_auth(token.expose()),
@@ -234,7 +276,7 @@ impl FhirAdapter {
         };
         if let Some(body) = body {
             // Written straight into bytes: `to_string` goes through `Display`, a formatter call for every piece.
-            request = request.header("Content-Type", FHIR_JSON).body(serde_json::to_vec(body).unwrap_or_default());
+            request = request.header(CONTENT_TYPE, fhir_json).body(serde_json::to_vec(body).unwrap_or_default());
         }
         request.send().await.map_err(|e| self.transport_error(url, e))
     }
@@ -245,43 +287,35 @@ impl FhirAdapter {
         response: reqwest::Response,
         url: String,
         label: Option<&str>,
-    ) -> Result<Value, AdapterError> {
+    ) -> Result<Vec<u8>, AdapterError> {
         let status = response.status();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let content_type =
+            response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let bytes = read_limited(response, &url, MAX_BODY_BYTES).await.map_err(|e| self.transport_error(&url, e))??;
-        let value: Value = if bytes.is_empty() {
-            Value::Null
-        } else if content_type.starts_with(FHIR_JSON) || content_type.starts_with("application/json") {
-            serde_json::from_slice(&bytes).map_err(|e| AdapterError::Malformed {
-                url: url.clone(),
-                expected: "FHIR JSON",
-                detail: e.to_string(),
-            })?
-        } else if status.is_success() {
+        let json = content_type.starts_with(FHIR_JSON) || content_type.starts_with("application/json");
+        if !bytes.is_empty() && !json && status.is_success() {
             return Err(AdapterError::Malformed {
                 url,
                 expected: "FHIR JSON",
                 detail: format!("content type `{content_type}`"),
             });
-        } else {
-            Value::Null
-        };
-        if let Some(label) = label
-            && !value.is_null()
-        {
-            self.record(Direction::Received, format!("{} {label}", status.as_u16()), &value);
         }
-        if status.is_success() {
-            Ok(value)
-        } else {
-            let outcome = outcome_text(&value).map(|text| self.credentials.scrub(&text));
-            Err(AdapterError::Http { url, status: status.as_u16(), outcome })
+        let body = if json { bytes } else { Vec::new() };
+        // A success's body is parsed by the caller into the fields it needs; it is built into a `Value` here only
+        // to be recorded, or to read the OperationOutcome of an error.
+        if label.is_some() || !status.is_success() {
+            let value = self.parse(&url, &body)?;
+            if let Some(label) = label
+                && !value.is_null()
+            {
+                self.record(Direction::Received, format!("{} {label}", status.as_u16()), &value);
+            }
+            if !status.is_success() {
+                let outcome = outcome_text(&value).map(|text| self.credentials.scrub(&text));
+                return Err(AdapterError::Http { url, status: status.as_u16(), outcome });
+            }
         }
+        Ok(body)
     }
 
     fn record(&self, direction: Direction, label: String, body: &Value) {
@@ -326,65 +360,81 @@ impl FhirAdapter {
 
     async fn create(&self, resource: &Value) -> Result<String, AdapterError> {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default();
-        self.require(
-            Need::Interaction { resource: resource_type, code: "create" },
-            &format!("creating {resource_type}"),
-        )
+        self.require(Need::Interaction { resource: resource_type, code: "create" }, || {
+            format!("creating {resource_type}")
+        })
         .await?;
-        let created = self.send(Method::POST, resource_type, Some(resource), Precondition::None).await?;
-        id_of(&created, &self.url(resource_type))
+        let created: Created = self.send_as(Method::POST, resource_type, Some(resource)).await?;
+        created.id(&self.url(resource_type))
     }
 
     /// Creates the resource unless one matching `query` exists (FHIR conditional create): the id, and whether it
     /// was made now, so a scenario run twice against the same server does not register its patient twice.
     async fn create_unless(&self, resource: &Value, query: &str) -> Result<(String, bool), AdapterError> {
         let resource_type = resource["resourceType"].as_str().unwrap_or_default();
-        let doing = format!("registering a {resource_type}");
-        self.require(Need::Interaction { resource: resource_type, code: "create" }, &doing).await?;
-        self.require(Need::ConditionalCreate { resource: resource_type }, &doing).await?;
+        let doing = || format!("registering a {resource_type}");
+        self.require(Need::Interaction { resource: resource_type, code: "create" }, doing).await?;
+        self.require(Need::ConditionalCreate { resource: resource_type }, doing).await?;
         let (status, held) =
             self.exchange(Method::POST, resource_type, Some(resource), Precondition::IfNoneExist(query)).await?;
-        Ok((id_of(&held, &self.url(resource_type))?, status == StatusCode::CREATED))
+        let held: Created = self.parse_as(resource_type, &held)?;
+        Ok((held.id(&self.url(resource_type))?, status == StatusCode::CREATED))
     }
 
     async fn read(&self, resource_type: &str, id: &str) -> Result<Value, AdapterError> {
-        self.require(Need::Interaction { resource: resource_type, code: "read" }, &format!("reading {resource_type}"))
-            .await?;
+        self.require(Need::Interaction { resource: resource_type, code: "read" }, || {
+            format!("reading {resource_type}")
+        })
+        .await?;
         self.send(Method::GET, &format!("{resource_type}/{id}"), None, Precondition::None).await
     }
 
-    /// Every match of a search, following `Bundle.link[next]` across pages.
-    async fn search(&self, resource_type: &str, params: &[(&str, &str)]) -> Result<Vec<Value>, AdapterError> {
-        let doing = format!("searching {resource_type}");
-        self.require(Need::Interaction { resource: resource_type, code: "search-type" }, &doing).await?;
+    /// A read by id, into the fields its reader needs.
+    async fn read_as<R: Resource>(&self, id: &str) -> Result<R, AdapterError> {
+        let resource_type = R::TYPE;
+        self.require(Need::Interaction { resource: resource_type, code: "read" }, || {
+            format!("reading {resource_type}")
+        })
+        .await?;
+        self.send_as(Method::GET, &format!("{resource_type}/{id}"), None).await
+    }
+
+    /// Every match of a search, following `Bundle.link[next]` across pages, each read into the fields its reader
+    /// needs.
+    async fn search<R: Resource>(&self, params: &[(&str, &str)]) -> Result<Vec<R>, AdapterError> {
+        let resource_type = R::TYPE;
+        let doing = || format!("searching {resource_type}");
+        self.require(Need::Interaction { resource: resource_type, code: "search-type" }, doing).await?;
         for (name, _) in params {
-            self.require(Need::SearchParam { resource: resource_type, name }, &format!("{doing} by {name}")).await?;
+            self.require(Need::SearchParam { resource: resource_type, name }, || format!("{} by {name}", doing()))
+                .await?;
         }
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
-        let mut next = Some(format!("{resource_type}?{}", query.join("&")));
+        let mut next = format!("{resource_type}?");
+        for (i, (name, value)) in params.iter().enumerate() {
+            if i > 0 {
+                next.push('&');
+            }
+            next.push_str(name);
+            next.push('=');
+            next.push_str(&encode(value));
+        }
+        let mut next = Some(next);
         let mut found = Vec::new();
         for _ in 0..MAX_PAGES {
             let Some(path) = next.take() else { break };
-            let mut bundle = self.send(Method::GET, &path, None, Precondition::None).await?;
-            if bundle["resourceType"] != "Bundle" {
+            let bundle: Searchset<R> = self.send_as(Method::GET, &path, None).await?;
+            if !bundle.resource_type.is("Bundle") {
                 return Err(AdapterError::Malformed {
                     url: self.url(&path),
                     expected: "FHIR searchset Bundle",
-                    detail: format!("resourceType is {}", bundle["resourceType"]),
+                    detail: format!("resourceType is {}", bundle.resource_type.shown()),
                 });
             }
-            next = bundle["link"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|l| l["relation"] == "next")
-                .and_then(|l| l["url"].as_str())
-                .map(str::to_string);
-            // The page is not needed once read, so its resources are moved out of it, not copied.
-            for entry in bundle["entry"].as_array_mut().into_iter().flatten() {
-                let is_match = entry["search"]["mode"].as_str().is_none_or(|m| m == "match");
-                if entry["resource"]["resourceType"] == resource_type && is_match {
-                    found.push(entry["resource"].take());
+            next = bundle.link.0.into_iter().find(|l| l.relation.is("next")).and_then(|l| l.0.url.0);
+            for Obj(entry) in bundle.entry {
+                let is_match = entry.search.mode.as_deref().is_none_or(|m| m == "match");
+                if entry.resource.resource_type().is(resource_type) && is_match {
+                    found.push(entry.resource.0);
                 }
             }
         }
@@ -400,49 +450,58 @@ impl FhirAdapter {
     }
 
     async fn coverage_of(&self, patient_id: &str) -> Result<Vec<Versioned<Coverage>>, AdapterError> {
-        let mut found = self.search("Coverage", &[("beneficiary", &format!("Patient/{patient_id}"))]).await?;
+        let mut found: Vec<CoverageDoc> = self.search(&[("beneficiary", &format!("Patient/{patient_id}"))]).await?;
         // Primary first: the order a claim bills them in.
-        found.sort_by_key(fhir::coverage_order);
-        found.iter().map(|r| Ok(versioned(r, self.readable("Coverage", fhir::coverage_from_fhir(r))?))).collect()
+        found.sort_by_key(CoverageDoc::order);
+        self.each_read(found, read::coverage)
+    }
+
+    /// Each resource found, read into the model and versioned.
+    fn each_read<R: Resource, T>(
+        &self,
+        found: Vec<R>,
+        reader: impl Fn(R) -> Result<T, Unreadable>,
+    ) -> Result<Vec<Versioned<T>>, AdapterError> {
+        found
+            .into_iter()
+            .map(|r| {
+                let versioned = versioned(&r, ());
+                let value = self.readable(R::TYPE, reader(r))?;
+                Ok(holding(versioned, value))
+            })
+            .collect()
     }
 
     async fn documentation(&self, patient_id: &str) -> Result<Records, AdapterError> {
-        let encounters = self.search("Encounter", &[("patient", &format!("Patient/{patient_id}"))]).await?;
-        let Some(encounter) =
-            encounters.iter().max_by_key(|e| e["meta"]["lastUpdated"].as_str().unwrap_or_default().to_string())
-        else {
+        let encounters: Vec<EncounterDoc> = self.search(&[("patient", &format!("Patient/{patient_id}"))]).await?;
+        // The latest; of several as late, the last found.
+        let Some(encounter) = encounters.iter().max_by(|a, b| last_updated(*a).cmp(last_updated(*b))) else {
             return Ok(Records::Documentation(None));
         };
-        let encounter_id = encounter["id"].as_str().unwrap_or_default();
-        let conditions = self.search("Condition", &[("encounter", &format!("Encounter/{encounter_id}"))]).await?;
-        let diagnoses = fhir::encounter_diagnoses(encounter, |id| {
-            conditions
-                .iter()
-                .find(|c| c["id"] == id)
-                .and_then(|c| c["code"]["coding"][0]["code"].as_str())
-                .map(str::to_string)
+        let encounter_id = encounter.id().as_deref().unwrap_or_default();
+        let conditions: Vec<ConditionDoc> = self.search(&[("encounter", &format!("Encounter/{encounter_id}"))]).await?;
+        let diagnoses = read::encounter_diagnoses(encounter, |id| {
+            conditions.iter().find(|c| c.id().is(id)).and_then(|c| c.code.first_code()).map(str::to_string)
         });
-        let charge_items = self.search("ChargeItem", &[("context", &format!("Encounter/{encounter_id}"))]).await?;
+        let charge_items: Vec<ChargeDoc> = self.search(&[("context", &format!("Encounter/{encounter_id}"))]).await?;
         let charges = charge_items
-            .iter()
-            .map(|c| self.readable("ChargeItem", fhir::charge_from_fhir(c)))
+            .into_iter()
+            .map(|c| self.readable("ChargeItem", read::charge(c)))
             .collect::<Result<Vec<_>, _>>()?;
-        let documented = self.readable("Encounter", fhir::encounter_from_fhir(encounter, diagnoses, &charges))?;
+        let documented = self.readable("Encounter", read::encounter(encounter, diagnoses, &charges))?;
         Ok(Records::Documentation(Some(versioned(encounter, documented))))
     }
 
     async fn claims(&self, patient_id: &str) -> Result<Records, AdapterError> {
-        let found = self.search("Claim", &[("patient", &format!("Patient/{patient_id}"))]).await?;
-        let mut claims = Vec::new();
+        let found: Vec<ClaimDoc> = self.search(&[("patient", &format!("Patient/{patient_id}"))]).await?;
+        let mut claims = Vec::with_capacity(found.len());
         for resource in &found {
-            let coverage = match fhir::claim_coverage_id(resource) {
-                Some(id) => {
-                    Some(self.readable("Coverage", fhir::coverage_from_fhir(&self.read("Coverage", id).await?))?)
-                }
+            let coverage = match resource.coverage_id() {
+                Some(id) => Some(self.readable("Coverage", read::coverage(self.read_as(id).await?))?),
                 None => None,
             };
-            let id = resource["id"].as_str().unwrap_or_default();
-            let claim = self.readable("Claim", fhir::claim_from_fhir(resource, id, coverage.as_ref()))?;
+            let id = resource.id().as_deref().unwrap_or_default();
+            let claim = self.readable("Claim", read::claim(resource, id, coverage.as_ref()))?;
             claims.push(versioned(resource, claim));
         }
         Ok(Records::Claims(claims))
@@ -450,17 +509,16 @@ impl FhirAdapter {
 
     /// Each ClaimResponse with the Claim it answers, whose lines say what each adjudicated item was.
     async fn remittances(&self, patient_id: &str) -> Result<Records, AdapterError> {
-        let found = self.search("ClaimResponse", &[("patient", &format!("Patient/{patient_id}"))]).await?;
-        let mut remittances = Vec::new();
-        for resource in &found {
-            let lines = match claim_response::claim_response_request(resource) {
-                Some(id) => {
-                    self.readable("Claim", fhir::claim_from_fhir(&self.read("Claim", id).await?, id, None))?.lines
-                }
+        let found: Vec<ClaimResponseDoc> = self.search(&[("patient", &format!("Patient/{patient_id}"))]).await?;
+        let mut remittances = Vec::with_capacity(found.len());
+        for resource in found {
+            let lines = match resource.request() {
+                Some(id) => self.readable("Claim", read::claim(&self.read_as::<ClaimDoc>(id).await?, id, None))?.lines,
                 None => Vec::new(),
             };
-            let remittance = self.readable("ClaimResponse", claim_response::remittance_from_fhir(resource, &lines))?;
-            remittances.push(versioned(resource, remittance));
+            let versioned = versioned(&resource, ());
+            let remittance = self.readable("ClaimResponse", claim_response::remittance(resource, &lines))?;
+            remittances.push(holding(versioned, remittance));
         }
         Ok(Records::Remittances(remittances))
     }
@@ -486,7 +544,7 @@ impl FhirAdapter {
                 }
             }
         }
-        self.require(Need::Interaction { resource: "Patient", code: "update" }, "updating a Patient").await?;
+        self.require(Need::Interaction { resource: "Patient", code: "update" }, || "updating a Patient".into()).await?;
         let precondition = version.as_deref().map(Precondition::IfMatch).unwrap_or(Precondition::None);
         self.send(Method::PUT, &format!("Patient/{id}"), Some(&updated), precondition).await?;
         Ok(Applied { id: Some(id.to_string()) })
@@ -520,16 +578,15 @@ impl Adapter for FhirAdapter {
             }
             Action::Document { patient_id, encounter } => {
                 let bundle = fhir::documentation_bundle(encounter, patient_id);
-                self.require(Need::System("transaction"), "documenting a visit").await?;
-                let response = self
-                    .send(Method::POST, "", Some(&bundle), Precondition::None)
+                self.require(Need::System("transaction"), || "documenting a visit".into()).await?;
+                let response: TransactionResponse = self
+                    .send_as(Method::POST, "", Some(&bundle))
                     .await
                     .map_err(|e| not_supported_on(e, "FHIR transactions (documenting a visit)"))?;
-                let encounter_id = response["entry"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| e["response"]["location"].as_str())
+                let encounter_id = response
+                    .entry
+                    .iter()
+                    .filter_map(|e| e.response.location.as_deref())
                     .find(|l| l.starts_with("Encounter/"))
                     .and_then(|l| l.split('/').nth(1))
                     .map(str::to_string);
@@ -543,18 +600,16 @@ impl Adapter for FhirAdapter {
                 Ok(Applied { id: None })
             }
             Action::BuildClaim { patient_id } => {
-                self.require(Need::Operation { resource: "Patient", name: "build-claim" }, "building a claim").await?;
+                self.require(Need::Operation { resource: "Patient", name: "build-claim" }, || {
+                    "building a claim".into()
+                })
+                .await?;
                 let parameters = json!({ "resourceType": "Parameters" });
-                let claim = self
-                    .send(
-                        Method::POST,
-                        &format!("Patient/{patient_id}/$build-claim"),
-                        Some(&parameters),
-                        Precondition::None,
-                    )
+                let claim: Created = self
+                    .send_as(Method::POST, &format!("Patient/{patient_id}/$build-claim"), Some(&parameters))
                     .await
                     .map_err(|e| not_supported_on(e, "building a claim (operation $build-claim)"))?;
-                Ok(Applied { id: Some(id_of(&claim, &self.url("Claim"))?) })
+                Ok(Applied { id: Some(claim.id(&self.url("Claim"))?) })
             }
         }
     }
@@ -563,12 +618,8 @@ impl Adapter for FhirAdapter {
         match query {
             Query::PatientByIdentifier(identifier) => {
                 let token = format!("{}|{}", identifier.system, identifier.value);
-                let found = self.search("Patient", &[("identifier", &token)]).await?;
-                let patients = found
-                    .iter()
-                    .map(|r| Ok(versioned(r, self.readable("Patient", fhir::patient_from_fhir(r))?)))
-                    .collect::<Result<_, AdapterError>>()?;
-                Ok(Records::Patients(patients))
+                let found: Vec<PatientDoc> = self.search(&[("identifier", &token)]).await?;
+                Ok(Records::Patients(self.each_read(found, read::patient)?))
             }
             Query::Capabilities => {
                 let statement = self.send(Method::GET, "metadata", None, Precondition::None).await?;
@@ -584,30 +635,18 @@ impl Adapter for FhirAdapter {
                 Ok(Records::Capabilities(fhir::capabilities_from_fhir(&statement)))
             }
             Query::PatientsBornOn(date) => {
-                let found = self.search("Patient", &[("birthdate", &date.to_string())]).await?;
-                let patients = found
-                    .iter()
-                    .map(|r| Ok(versioned(r, self.readable("Patient", fhir::patient_from_fhir(r))?)))
-                    .collect::<Result<_, AdapterError>>()?;
-                Ok(Records::Patients(patients))
+                let found: Vec<PatientDoc> = self.search(&[("birthdate", &date.to_string())]).await?;
+                Ok(Records::Patients(self.each_read(found, read::patient)?))
             }
             Query::Coverage { patient_id } => Ok(Records::Coverages(self.coverage_of(patient_id).await?)),
             Query::Appointments { patient_id } => {
-                let found = self.search("Appointment", &[("patient", &format!("Patient/{patient_id}"))]).await?;
-                let appointments = found
-                    .iter()
-                    .map(|r| Ok(versioned(r, self.readable("Appointment", fhir::appointment_from_fhir(r))?)))
-                    .collect::<Result<_, AdapterError>>()?;
-                Ok(Records::Appointments(appointments))
+                let found: Vec<AppointmentDoc> = self.search(&[("patient", &format!("Patient/{patient_id}"))]).await?;
+                Ok(Records::Appointments(self.each_read(found, read::appointment)?))
             }
             Query::Documentation { patient_id } => self.documentation(patient_id).await,
             Query::Charges { patient_id } => {
-                let found = self.search("ChargeItem", &[("patient", &format!("Patient/{patient_id}"))]).await?;
-                let charges = found
-                    .iter()
-                    .map(|r| Ok(versioned(r, self.readable("ChargeItem", fhir::charge_from_fhir(r))?)))
-                    .collect::<Result<_, AdapterError>>()?;
-                Ok(Records::Charges(charges))
+                let found: Vec<ChargeDoc> = self.search(&[("patient", &format!("Patient/{patient_id}"))]).await?;
+                Ok(Records::Charges(self.each_read(found, read::charge)?))
             }
             Query::Claims { patient_id } => self.claims(patient_id).await,
             Query::ClaimNotices { .. } => Err(AdapterError::NotSupported { what: "claim acknowledgments".into() }),
@@ -630,7 +669,8 @@ pub(super) async fn read_limited(
     {
         return Ok(Err(too_large(format!("it announces a body of {announced} bytes, over the {limit}-byte limit"))));
     }
-    let mut body = Vec::new();
+    // Sized once for the body the server announces, not grown chunk by chunk.
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n as usize));
     while let Some(chunk) = response.chunk().await? {
         body.extend_from_slice(&chunk);
         if body.len() > limit {
@@ -660,21 +700,87 @@ fn tracked(patient: &Patient, tracking: &crate::model::Identifier) -> Patient {
     patient
 }
 
-fn versioned<T>(resource: &Value, value: T) -> Versioned<T> {
+fn versioned<R: Resource, T>(resource: &R, value: T) -> Versioned<T> {
     Versioned {
-        id: resource["id"].as_str().unwrap_or_default().to_string(),
-        version: resource["meta"]["versionId"].as_str().map(str::to_string),
-        last_updated: resource["meta"]["lastUpdated"].as_str().map(str::to_string),
+        id: resource.id().0.clone().unwrap_or_default(),
+        version: resource.meta().version_id.0.clone(),
+        last_updated: resource.meta().last_updated.0.clone(),
         value,
     }
 }
 
-fn id_of(resource: &Value, url: &str) -> Result<String, AdapterError> {
-    resource["id"].as_str().map(str::to_string).ok_or_else(|| AdapterError::Malformed {
-        url: url.to_string(),
-        expected: "FHIR resource",
-        detail: "the created resource has no id".into(),
-    })
+/// The id and versions read before the resource was moved into its reader, now holding what it read.
+fn holding<T>(head: Versioned<()>, value: T) -> Versioned<T> {
+    Versioned { id: head.id, version: head.version, last_updated: head.last_updated, value }
+}
+
+fn last_updated(resource: &impl Resource) -> &str {
+    resource.meta().last_updated.as_deref().unwrap_or_default()
+}
+
+/// A searchset Bundle, its matches read as `R`.
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Searchset<R: Default> {
+    resource_type: Text,
+    link: List<Obj<Link>>,
+    entry: List<Obj<SearchEntry<R>>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Link {
+    relation: Text,
+    url: Text,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct SearchEntry<R: Default> {
+    search: Obj<SearchMode>,
+    resource: Obj<R>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct SearchMode {
+    mode: Text,
+}
+
+/// What a create or an operation answered with: only its id is needed.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Created {
+    id: Text,
+}
+
+impl Created {
+    fn id(self, url: &str) -> Result<String, AdapterError> {
+        self.id.0.ok_or_else(|| AdapterError::Malformed {
+            url: url.to_string(),
+            expected: "FHIR resource",
+            detail: "the created resource has no id".into(),
+        })
+    }
+}
+
+/// A transaction's answer: where each entry was created.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct TransactionResponse {
+    entry: List<Obj<TransactionEntry>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct TransactionEntry {
+    response: Obj<Location>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Location {
+    location: Text,
 }
 
 /// The issue texts of an OperationOutcome, which is what a vendor says went wrong.

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod capability;
 pub mod claim_response;
 mod client;
+pub(crate) mod lenient;
+pub(crate) mod read;
 pub mod resources;
 
 pub use client::{Connection, FhirAdapter, RetryCount};

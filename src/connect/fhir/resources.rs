@@ -2,10 +2,10 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{
-    Address, Appointment, Capabilities, Charge, Claim, ClaimLine, Coverage, Date, DateTime, Diagnosis, Encounter,
-    HumanName, Identifier, Module, Patient, Relationship, ServiceLine, Sex,
-};
+use super::lenient::from_value;
+use super::read;
+
+use crate::model::{Appointment, Capabilities, Charge, Claim, Coverage, Encounter, Module, Patient};
 
 pub const NPI: &str = "http://hl7.org/fhir/sid/us-npi";
 pub const ICD10CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
@@ -25,10 +25,6 @@ pub const MODULE_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition
 pub struct Unreadable(pub String);
 
 type Read<T> = Result<T, Unreadable>;
-
-fn missing(what: &str) -> Unreadable {
-    Unreadable(format!("{what} is missing"))
-}
 
 fn procedure_system(code: &str) -> &'static str {
     // HCPCS Level II codes start with a letter; CPT codes with a digit.
@@ -58,27 +54,8 @@ pub fn reference_id<'a>(value: &'a Value, resource_type: &str) -> Option<&'a str
     value.get("reference")?.as_str()?.strip_prefix(resource_type)?.strip_prefix('/')
 }
 
-fn first_code(concept: &Value) -> Option<&str> {
-    concept.get("coding")?.as_array()?.first()?.get("code")?.as_str()
-}
-
 fn str_at<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key)?.as_str()
-}
-
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
-fn date_at(value: &Value, key: &str) -> Read<Date> {
-    str_at(value, key).ok_or_else(|| missing(key))?.parse().map_err(Unreadable)
-}
-
-fn performer_npi(value: &Value) -> Option<&str> {
-    value.get("identifier")?.get("value")?.as_str()
 }
 
 // ---- CapabilityStatement ----
@@ -155,50 +132,7 @@ pub fn patient_to_fhir(patient: &Patient) -> Value {
 }
 
 pub fn patient_from_fhir(resource: &Value) -> Read<Patient> {
-    let name = resource
-        .get("name")
-        .and_then(Value::as_array)
-        .and_then(|names| names.iter().find(|n| str_at(n, "use") == Some("official")).or_else(|| names.first()))
-        .ok_or_else(|| missing("Patient.name"))?;
-    let phone = resource
-        .get("telecom")
-        .and_then(Value::as_array)
-        .and_then(|t| t.iter().find(|c| str_at(c, "system") == Some("phone")))
-        .and_then(|c| str_at(c, "value"))
-        .map(str::to_string);
-    let address = resource.get("address").and_then(Value::as_array).and_then(|a| a.first()).map(|a| Address {
-        line: strings(a.get("line")),
-        city: str_at(a, "city").unwrap_or_default().to_string(),
-        state: str_at(a, "state").unwrap_or_default().to_string(),
-        postal_code: str_at(a, "postalCode").unwrap_or_default().to_string(),
-    });
-    let identifiers = resource
-        .get("identifier")
-        .and_then(Value::as_array)
-        .map(|ids| {
-            ids.iter()
-                .filter_map(|i| {
-                    Some(Identifier {
-                        system: str_at(i, "system")?.to_string(),
-                        value: str_at(i, "value")?.to_string(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Patient {
-        name: HumanName {
-            given: strings(name.get("given")),
-            family: str_at(name, "family").unwrap_or_default().to_string(),
-        },
-        birth_date: date_at(resource, "birthDate")?,
-        sex: Sex::from_code(str_at(resource, "gender").unwrap_or("unknown")),
-        address,
-        phone,
-        identifiers,
-        coverage: None,
-        secondary_coverage: None,
-    })
+    read::patient(from_value(resource))
 }
 
 // ---- Coverage ----
@@ -222,16 +156,7 @@ pub fn coverage_order(resource: &Value) -> u64 {
 }
 
 pub fn coverage_from_fhir(resource: &Value) -> Read<Coverage> {
-    Ok(Coverage {
-        payer: resource
-            .get("payor")
-            .and_then(|p| p.get(0))
-            .and_then(|p| str_at(p, "display"))
-            .ok_or_else(|| missing("Coverage.payor.display"))?
-            .to_string(),
-        member_id: str_at(resource, "subscriberId").ok_or_else(|| missing("Coverage.subscriberId"))?.to_string(),
-        relationship: Relationship::from_code(resource.get("relationship").and_then(first_code).unwrap_or("self")),
-    })
+    read::coverage(from_value(resource))
 }
 
 // ---- Appointment ----
@@ -261,24 +186,7 @@ pub fn appointment_patient(resource: &Value) -> Option<&str> {
 }
 
 pub fn appointment_from_fhir(resource: &Value) -> Read<Appointment> {
-    let start: DateTime =
-        str_at(resource, "start").ok_or_else(|| missing("Appointment.start"))?.parse().map_err(Unreadable)?;
-    let minutes = match resource.get("minutesDuration").and_then(Value::as_u64) {
-        Some(m) => m,
-        None => {
-            let end: DateTime =
-                str_at(resource, "end").ok_or_else(|| missing("Appointment.end"))?.parse().map_err(Unreadable)?;
-            let span = start.0.until(end.0).map_err(|e| Unreadable(e.to_string()))?;
-            span.total(jiff::Unit::Minute).map_err(|e| Unreadable(e.to_string()))? as u64
-        }
-    };
-    let provider_npi = resource
-        .get("participant")
-        .and_then(Value::as_array)
-        .and_then(|ps| ps.iter().find_map(|p| performer_npi(p.get("actor")?)))
-        .unwrap_or_default()
-        .to_string();
-    Ok(Appointment { start, minutes: u32::try_from(minutes).unwrap_or(u32::MAX), provider_npi })
+    read::appointment(from_value(resource))
 }
 
 // ---- Documentation: Condition, Encounter, Procedure, ChargeItem ----
@@ -394,83 +302,17 @@ pub fn charge_to_fhir(charge: &Charge, subject: &Value, encounter: &Value) -> Va
 }
 
 pub fn charge_from_fhir(resource: &Value) -> Read<Charge> {
-    let extensions = resource.get("extension").and_then(Value::as_array).cloned().unwrap_or_default();
-    let coded = |url: &str| -> Vec<String> {
-        extensions
-            .iter()
-            .filter(|e| str_at(e, "url") == Some(url))
-            .filter_map(|e| e.get("valueCoding")?.get("code")?.as_str().map(str::to_string))
-            .collect()
-    };
-    Ok(Charge {
-        code: resource.get("code").and_then(first_code).ok_or_else(|| missing("ChargeItem.code"))?.to_string(),
-        modifiers: coded(MODIFIER_EXTENSION),
-        units: resource.get("quantity").and_then(|q| q.get("value")).and_then(Value::as_f64).unwrap_or(1.0),
-        diagnoses: resource
-            .get("reason")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(first_code).map(str::to_string).collect())
-            .unwrap_or_default(),
-        place_of_service: coded(POS_EXTENSION).into_iter().next().unwrap_or_default(),
-        date_of_service: date_at(resource, "occurrenceDateTime")?,
-        rendering_npi: resource
-            .get("performer")
-            .and_then(|p| p.get(0))
-            .and_then(|p| performer_npi(p.get("actor")?))
-            .unwrap_or_default()
-            .to_string(),
-    })
+    read::charge(from_value(resource))
 }
 
 /// The encounter's diagnoses in rank order, given a way to read each referenced Condition's code.
 pub fn encounter_diagnoses(encounter: &Value, condition_code: impl Fn(&str) -> Option<String>) -> Vec<String> {
-    let mut ranked: Vec<(u64, String)> = encounter
-        .get("diagnosis")
-        .and_then(Value::as_array)
-        .map(|ds| {
-            ds.iter()
-                .enumerate()
-                .filter_map(|(i, d)| {
-                    let id = reference_id(d.get("condition")?, "Condition")?;
-                    let rank = d.get("rank").and_then(Value::as_u64).unwrap_or(i as u64 + 1);
-                    Some((rank, condition_code(id)?))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    ranked.sort_by_key(|(rank, _)| *rank);
-    ranked.into_iter().map(|(_, code)| code).collect()
+    read::encounter_diagnoses(&from_value(encounter), condition_code)
 }
 
 /// The documented visit read back: diagnoses from the encounter, service lines from its charges.
 pub fn encounter_from_fhir(encounter: &Value, diagnoses: Vec<String>, charges: &[Charge]) -> Read<Encounter> {
-    let period = encounter.get("period").ok_or_else(|| missing("Encounter.period"))?;
-    let date_of_service = date_at(period, "start")?;
-    let rendering_npi = encounter
-        .get("participant")
-        .and_then(|p| p.get(0))
-        .and_then(|p| performer_npi(p.get("individual")?))
-        .unwrap_or_default()
-        .to_string();
-    let service_lines = charges
-        .iter()
-        .map(|c| ServiceLine {
-            code: c.code.clone(),
-            modifiers: c.modifiers.clone(),
-            units: c.units,
-            dx_pointers: pointers(&diagnoses, &c.diagnoses),
-            place_of_service: c.place_of_service.clone(),
-            date_of_service: c.date_of_service,
-            rendering_npi: c.rendering_npi.clone(),
-        })
-        .collect();
-    Ok(Encounter {
-        date_of_service,
-        place_of_service: charges.first().map(|c| c.place_of_service.clone()).unwrap_or_default(),
-        rendering_npi,
-        diagnoses: diagnoses.into_iter().map(|code| Diagnosis { code }).collect(),
-        service_lines,
-    })
+    read::encounter(&from_value(encounter), diagnoses, charges)
 }
 
 /// 1-based positions of `codes` in `diagnoses`; a code not on the list has no pointer.
@@ -556,65 +398,14 @@ pub fn claim_coverage_id(resource: &Value) -> Option<&str> {
 }
 
 pub fn claim_from_fhir(resource: &Value, id: &str, coverage: Option<&Coverage>) -> Read<Claim> {
-    let diagnoses: Vec<String> = resource
-        .get("diagnosis")
-        .and_then(Value::as_array)
-        .map(|ds| {
-            ds.iter().filter_map(|d| first_code(d.get("diagnosisCodeableConcept")?)).map(str::to_string).collect()
-        })
-        .unwrap_or_default();
-    let care_team: Vec<(u64, String)> = resource
-        .get("careTeam")
-        .and_then(Value::as_array)
-        .map(|t| {
-            t.iter()
-                .filter_map(|m| Some((m.get("sequence")?.as_u64()?, performer_npi(m.get("provider")?)?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut lines = Vec::new();
-    for item in resource.get("item").and_then(Value::as_array).into_iter().flatten() {
-        let team = item.get("careTeamSequence").and_then(|t| t.get(0)).and_then(Value::as_u64);
-        lines.push(ClaimLine {
-            code: item
-                .get("productOrService")
-                .and_then(first_code)
-                .ok_or_else(|| missing("Claim.item.productOrService"))?
-                .to_string(),
-            modifiers: item
-                .get("modifier")
-                .and_then(Value::as_array)
-                .map(|m| m.iter().filter_map(first_code).map(str::to_string).collect())
-                .unwrap_or_default(),
-            units: item.get("quantity").and_then(|q| q.get("value")).and_then(Value::as_f64).unwrap_or(1.0),
-            dx_pointers: item
-                .get("diagnosisSequence")
-                .and_then(Value::as_array)
-                .map(|s| s.iter().filter_map(Value::as_u64).filter_map(|p| u8::try_from(p).ok()).collect())
-                .unwrap_or_default(),
-            place_of_service: item.get("locationCodeableConcept").and_then(first_code).unwrap_or_default().to_string(),
-            date_of_service: date_at(item, "servicedDate")?,
-            rendering_npi: care_team.iter().find(|(s, _)| Some(*s) == team).map(|(_, n)| n.clone()).unwrap_or_default(),
-            charge: item.get("net").and_then(|n| n.get("value")).and_then(Value::as_f64).unwrap_or(0.0),
-        });
-    }
-    Ok(Claim {
-        id: id.to_string(),
-        payer: coverage
-            .map(|c| c.payer.clone())
-            .or_else(|| resource.get("insurer").and_then(|i| str_at(i, "display")).map(str::to_string))
-            .unwrap_or_default(),
-        member_id: coverage.map(|c| c.member_id.clone()).unwrap_or_default(),
-        diagnoses,
-        lines,
-        total_charge: resource.get("total").and_then(|t| t.get("value")).and_then(Value::as_f64).unwrap_or(0.0),
-    })
+    read::claim(&from_value(resource), id, coverage)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::model::Identifier;
     use crate::model::fixtures::ana;
 
     #[test]
