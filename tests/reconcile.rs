@@ -99,9 +99,9 @@ fn a_row_with_a_field_too_many_is_named_by_file_and_line() {
     assert!(stderr(&out).starts_with("emr.csv:3: 7 field(s) where the header has 6"), "{}", stderr(&out));
 }
 
-/// The exports are read on threads of their own, many rows ahead, and files as large as these (over 4 MB) in
-/// blocks at once: a problem far into either file still stops the run with its file and line, and nothing is
-/// reported as found.
+/// The exports are read on threads of their own, many rows ahead (and, on more than two cores, files as large as
+/// these, over 4 MB, in blocks at once): a problem far into either file still stops the run with its file and
+/// line, and nothing is reported as found.
 #[test]
 fn a_problem_deep_in_either_export_is_named_by_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
