@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use super::columns::Column;
 use super::export::{Fields, InputProblem, PatientExport, Source};
 use super::record::{self, Row};
-use crate::connect::fhir::resources::{coverage_order, coverage_to_fhir, patient_from_fhir, patient_to_fhir};
+use crate::connect::fhir::lenient::from_value;
+use crate::connect::fhir::read::{self, IdentifierField, PatientDoc, Resource};
+use crate::connect::fhir::resources::{coverage_order, coverage_to_fhir, patient_to_fhir};
 use crate::model::Coverage;
 
 /// HL7 table 0203 in FHIR: identifier types.
@@ -128,6 +130,12 @@ impl<R: BufRead> Lines<R> {
     }
 
     fn next_resource(&mut self, name: &str) -> Result<Option<(Value, u64)>, InputProblem> {
+        let Some((text, line)) = self.next_text(name)? else { return Ok(None) };
+        Ok(Some((resource_of(text, name, line)?, line)))
+    }
+
+    /// The next line that is not blank, trimmed, and its number.
+    fn next_text(&mut self, name: &str) -> Result<Option<(&str, u64)>, InputProblem> {
         loop {
             self.buf.clear();
             self.line += 1;
@@ -140,25 +148,26 @@ impl<R: BufRead> Lines<R> {
                 }
                 Err(e) => return Err(problem(self.line, format!("cannot read: {e}"))),
             }
-            let text = self.buf.trim_start_matches('\u{feff}').trim();
-            if text.is_empty() {
-                continue;
+            if !self.buf.trim_start_matches('\u{feff}').trim().is_empty() {
+                return Ok(Some((self.buf.trim_start_matches('\u{feff}').trim(), self.line)));
             }
-            let resource: Value = serde_json::from_str(text).map_err(|e| {
-                problem(
-                    self.line,
-                    format!(
-                        "not a JSON resource ({e}); expected one FHIR resource a line (NDJSON), such as \
-                         {{\"resourceType\":\"Patient\",...}}; hint: a pretty-printed Bundle is not NDJSON"
-                    ),
-                )
-            })?;
-            if !resource.is_object() {
-                return Err(problem(self.line, "is JSON but not an object; expected one FHIR resource a line".into()));
-            }
-            return Ok(Some((resource, self.line)));
         }
     }
+}
+
+/// One line's resource as a `Value`, or what is wrong with the line.
+fn resource_of(text: &str, name: &str, line: u64) -> Result<Value, InputProblem> {
+    let problem = |message| InputProblem { file: name.to_string(), line: Some(line), message };
+    let resource: Value = serde_json::from_str(text).map_err(|e| {
+        problem(format!(
+            "not a JSON resource ({e}); expected one FHIR resource a line (NDJSON), such as \
+             {{\"resourceType\":\"Patient\",...}}; hint: a pretty-printed Bundle is not NDJSON"
+        ))
+    })?;
+    if !resource.is_object() {
+        return Err(problem("is JSON but not an object; expected one FHIR resource a line".into()));
+    }
+    Ok(resource)
 }
 
 /// One Patient.ndjson, its patients joined to the side's coverages.
@@ -183,20 +192,16 @@ impl NdjsonPatients {
 }
 
 /// The value of the first identifier that `wanted` picks.
-fn identifier(resource: &Value, wanted: impl Fn(&Value) -> bool) -> Option<&str> {
-    resource.get("identifier")?.as_array()?.iter().find(|i| wanted(i))?.get("value")?.as_str()
+fn identifier(patient: &PatientDoc, wanted: impl Fn(&IdentifierField) -> bool) -> Option<&str> {
+    patient.identifiers().find(|i| wanted(i))?.value.as_deref()
 }
 
-fn has_system(system: &str) -> impl Fn(&Value) -> bool + '_ {
-    move |i| i.get("system").and_then(Value::as_str) == Some(system)
+fn has_system(system: &str) -> impl Fn(&IdentifierField) -> bool + '_ {
+    move |i| i.system.is(system)
 }
 
-fn has_type(code: &str) -> impl Fn(&Value) -> bool + '_ {
-    move |i| {
-        i.pointer("/type/coding")
-            .and_then(Value::as_array)
-            .is_some_and(|c| c.iter().any(|c| c.get("code").and_then(Value::as_str) == Some(code)))
-    }
+fn has_type(code: &str) -> impl Fn(&IdentifierField) -> bool + '_ {
+    move |i| i.kind.has_code(code)
 }
 
 impl PatientExport for NdjsonPatients {
@@ -210,16 +215,22 @@ impl PatientExport for NdjsonPatients {
     }
 
     fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem> {
-        let Some((resource, line)) = self.lines.next_resource(&self.name)? else { return Ok(None) };
+        let Some((text, line)) = self.lines.next_text(&self.name)? else { return Ok(None) };
+        // A line is read straight into the fields a patient needs; one that will not read so (not JSON, not an
+        // object, a key given twice) is read as a `Value`, which says what is wrong with it, or reads it as before.
+        let resource: PatientDoc = match serde_json::from_str(text) {
+            Ok(resource) if text.starts_with('{') => resource,
+            _ => from_value(&resource_of(text, &self.name, line)?),
+        };
         let problem = |message: String| InputProblem { file: self.name.clone(), line: Some(line), message };
-        if resource_type(&resource) != "Patient" {
+        let resource_type = resource.resource_type().as_deref().unwrap_or("(no resourceType)");
+        if resource_type != "Patient" {
             return Err(problem(format!(
-                "a {} resource in a Patient file; expected Patient resources only, as Bulk Data writes one file a \
-                 resource type",
-                resource_type(&resource)
+                "a {resource_type} resource in a Patient file; expected Patient resources only, as Bulk Data writes \
+                 one file a resource type"
             )));
         }
-        let resource_id = resource.get("id").and_then(Value::as_str);
+        let resource_id = resource.id().as_deref();
         let own = match &self.systems.own {
             Some(system) => identifier(&resource, has_system(system)),
             None => identifier(&resource, has_type(OWN_ID_TYPE)).or(resource_id),
@@ -239,10 +250,12 @@ impl PatientExport for NdjsonPatients {
             None => identifier(&resource, has_type(XREF_TYPE)),
         };
         // The message names the line, not the patient: an id is PHI.
-        let mut patient = patient_from_fhir(&resource)
+        let coverage = resource_id.and_then(|id| self.coverages.by_patient.get(id)).map(|(_, c)| c.clone());
+        let (own, xref) = (own.to_string(), xref.unwrap_or_default().to_string());
+        let mut patient = read::patient(resource)
             .map_err(|e| problem(format!("{}; expected a Patient with a name and a birthDate", e.0)))?;
-        patient.coverage = resource_id.and_then(|id| self.coverages.by_patient.get(id)).map(|(_, c)| c.clone());
-        self.fields = record::row(&patient, own.to_string(), xref.unwrap_or_default().to_string());
+        patient.coverage = coverage;
+        self.fields = record::row(&patient, own, xref);
         let fields: Fields<'_> = std::array::from_fn(|i| self.fields[i].as_bytes());
         Ok(Some((fields, line)))
     }
@@ -350,9 +363,27 @@ mod tests {
         let mut export = NdjsonPatients::open(source("P.ndjson", nameless), Arc::default(), Default::default());
         let error = export.next_patient().err().unwrap().to_string();
         assert_eq!(error, "P.ndjson:1: Patient.name is missing; expected a Patient with a name and a birthDate");
+        let mut export = NdjsonPatients::open(source("P.ndjson", "[1, 2]\n"), Arc::default(), Default::default());
+        let error = export.next_patient().err().unwrap().to_string();
+        assert_eq!(error, "P.ndjson:1: is JSON but not an object; expected one FHIR resource a line");
         let mut c = Coverages::default();
         let error = c.read(source("Coverage.ndjson", r#"{"resourceType":"Coverage","payor":[{"display":"x"}]}"#));
         assert!(error.unwrap_err().to_string().starts_with("Coverage.ndjson:1: Coverage.beneficiary.reference"));
+    }
+
+    /// A line is read straight into the fields a patient needs, and one that will not read so is read through a
+    /// `Value` as before: a key given twice counts once, the last, as it always has.
+    #[test]
+    fn a_patient_with_a_key_given_twice_reads_as_it_did_through_a_value() {
+        let twice = ANA.replace(r#""gender":"female""#, r#""gender":"male","gender":"female""#);
+        assert!(serde_json::from_str::<PatientDoc>(&twice).is_err(), "the struct alone refuses it");
+        let mut export = NdjsonPatients::open(source("P.ndjson", &twice), Arc::default(), Default::default());
+        let fields = owned(export.next_patient().unwrap().unwrap().0);
+        assert_eq!([&fields[0][..], &fields[1], &fields[6]], ["9001", "A-77", "female"]);
+        let other = r#"{"resourceType":"Coverage","id":"c1"}"#;
+        let mut export = NdjsonPatients::open(source("P.ndjson", other), Arc::default(), Default::default());
+        let error = export.next_patient().err().unwrap().to_string();
+        assert!(error.starts_with("P.ndjson:1: a Coverage resource in a Patient file; expected Patient"), "{error}");
     }
 
     #[test]

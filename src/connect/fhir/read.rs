@@ -81,6 +81,9 @@ impl Reference {
 pub struct IdentifierField {
     pub system: Text,
     pub value: Text,
+    /// What kind of identifier it is (`MR`, `PT` in HL7 table 0203), which the reconciler tells ids apart by.
+    #[serde(rename = "type")]
+    pub kind: Obj<Concept>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +101,11 @@ pub struct Concept {
 }
 
 impl Concept {
+    /// Whether any coding has this code.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.coding.iter().any(|c| c.code.is(code))
+    }
+
     pub fn first_code(&self) -> Option<&str> {
         self.coding.first()?.code.as_deref()
     }
@@ -145,6 +153,12 @@ pub struct PatientDoc {
     gender: Text,
 }
 resource!(PatientDoc, "Patient");
+
+impl PatientDoc {
+    pub fn identifiers(&self) -> impl Iterator<Item = &IdentifierField> {
+        self.identifier.iter().map(|i| &i.0)
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
