@@ -144,6 +144,44 @@ fn an_837_is_a_pms_patient_source_matched_by_demographics() {
     );
 }
 
+/// A PM side of an 837 and a CSV: the EMR's cross-references are compared with the ids of the CSV's patients, not
+/// with the member ids that stand in for ids in the 837, and a finding names the PM export its row is in.
+#[test]
+fn a_pm_side_of_an_837_and_a_csv_compares_cross_references_only_where_the_pm_ids_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/x12/837p_two_claims.x12");
+    std::fs::copy(claims, dir.path().join("claims.837")).unwrap();
+    let pm = "patient_id,family,given,birth_date,sex\nP7,Smith,Bob,1970-01-01,male\nP9,Jones,Carl,1980-02-02,male\n";
+    std::fs::write(dir.path().join("pm.csv"), pm).unwrap();
+    let emr = "patient_id,xref,family,given,middle,birth_date,sex,address_line,city,state,postal_code,payer,member_id\n\
+               E1,A100,Lopez-Hernandez,Ana,Maria,1958-12-03,female,1200 Bayview Ave Apt 4B,Tampa,FL,33606,medicare,\
+               1EG4TE5MK72\n\
+               E2,P8,Smith,Bob,,1970-01-01,male,,,,,,\n";
+    std::fs::write(dir.path().join("emr.csv"), emr).unwrap();
+    let args = ["reconcile", "--emr", "emr.csv", "--pm", "claims.837", "pm.csv", "--format", "json", "--show-phi"];
+    let out = handoff(&args, dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = found(&report);
+    let kinds: Vec<(&str, &str)> = findings.iter().map(|f| (f.0.as_str(), f.1.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [("1EG4TE5MK72", "birth_date"), ("1EG4TE5MK72", "payer"), ("P7", "xref"), ("P9", "")],
+        "Ana's account number A100 is not compared with her member id; Bob's P8 is compared with P7"
+    );
+    assert_eq!(findings[2], ("P7".into(), "xref".into(), "mismatch".into(), Some("P8".into()), Some("P7".into())));
+    let messages: Vec<&str> =
+        report["targets"][0]["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+    assert_eq!(messages[3], "the pm holds patient `P9` (pm.csv line 3) and no emr row matches them");
+    let summary = s(&report["targets"][0]["flows"][0]["steps"][0]["message"]);
+    assert!(
+        summary.starts_with(
+            "2 EMR row(s) against 3 PM row(s): 0 matched by cross-referenced id, 1 by demographics, 1 fuzzy"
+        ),
+        "{summary}"
+    );
+}
+
 #[test]
 fn malformed_ndjson_and_hl7_are_refused_naming_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -122,6 +122,8 @@ fn place(places: &mut [u64], row: u32, hash: u64) {
 pub struct PmIndex {
     /// The arenas of the batches the rows were read in, kept as they came rather than copied into one.
     arenas: Vec<Vec<u8>>,
+    /// The export each arena's rows came from (a batch holds rows of one export).
+    files: Vec<usize>,
     /// Where each row starts: its arena in the high 32 bits, its offset there in the low ones.
     starts: Vec<u64>,
     /// Each row's deterministic key and member id hash ([`keys_of`]; 0 for none), worked out as the rows arrive,
@@ -161,6 +163,7 @@ impl PmIndex {
             arena.shrink_to_fit();
         }
         self.arenas.push(arena);
+        self.files.push(batch.file);
     }
 
     /// Makes room for about `rows` rows in all, so that the index's lists need not be copied as they grow.
@@ -183,6 +186,11 @@ impl PmIndex {
 
     pub fn line(&self, slot: u32) -> u64 {
         self.lines[slot as usize]
+    }
+
+    /// Which of the PM's exports row `slot` was read from, in the order they were given.
+    pub fn file(&self, slot: u32) -> usize {
+        self.files[(self.starts[slot as usize] >> 32) as usize]
     }
 
     /// Row `slot`'s deterministic key and member id hash, as [`keys_of`] gives them.

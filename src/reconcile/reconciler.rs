@@ -97,8 +97,9 @@ struct Reconciler {
     pm: Arc<PmIndex>,
     /// Which columns each EMR file carries: a column the file lacks is not compared for its rows.
     emr_columns: Vec<[bool; COLUMNS]>,
-    /// Whether every PM export carries the PM's own ids, which the EMR's cross-references are compared with.
-    pm_own_ids: bool,
+    /// Whether each PM export carries the PM's own ids, which the EMR's cross-references are compared with (an
+    /// 837 carries member ids in their place).
+    pm_own_ids: Vec<bool>,
     emr_names: Vec<String>,
     pm_names: Vec<String>,
     /// For each PM row, the EMR line that matched it first (0 for none yet; [`PM_DUPLICATE`] for a second record of
@@ -122,7 +123,7 @@ pub fn reconcile(
     let mut r = Reconciler {
         pm: Arc::default(),
         emr_columns: emr_exports.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect(),
-        pm_own_ids: pm_exports.iter().all(|e| e.carries(Column::PatientId)),
+        pm_own_ids: pm_exports.iter().map(|e| e.carries(Column::PatientId)).collect(),
         emr_names: emr_exports.iter().map(|e| e.name().to_string()).collect(),
         pm_names: pm_exports.iter().map(|e| e.name().to_string()).collect(),
         matched: Vec::new(),
@@ -420,11 +421,14 @@ impl Reconciler {
                 text(self.pm.row(dup)[Column::PatientId.index()]),
             );
             let expected = self.emr_id_of_first.get(&first).filter(|id| !id.is_empty()).unwrap_or(&first_id).clone();
+            let earlier = if self.pm.file(first) == self.pm.file(dup) {
+                format!("line {}", self.pm.line(first))
+            } else {
+                self.pm_where(first)
+            };
             let message = format!(
-                "the pm holds patient `{first_id}` twice: `{dup_id}` ({}line {}) is the same patient as line {} ({why})",
-                self.pm_source(),
-                self.pm.line(dup),
-                self.pm.line(first)
+                "the pm holds patient `{first_id}` twice: `{dup_id}` ({}) is the same patient as {earlier} ({why})",
+                self.pm_where(dup)
             );
             let f = finding(FindingKind::DuplicateRecord, first_id, "patient", "id", Role::Pm, message);
             self.findings.push(Finding { expected: json!(expected), actual: json!(dup_id), ..f });
@@ -452,20 +456,15 @@ impl Reconciler {
                 continue;
             }
             self.summary.pm_only += 1;
-            let message = format!(
-                "the pm holds patient `{{id}}` ({}line {}) and no emr row matches them",
-                self.pm_source(),
-                self.pm.line(slot)
-            );
+            let message =
+                format!("the pm holds patient `{{id}}` ({}) and no emr row matches them", self.pm_where(slot));
             missing(&mut self.tallies, &mut self.findings, &self.pm.row(slot), Role::Emr, message);
         }
     }
 
-    fn pm_source(&self) -> String {
-        match &self.pm_names[..] {
-            [one] => format!("{one} "),
-            _ => String::new(),
-        }
+    /// Where PM row `slot` is: its export and line.
+    fn pm_where(&self, slot: u32) -> String {
+        format!("{} line {}", self.pm_names[self.pm.file(slot)], self.pm.line(slot))
     }
 
     /// An EMR row and the PM row it matched: a second EMR record of a patient already matched is a duplicate;
@@ -497,7 +496,9 @@ impl Reconciler {
             Method::Fuzzy(_) => self.summary.matched_fuzzy += 1,
         }
         for column in &Column::ALL[1..] {
-            if !self.emr_columns[file][column.index()] || (*column == Column::Xref && !self.pm_own_ids) {
+            if !self.emr_columns[file][column.index()]
+                || (*column == Column::Xref && !self.pm_own_ids[self.pm.file(slot)])
+            {
                 continue;
             }
             // The EMR's cross-reference should be the PM's own id.
