@@ -1,7 +1,6 @@
 //! How the simulated PM builds a professional claim from the charges and diagnoses it holds, and writes its
 //! patient in the characters an 837P can carry.
 
-use crate::connect::fhir::resources::pointers;
 use crate::model::{Charge, Claim, ClaimLine, Coverage, Patient};
 
 /// What the simulated practice charges per unit of service; real fee schedules vary by code, which scoring does not need.
@@ -28,7 +27,7 @@ pub fn build_claim(id: &str, diagnoses: &[String], charges: &[Charge], coverage:
             modifiers: c.modifiers.clone(),
             units: c.units,
             // A charge naming a diagnosis the claim does not list loses that pointer, as PMs do.
-            dx_pointers: pointers(&diagnoses, &c.diagnoses).into_iter().take(4).collect(),
+            dx_pointers: c.pointers_into(&diagnoses).into_iter().take(4).collect(),
             place_of_service: c.place_of_service.clone(),
             date_of_service: c.date_of_service,
             rendering_npi: c.rendering_npi.clone(),

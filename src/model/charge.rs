@@ -16,3 +16,15 @@ pub struct Charge {
     pub date_of_service: Date,
     pub rendering_npi: String,
 }
+
+impl Charge {
+    /// The 1-based positions of the charge's diagnosis codes in `diagnoses`, as a claim line or service line
+    /// points at them; a code not on the list has no pointer.
+    pub fn pointers_into(&self, diagnoses: &[String]) -> Vec<u8> {
+        self.diagnoses
+            .iter()
+            .filter_map(|c| diagnoses.iter().position(|d| d == c))
+            .filter_map(|p| u8::try_from(p + 1).ok())
+            .collect()
+    }
+}

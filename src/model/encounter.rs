@@ -40,17 +40,11 @@ impl ServiceLine {
     /// The service a charge bills, its diagnosis codes turned back into pointers into `diagnoses`; a code not on
     /// the list has no pointer.
     pub fn from_charge(charge: &Charge, diagnoses: &[String]) -> ServiceLine {
-        let pointers = charge
-            .diagnoses
-            .iter()
-            .filter_map(|c| diagnoses.iter().position(|d| d == c))
-            .filter_map(|p| u8::try_from(p + 1).ok())
-            .collect();
         ServiceLine {
             code: charge.code.clone(),
             modifiers: charge.modifiers.clone(),
             units: charge.units,
-            dx_pointers: pointers,
+            dx_pointers: charge.pointers_into(diagnoses),
             place_of_service: charge.place_of_service.clone(),
             date_of_service: charge.date_of_service,
             rendering_npi: charge.rendering_npi.clone(),
@@ -84,5 +78,26 @@ impl Encounter {
             .filter_map(|p| self.diagnoses.get(usize::from(*p).checked_sub(1)?))
             .map(|d| d.code.clone())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_charges_diagnoses_become_pointers_and_codes_the_visit_does_not_list_are_skipped() {
+        let charge = Charge {
+            code: "99213".into(),
+            modifiers: vec!["25".into()],
+            units: 1.0,
+            diagnoses: vec!["B".into(), "C".into(), "A".into()],
+            place_of_service: "11".into(),
+            date_of_service: "2026-01-05".parse().unwrap(),
+            rendering_npi: "1234567893".into(),
+        };
+        let line = ServiceLine::from_charge(&charge, &["A".to_string(), "B".to_string()]);
+        assert_eq!(line.dx_pointers, vec![2, 1]);
+        assert_eq!((line.code.as_str(), line.modifiers, line.units), ("99213", vec!["25".to_string()], 1.0));
     }
 }

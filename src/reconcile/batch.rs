@@ -58,7 +58,7 @@ impl PatientBatch {
     /// A batch handed back once its patients were taken, emptied for the next ones of `file`. Reusing its memory
     /// rather than asking for more matters more than it seems: memory a process touches for the first time costs
     /// a page fault and the zeroing of the page, which for a million patients was a third of the run's time.
-    pub fn reused(mut self, file: usize) -> PatientBatch {
+    fn reused(mut self, file: usize) -> PatientBatch {
         self.file = file;
         self.arena.clear();
         self.arena.reserve(BATCH * 160);
@@ -69,6 +69,12 @@ impl PatientBatch {
         self.xref_rows.clear();
         self.keys.clear();
         self
+    }
+
+    /// A batch handed back on `spent` emptied for patients of `file`, or a new one when none is waiting.
+    pub fn spent_or_new(spent: &Mutex<Receiver<PatientBatch>>, file: usize) -> PatientBatch {
+        let reused = spent.lock().ok().and_then(|spent| spent.try_recv().ok());
+        reused.map_or_else(|| PatientBatch::for_file(file), |batch| batch.reused(file))
     }
 
     /// Patient `i`'s deterministic key and member id hash, 0 for none.
@@ -184,10 +190,7 @@ fn read_side(
     index: Option<&Arc<PmIndex>>,
     ahead: Option<&ReadAhead>,
 ) -> Result<bool, InputProblem> {
-    let fresh = |file| {
-        let reused = spent.lock().ok().and_then(|spent| spent.try_recv().ok());
-        reused.map_or_else(|| PatientBatch::for_file(file), |batch| batch.reused(file))
-    };
+    let fresh = |file| PatientBatch::spent_or_new(spent, file);
     // Work either thread can do — a PM batch's matching keys, an EMR batch's cross-references — is left to the
     // other thread while it waits for batches, and done here while batches wait for it.
     let send = |batch: PatientBatch| match tx.try_send(Ok(side(batch))) {
@@ -210,11 +213,19 @@ fn read_side(
         None => Prepare::Keys,
     };
     for (file, mut export) in exports.into_iter().enumerate() {
-        if let Some(blocks) = export.blocks().filter(|_| ahead.is_some()) {
+        if let (Some(blocks), Some(ahead)) = (export.blocks(), ahead) {
             let (mut fresh, mut send) = (&fresh, &send);
             match read_in_blocks(blocks, file, &mut fresh, &mut send, ahead, prepare.clone()) {
-                Some(Ok(true)) => continue,
-                Some(Ok(false)) => return Ok(false),
+                Some(Ok(read)) if read.finished => {
+                    tracing::debug!(
+                        file = blocks.name,
+                        taken = read.taken,
+                        read_again = read.read_again,
+                        "read in blocks"
+                    );
+                    continue;
+                }
+                Some(Ok(_)) => return Ok(false),
                 Some(Err(problem)) => return Err(problem),
                 None => {}
             }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::lenient::{Amount, Count, List, Obj, Text, present};
-use super::resources::{MODIFIER_EXTENSION, POS_EXTENSION, Unreadable, pointers};
+use super::resources::{MODIFIER_EXTENSION, POS_EXTENSION, Unreadable};
 use crate::model::{
     Address, Appointment, Charge, Claim, ClaimLine, Coverage, Date, DateTime, Diagnosis, Encounter, HumanName,
     Identifier, Patient, Relationship, ServiceLine, Sex,
@@ -373,18 +373,7 @@ pub fn encounter(doc: &EncounterDoc, diagnoses: Vec<String>, charges: &[Charge])
     let period = doc.period.as_ref().ok_or_else(|| missing("Encounter.period"))?;
     let date_of_service = date(&period.start, "start")?;
     let rendering_npi = doc.participant.first().and_then(|p| p.individual.npi()).unwrap_or_default().to_string();
-    let service_lines = charges
-        .iter()
-        .map(|c| ServiceLine {
-            code: c.code.clone(),
-            modifiers: c.modifiers.clone(),
-            units: c.units,
-            dx_pointers: pointers(&diagnoses, &c.diagnoses),
-            place_of_service: c.place_of_service.clone(),
-            date_of_service: c.date_of_service,
-            rendering_npi: c.rendering_npi.clone(),
-        })
-        .collect();
+    let service_lines = charges.iter().map(|c| ServiceLine::from_charge(c, &diagnoses)).collect();
     Ok(Encounter {
         date_of_service,
         place_of_service: charges.first().map(|c| c.place_of_service.clone()).unwrap_or_default(),

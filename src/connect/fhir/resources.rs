@@ -315,15 +315,6 @@ pub fn encounter_from_fhir(encounter: &Value, diagnoses: Vec<String>, charges: &
     read::encounter(&from_value(encounter), diagnoses, charges)
 }
 
-/// 1-based positions of `codes` in `diagnoses`; a code not on the list has no pointer.
-pub fn pointers(diagnoses: &[String], codes: &[String]) -> Vec<u8> {
-    codes
-        .iter()
-        .filter_map(|c| diagnoses.iter().position(|d| d == c))
-        .filter_map(|p| u8::try_from(p + 1).ok())
-        .collect()
-}
-
 // ---- Claim ----
 
 /// A professional claim built from charges, as a PM would.
@@ -459,11 +450,5 @@ mod tests {
         let fhir = charge_to_fhir(&charge, &reference("Patient", "p"), &reference("Encounter", "e"));
         assert_eq!(fhir["code"]["coding"][0]["system"], CPT);
         assert_eq!(charge_from_fhir(&fhir).unwrap(), charge);
-    }
-
-    #[test]
-    fn pointers_skip_codes_the_claim_does_not_list() {
-        let dx = vec!["A".to_string(), "B".to_string()];
-        assert_eq!(pointers(&dx, &["B".into(), "C".into(), "A".into()]), vec![2, 1]);
     }
 }
