@@ -85,14 +85,29 @@ impl PatientBatch {
 
     /// Packs a patient; a field longer than 65,535 bytes (no demographic is) keeps its first 65,535.
     pub fn push(&mut self, fields: &Fields<'_>, line: u64) {
+        self.push_cut(fields, line, &[]);
+    }
+
+    /// [`PatientBatch::push`] for fields cut from `row`, the bytes of the CSV row they were read from.
+    pub fn push_cut(&mut self, fields: &Fields<'_>, line: u64, row: &[u8]) {
         self.starts.push(self.arena.len() as u32);
         self.lines.push(line);
         let fields = fields.map(|f| &f[..f.len().min(usize::from(u16::MAX))]);
-        for field in &fields {
-            self.arena.extend_from_slice(&(field.len() as u16).to_le_bytes());
+        let mut header = [0u8; HEADER];
+        for (i, field) in fields.iter().enumerate() {
+            header[2 * i..2 * i + 2].copy_from_slice(&(field.len() as u16).to_le_bytes());
         }
-        for field in &fields {
-            self.arena.extend_from_slice(field);
+        self.arena.extend_from_slice(&header);
+        match contiguous(&fields, row) {
+            // A CSV row whose columns come in order, unquoted: its fields lie one separator apart in the reader's
+            // buffer, and go in with one copy, separators and all.
+            Some(span) => self.arena.extend_from_slice(span),
+            None => {
+                for field in &fields {
+                    self.arena.extend_from_slice(field);
+                    self.arena.push(SEPARATOR);
+                }
+            }
         }
         self.id_hashes.push(key_hash([fields[Column::PatientId.index()]]));
         let xref = fields[Column::Xref.index()];
@@ -114,14 +129,34 @@ impl PatientBatch {
     }
 }
 
+/// What follows each packed field: a CSV row's fields go in as they lie in it, each but the last followed by its
+/// comma, and fields from elsewhere are spaced the same way.
+const SEPARATOR: u8 = b',';
+
+/// The bytes of `row` from the first field to the last, when each field lies in `row` one byte after the one
+/// before it ends, as the fields of a CSV row whose columns come in order do.
+fn contiguous<'a>(fields: &Fields<'_>, row: &'a [u8]) -> Option<&'a [u8]> {
+    let base = row.as_ptr() as usize;
+    let start = (fields[0].as_ptr() as usize).checked_sub(base)?;
+    let mut end = start;
+    for (i, field) in fields.iter().enumerate() {
+        let at = (field.as_ptr() as usize).wrapping_sub(base);
+        if at != end + usize::from(i > 0) {
+            return None;
+        }
+        end = at + field.len();
+    }
+    row.get(start..end)
+}
+
 /// The fields of the patient packed at `start`.
 pub fn unpack(arena: &[u8], start: usize) -> Fields<'_> {
     let lengths = &arena[start..start + HEADER];
     let mut at = start + HEADER;
     std::array::from_fn(|i| {
         let len = usize::from(u16::from_le_bytes([lengths[2 * i], lengths[2 * i + 1]]));
-        at += len;
-        &arena[at - len..at]
+        at += len + 1;
+        &arena[at - len - 1..at - 1]
     })
 }
 
@@ -231,8 +266,7 @@ fn read_side(
             }
         }
         let mut batch = fresh(file);
-        while let Some((fields, line)) = export.next_patient()? {
-            batch.push(&fields, line);
+        while export.pack_next(&mut batch)? {
             if batch.is_full() && !send(std::mem::replace(&mut batch, fresh(file))) {
                 return Ok(false);
             }
@@ -273,6 +307,40 @@ impl PatientBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fields of a CSV row of `COLUMNS` columns, as the reader cuts them.
+    fn cut(row: &[u8]) -> Fields<'_> {
+        let mut fields = row.split(|b| *b == b',');
+        std::array::from_fn(|_| fields.next().unwrap_or_default())
+    }
+
+    #[test]
+    fn a_csv_row_in_column_order_goes_in_whole_and_reads_back_field_for_field() {
+        let row = b"P1,E7,O'Connor,Mary,,1950-02-03,female,1 Main St,Springfield,IL,62701,2175550100,medicare,1EG4";
+        let fields = cut(row);
+        assert_eq!(contiguous(&fields, row), Some(&row[..]));
+        let mut batch = PatientBatch::for_file(0);
+        batch.push_cut(&fields, 2, row);
+        batch.push(&fields, 3);
+        assert_eq!(batch.get(0), fields);
+        assert_eq!(batch.get(1), fields, "fields packed one by one read back the same");
+        assert_eq!(batch.arena.len(), 2 * (HEADER + row.len()) + 1, "one separator after the last loose field");
+    }
+
+    #[test]
+    fn fields_out_of_order_or_from_elsewhere_are_not_taken_for_one_row() {
+        let row = b"P1,E7,O'Connor,Mary,,1950-02-03,female,1 Main St,Springfield,IL,62701,2175550100,medicare,1EG4";
+        let mut fields = cut(row);
+        fields.swap(2, 3);
+        assert_eq!(contiguous(&fields, row), None);
+        let copy = row.to_vec();
+        assert_eq!(contiguous(&cut(&copy), row), None, "fields of another copy of the row");
+        assert_eq!(contiguous(&cut(row), &row[1..]), None, "a row that starts after the first field");
+        assert_eq!(contiguous(&cut(row), &row[..row.len() - 1]), None, "a row that ends before the last field");
+        let mut batch = PatientBatch::for_file(0);
+        batch.push_cut(&fields, 2, row);
+        assert_eq!(batch.get(0), fields);
+    }
 
     #[test]
     fn a_packed_patient_reads_back_field_for_field() {

@@ -102,7 +102,7 @@ impl CsvBlocks {
             if row.len() != width {
                 return Err(too_few_or_many(&self.name, &row, width));
             }
-            batch.push(&fields_of(&row, &self.layout), row.line);
+            batch.push_cut(&fields_of(&row, &self.layout), row.line, row.bytes());
             if batch.is_full() && !emit(std::mem::replace(&mut batch, fresh(file))) {
                 return Ok(None);
             }

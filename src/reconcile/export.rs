@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use super::batch::PatientBatch;
 use super::blocks::{CsvBlocks, Reopen};
 use super::columns::{COLUMNS, Column, Layout};
 use super::csv::{CsvError, CsvReader, Row};
@@ -37,6 +38,12 @@ pub trait PatientExport: Send {
     fn carries(&self, column: Column) -> bool;
     /// The next patient's fields and the line their record starts on, or `None` at the end.
     fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem>;
+    /// Packs the next patient into `batch`; `false` at the end.
+    fn pack_next(&mut self, batch: &mut PatientBatch) -> Result<bool, InputProblem> {
+        let Some((fields, line)) = self.next_patient()? else { return Ok(false) };
+        batch.push(&fields, line);
+        Ok(true)
+    }
     /// How to read the export's rows in blocks on more than one thread, for an export that can be (a CSV file on
     /// disk); its rows are then read that way instead of by `next_patient`.
     fn blocks(&self) -> Option<&CsvBlocks> {
@@ -107,6 +114,16 @@ impl PatientExport for CsvExport {
             return Err(too_few_or_many(&self.name, &row, width));
         }
         Ok(Some((fields_of(&row, &self.layout), row.line)))
+    }
+
+    fn pack_next(&mut self, batch: &mut PatientBatch) -> Result<bool, InputProblem> {
+        let width = self.layout.width;
+        let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(false) };
+        if row.len() != width {
+            return Err(too_few_or_many(&self.name, &row, width));
+        }
+        batch.push_cut(&fields_of(&row, &self.layout), row.line, row.bytes());
+        Ok(true)
     }
 }
 

@@ -207,10 +207,11 @@ pub fn reconcile(
 }
 
 /// About how many rows `bytes` of CSV hold, judged by a batch of them with a little to spare: a packed row is
-/// its fields and two bytes a field, a CSV row its fields and a separator a field.
+/// its fields, a separator after each and two bytes a field before them, a CSV row its fields, a separator
+/// between each and a line break.
 fn expected_rows(bytes: u64, batch: &PatientBatch) -> usize {
     let packed = batch.arena.len() as u64 / batch.len() as u64;
-    let row = packed.saturating_sub(HEADER as u64 - COLUMNS as u64).max(1);
+    let row = packed.saturating_sub(HEADER as u64).max(1);
     (bytes / row + bytes / row / 16) as usize
 }
 
