@@ -9,6 +9,7 @@ use super::columns::{COLUMNS, Column};
 use super::duplicates::keys_of;
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, key_hash};
+use super::matching::FilterBits;
 
 /// How many patients go in a batch: large enough that handing one over costs nothing, small enough that the
 /// batches in flight stay a few megabytes.
@@ -39,6 +40,8 @@ pub struct PatientBatch {
     /// For a PM batch, each patient's [`keys_of`] (0 for none), when the reading thread had time to work them out;
     /// otherwise empty, and the thread that indexes the batch works them out.
     pub keys: Vec<(u64, u64)>,
+    /// For a PM batch, each patient's [`FilterBits`], worked out with `keys`.
+    pub filter_bits: Vec<FilterBits>,
 }
 
 /// Each packed patient begins with its fields' lengths.
@@ -68,6 +71,7 @@ impl PatientBatch {
         self.xref_hashes.clear();
         self.xref_rows.clear();
         self.keys.clear();
+        self.filter_bits.clear();
         self
     }
 
@@ -77,10 +81,16 @@ impl PatientBatch {
         reused.map_or_else(|| PatientBatch::for_file(file), |batch| batch.reused(file))
     }
 
-    /// Patient `i`'s deterministic key and member id hash, 0 for none.
-    pub fn keys_of(&self, i: usize) -> (u64, u64) {
-        let (key, member) = keys_of(&self.get(i));
-        (key.unwrap_or(0), member.unwrap_or(0))
+    /// Patient `i`'s deterministic key and member id hash (0 for none), and its [`FilterBits`].
+    pub fn keys_of(&self, i: usize) -> ((u64, u64), FilterBits) {
+        let fields = self.get(i);
+        let (key, member) = keys_of(&fields);
+        ((key.unwrap_or(0), member.unwrap_or(0)), FilterBits::of(&fields))
+    }
+
+    /// Works out `keys` and `filter_bits` for every patient.
+    pub fn work_out_keys(&mut self) {
+        (self.keys, self.filter_bits) = (0..self.len()).map(|i| self.keys_of(i)).unzip();
     }
 
     /// Packs a patient; a field longer than 65,535 bytes (no demographic is) keeps its first 65,535.
@@ -231,7 +241,7 @@ fn read_side(
     let send = |batch: PatientBatch| match tx.try_send(Ok(side(batch))) {
         Ok(()) => true,
         Err(TrySendError::Full(Ok(Read::Pm(mut batch)))) => {
-            batch.keys = (0..batch.len()).map(|i| batch.keys_of(i)).collect();
+            batch.work_out_keys();
             tx.send(Ok(Read::Pm(batch))).is_ok()
         }
         Err(TrySendError::Full(Ok(Read::Emr(mut batch)))) => {

@@ -187,7 +187,7 @@ pub enum Prepare {
 impl Prepare {
     fn apply(&self, batch: &mut PatientBatch) {
         match self {
-            Prepare::Keys => batch.keys = (0..batch.len()).map(|i| batch.keys_of(i)).collect(),
+            Prepare::Keys => batch.work_out_keys(),
             Prepare::CrossReferences(index) => batch.look_up_cross_references(index),
         }
     }

@@ -7,6 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::batch::{HEADER, PatientBatch, unpack};
 use super::columns::COLUMNS;
+use super::matching::FilterBits;
 
 /// Keys are hashed once, by [`key_hash`], so the table need not hash them again.
 #[derive(Default)]
@@ -129,6 +130,8 @@ pub struct PmIndex {
     /// Each row's deterministic key and member id hash ([`keys_of`]; 0 for none), worked out as the rows arrive,
     /// while the other thread is still reading, for the passes that look for duplicates and demographic matches.
     keys: Vec<(u64, u64)>,
+    /// Each row's [`FilterBits`], worked out with `keys`, for the pass that looks for fuzzy matches.
+    filter_bits: Vec<FilterBits>,
     /// Each row's cross-reference hash (0 for none), for the same passes: they then read a row only when its
     /// cross-reference is one they look for.
     xrefs: Vec<u64>,
@@ -151,11 +154,11 @@ impl PmIndex {
         }
         let first_key = self.keys.len();
         self.xrefs.extend_from_slice(&batch.xref_hashes);
-        if batch.keys.len() == batch.len() {
-            self.keys.extend_from_slice(&batch.keys);
-        } else {
-            self.keys.extend((0..batch.len()).map(|i| batch.keys_of(i)));
+        if batch.keys.len() != batch.len() {
+            batch.work_out_keys();
         }
+        self.keys.extend_from_slice(&batch.keys);
+        self.filter_bits.extend_from_slice(&batch.filter_bits);
         debug_assert_eq!(first_key, first as usize);
         let mut arena = std::mem::take(&mut batch.arena);
         // A batch of long rows grew its arena by doubling; what it did not fill is given back.
@@ -172,6 +175,7 @@ impl PmIndex {
         self.starts.reserve(more);
         self.lines.reserve(more);
         self.keys.reserve(more);
+        self.filter_bits.reserve(more);
         self.xrefs.reserve(more);
         self.by_id.reserve(rows);
     }
@@ -191,6 +195,11 @@ impl PmIndex {
     /// Which of the PM's exports row `slot` was read from, in the order they were given.
     pub fn file(&self, slot: u32) -> usize {
         self.files[(self.starts[slot as usize] >> 32) as usize]
+    }
+
+    /// Row `slot`'s [`FilterBits`].
+    pub fn filter_bits(&self, slot: u32) -> FilterBits {
+        self.filter_bits[slot as usize]
     }
 
     /// Row `slot`'s deterministic key and member id hash, as [`keys_of`] gives them.
@@ -262,6 +271,7 @@ impl PmIndex {
     pub fn bytes(&self) -> usize {
         self.arenas.iter().map(Vec::capacity).sum::<usize>()
             + (self.starts.capacity() + self.lines.capacity() + 2 * self.keys.capacity()) * 8
+            + self.filter_bits.capacity() * std::mem::size_of::<FilterBits>()
             + self.xrefs.capacity() * 8
             + (self.by_id.places.capacity() + self.by_id.hashes.capacity()) * 8
     }

@@ -342,10 +342,10 @@ impl Reconciler {
             let mut best: Vec<Option<(u32, Confidence)>> = vec![None; pending.len()];
             let mut keys = Vec::new();
             for slot in slots.filter(|slot| matched[*slot as usize] != PM_DUPLICATE) {
-                let row = pm.row(slot);
-                if !filter.could_share(&row) {
+                if !filter.could_share(pm.filter_bits(slot)) {
                     continue;
                 }
+                let row = pm.row(slot);
                 blocking_keys(&row, &mut keys);
                 for key in &keys {
                     for &i in blocks.get(key).map(Vec::as_slice).unwrap_or_default() {
