@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::blocks::{Prepare, ReadAhead, read_in_blocks};
 use super::columns::{COLUMNS, Column};
+use super::compared::all_same;
 use super::duplicates::keys_of;
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, key_hash};
@@ -37,6 +38,10 @@ pub struct PatientBatch {
     pub xref_hashes: Vec<u64>,
     /// For an EMR batch, the PM row each patient's cross-reference names, where exactly one does.
     pub xref_rows: Vec<Option<u32>>,
+    /// For an EMR batch whose cross-references the reading thread looked up: for each patient matched so, how many
+    /// columns are compared with the PM row, plus one, when all of them hold the same bytes ([`all_same`]); 0 for
+    /// one that differs or was not looked at, which the thread that keeps the findings compares itself.
+    pub same: Vec<u8>,
     /// For a PM batch, each patient's [`keys_of`] (0 for none), when the reading thread had time to work them out;
     /// otherwise empty, and the thread that indexes the batch works them out.
     pub keys: Vec<(u64, u64)>,
@@ -70,6 +75,7 @@ impl PatientBatch {
         self.id_hashes.clear();
         self.xref_hashes.clear();
         self.xref_rows.clear();
+        self.same.clear();
         self.keys.clear();
         self.filter_bits.clear();
         self
@@ -236,6 +242,8 @@ fn read_side(
     ahead: Option<&ReadAhead>,
 ) -> Result<bool, InputProblem> {
     let fresh = |file| PatientBatch::spent_or_new(spent, file);
+    let carries: Arc<Vec<[bool; COLUMNS]>> =
+        Arc::new(exports.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect());
     // Work either thread can do — a PM batch's matching keys, an EMR batch's cross-references — is left to the
     // other thread while it waits for batches, and done here while batches wait for it.
     let send = |batch: PatientBatch| match tx.try_send(Ok(side(batch))) {
@@ -246,7 +254,7 @@ fn read_side(
         }
         Err(TrySendError::Full(Ok(Read::Emr(mut batch)))) => {
             if let Some(index) = index {
-                batch.look_up_cross_references(index);
+                batch.look_up_cross_references(index, carries.get(batch.file));
             }
             tx.send(Ok(Read::Emr(batch))).is_ok()
         }
@@ -254,7 +262,7 @@ fn read_side(
         Err(TrySendError::Disconnected(_)) => false,
     };
     let prepare = match index {
-        Some(index) => Prepare::CrossReferences(Arc::clone(index)),
+        Some(index) => Prepare::CrossReferences(Arc::clone(index), Arc::clone(&carries)),
         None => Prepare::Keys,
     };
     for (file, mut export) in exports.into_iter().enumerate() {
@@ -294,8 +302,9 @@ impl PatientBatch {
         self.xref_rows.len() == self.len()
     }
 
-    /// Fills `xref_rows`, a few hundred lookups at a time ([`PmIndex::with_ids`]).
-    pub fn look_up_cross_references(&mut self, index: &PmIndex) {
+    /// Fills `xref_rows`, a few hundred lookups at a time ([`PmIndex::with_ids`]); and `same`, given the columns
+    /// the batch's export carries.
+    pub fn look_up_cross_references(&mut self, index: &PmIndex, carries: Option<&[bool; COLUMNS]>) {
         let mut rows = Vec::with_capacity(self.len());
         for from in (0..self.len()).step_by(LOOKUPS) {
             let ids: Vec<(&[u8], u64)> = (from..(from + LOOKUPS).min(self.len()))
@@ -309,6 +318,16 @@ impl PatientBatch {
                     *row = None;
                 }
             }
+        }
+        if let Some(carries) = carries {
+            self.same = (0..self.len())
+                .map(|i| match rows[i] {
+                    Some(slot) => {
+                        all_same(carries, index.own_ids(slot), &self.get(i), &index.row(slot)).map_or(0, |n| n + 1)
+                    }
+                    None => 0,
+                })
+                .collect();
         }
         self.xref_rows = rows;
     }
@@ -350,6 +369,36 @@ mod tests {
         let mut batch = PatientBatch::for_file(0);
         batch.push_cut(&fields, 2, row);
         assert_eq!(batch.get(0), fields);
+    }
+
+    #[test]
+    fn the_reading_thread_says_which_pairs_hold_the_same_bytes_in_every_compared_column() {
+        use crate::reconcile::fixtures::ANA;
+        let mut pm = PmIndex::default();
+        let mut batch = PatientBatch::for_file(0);
+        let mut bob = ANA;
+        (bob[0], bob[2]) = ("P2", "Smith");
+        batch.push(&ANA.map(str::as_bytes), 2);
+        batch.push(&bob.map(str::as_bytes), 3);
+        pm.append(&mut batch);
+        pm.set_own_ids(vec![true]);
+        let emr_of = |id: &'static str, xref: &'static str, family: &'static str| {
+            let mut row = ANA;
+            (row[0], row[1], row[2]) = (id, xref, family);
+            row.map(str::as_bytes)
+        };
+        let mut emr = PatientBatch::for_file(0);
+        emr.push(&emr_of("E1", "P1", ANA[2]), 2);
+        emr.push(&emr_of("E2", "P2", "Smyth"), 3);
+        emr.push(&emr_of("E3", "", ANA[2]), 4);
+        emr.look_up_cross_references(&pm, None);
+        assert_eq!((emr.xref_rows.clone(), emr.same.len()), (vec![Some(0), Some(1), None], 0), "nothing compared");
+        let mut carries = [true; COLUMNS];
+        emr.look_up_cross_references(&pm, Some(&carries));
+        assert_eq!(emr.same, [COLUMNS as u8, 0, 0], "13 columns the same, plus one; a family name differs; no match");
+        carries[Column::Family.index()] = false;
+        emr.look_up_cross_references(&pm, Some(&carries));
+        assert_eq!(emr.same, [COLUMNS as u8 - 1, COLUMNS as u8 - 1, 0], "the family name is not compared");
     }
 
     #[test]

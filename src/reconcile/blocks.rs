@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::batch::PatientBatch;
-use super::columns::Layout;
+use super::columns::{COLUMNS, Layout};
 use super::csv::CsvReader;
 use super::export::{InputProblem, csv_problem, fields_of, too_few_or_many};
 use super::index::PmIndex;
@@ -180,15 +180,16 @@ impl CsvBlocks {
 pub enum Prepare {
     /// A PM batch's matching keys.
     Keys,
-    /// An EMR batch's cross-references, looked up in the PM's index.
-    CrossReferences(Arc<PmIndex>),
+    /// An EMR batch's cross-references, looked up in the PM's index, and whether each matched pair is the same in
+    /// the columns its export carries (given for each export).
+    CrossReferences(Arc<PmIndex>, Arc<Vec<[bool; COLUMNS]>>),
 }
 
 impl Prepare {
     fn apply(&self, batch: &mut PatientBatch) {
         match self {
             Prepare::Keys => batch.work_out_keys(),
-            Prepare::CrossReferences(index) => batch.look_up_cross_references(index),
+            Prepare::CrossReferences(index, carries) => batch.look_up_cross_references(index, carries.get(batch.file)),
         }
     }
 }

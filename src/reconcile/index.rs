@@ -125,6 +125,9 @@ pub struct PmIndex {
     arenas: Vec<Vec<u8>>,
     /// The export each arena's rows came from (a batch holds rows of one export).
     files: Vec<usize>,
+    /// Whether each export carries the PM's own ids, which the EMR's cross-references are compared with (an 837
+    /// carries member ids in their place).
+    own_ids: Vec<bool>,
     /// Where each row starts: its arena in the high 32 bits, its offset there in the low ones.
     starts: Vec<u64>,
     /// Each row's deterministic key and member id hash ([`keys_of`]; 0 for none), worked out as the rows arrive,
@@ -190,6 +193,16 @@ impl PmIndex {
 
     pub fn line(&self, slot: u32) -> u64 {
         self.lines[slot as usize]
+    }
+
+    /// Says which of the PM's exports carry the PM's own ids, in the order they were given.
+    pub fn set_own_ids(&mut self, own_ids: Vec<bool>) {
+        self.own_ids = own_ids;
+    }
+
+    /// Whether row `slot`'s export carries the PM's own ids.
+    pub fn own_ids(&self, slot: u32) -> bool {
+        self.own_ids.get(self.file(slot)).copied().unwrap_or(true)
     }
 
     /// Which of the PM's exports row `slot` was read from, in the order they were given.

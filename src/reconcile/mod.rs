@@ -8,6 +8,7 @@ pub mod batch;
 pub mod billing;
 pub mod blocks;
 pub mod columns;
+pub mod compared;
 pub mod csv;
 pub mod duplicates;
 pub mod export;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::batch::{HEADER, PatientBatch, Read, read_in_background};
 use super::columns::{COLUMNS, Column};
+use super::compared::compared;
 use super::duplicates::{SecondRecord, keys_of, second_records};
 use super::export::{Fields, InputProblem, PatientExport};
 use super::index::{PmIndex, PrehashedMap, key_hash};
@@ -109,6 +110,9 @@ struct Reconciler {
     pm_duplicates: Vec<SecondRecord>,
     /// The EMR id matched to each PM row that has a second record, for the finding about it.
     emr_id_of_first: HashMap<u32, String>,
+    /// A bit for each PM row that has a second record: the keys of `emr_id_of_first`, tested first because nearly
+    /// no row has one.
+    has_second: Vec<u64>,
     findings: Vec<Finding>,
     tallies: Tallies,
     summary: Summary,
@@ -129,6 +133,7 @@ pub fn reconcile(
         matched: Vec::new(),
         pm_duplicates: Vec::new(),
         emr_id_of_first: HashMap::new(),
+        has_second: Vec::new(),
         findings: Vec::new(),
         tallies: Tallies::default(),
         summary: Summary::default(),
@@ -162,6 +167,7 @@ pub fn reconcile(
                 }
                 Read::PmRead => {
                     tracing::debug!(elapsed = ?clock.elapsed(), rows = pm.len(), "pm indexed");
+                    pm.set_own_ids(r.pm_own_ids.clone());
                     r.pm = Arc::new(std::mem::take(&mut pm));
                     // The reading thread goes on to the EMR's exports while this one looks for the PM's second
                     // records, which it must know before it takes the first EMR batch.
@@ -174,11 +180,12 @@ pub fn reconcile(
                 }
                 Read::Emr(mut batch) => {
                     if !batch.cross_references_looked_up() {
-                        batch.look_up_cross_references(&r.pm);
+                        batch.look_up_cross_references(&r.pm, None);
                     }
                     for i in 0..batch.len() {
                         let (fields, line, row) = (batch.get(i), batch.lines[i], batch.xref_rows[i]);
-                        if let Some(p) = r.emr_row(batch.file, &fields, line, row) {
+                        let same = batch.same.get(i).and_then(|n| n.checked_sub(1));
+                        if let Some(p) = r.emr_row(batch.file, &fields, line, row, same) {
                             pending.push(p);
                         }
                     }
@@ -240,11 +247,27 @@ fn shown(value: &Value) -> String {
 
 impl Reconciler {
     /// Compares one EMR row with the PM row whose id it cross-references (`slot`, looked up by the caller), or
-    /// keeps it for the pass over the PM rows that matches the rest.
-    fn emr_row(&mut self, file: usize, fields: &Fields<'_>, line: u64, slot: Option<u32>) -> Option<Pending> {
+    /// keeps it for the pass over the PM rows that matches the rest. `same` is how many columns the two hold the
+    /// same bytes in, when the reading thread found them all the same.
+    fn emr_row(
+        &mut self,
+        file: usize,
+        fields: &Fields<'_>,
+        line: u64,
+        slot: Option<u32>,
+        same: Option<u8>,
+    ) -> Option<Pending> {
         if let Some(slot) = slot {
-            let slot = self.first_record(slot);
-            self.matched_pair(file, fields, line, slot, Method::CrossReference);
+            let first = self.first_record(slot);
+            match same {
+                // Compared with the row it names, which stands for itself.
+                Some(compared) if first == slot => {
+                    if self.claim(file, fields, line, slot, &Method::CrossReference) {
+                        self.tallies.sync_expected += usize::from(compared);
+                    }
+                }
+                _ => self.matched_pair(file, fields, line, first, Method::CrossReference),
+            }
             return None;
         }
         Some(Pending { file, line, fields: fields.map(<[u8]>::to_vec) })
@@ -394,10 +417,17 @@ impl Reconciler {
     fn find_pm_duplicates(&mut self) {
         let pm = &self.pm;
         self.pm_duplicates = second_records(pm.len() as u32, |slot| pm.row(slot), |slot| pm.keys(slot));
+        self.has_second = vec![0; pm.len().div_ceil(64)];
         for s in &self.pm_duplicates {
             self.matched[s.second as usize] = PM_DUPLICATE;
             self.emr_id_of_first.insert(s.first, String::new());
+            self.has_second[s.first as usize / 64] |= 1 << (s.first % 64);
         }
+    }
+
+    /// Whether PM row `slot` has a second record.
+    fn has_second(&self, slot: u32) -> bool {
+        self.has_second.get(slot as usize / 64).is_some_and(|bits| bits & (1 << (slot % 64)) != 0)
     }
 
     /// The record a PM row stands for: its first record when it is a second one.
@@ -471,45 +501,14 @@ impl Reconciler {
     /// An EMR row and the PM row it matched: a second EMR record of a patient already matched is a duplicate;
     /// otherwise each field both exports carry is compared, the PM's value expected.
     fn matched_pair(&mut self, file: usize, emr: &[&[u8]; COLUMNS], line: u64, slot: u32, method: Method) {
-        let pm = self.pm.row(slot);
-        let pm_id = pm[Column::PatientId.index()];
-        let first = self.matched[slot as usize];
-        if first != 0 {
-            self.summary.emr_duplicates += 1;
-            let (pm_id, emr_id) = (text(pm_id), text(emr[Column::PatientId.index()]));
-            let message = format!(
-                "the emr holds pm patient `{pm_id}` twice: `{emr_id}` ({} line {line}) is the same patient as line \
-                 {first}{}",
-                self.emr_names[file],
-                method.said()
-            );
-            let f = finding(FindingKind::DuplicateRecord, pm_id.clone(), "patient", "id", Role::Emr, message);
-            self.findings.push(Finding { expected: json!(pm_id), actual: json!(emr_id), ..f });
+        if !self.claim(file, emr, line, slot, &method) {
             return;
         }
-        self.matched[slot as usize] = line;
-        if let Some(id) = self.emr_id_of_first.get_mut(&slot) {
-            *id = text(emr[Column::PatientId.index()]);
-        }
-        match &method {
-            Method::CrossReference => self.summary.matched_by_cross_reference += 1,
-            Method::Demographics => self.summary.matched_by_demographics += 1,
-            Method::Fuzzy(_) => self.summary.matched_fuzzy += 1,
-        }
-        for column in &Column::ALL[1..] {
-            if !self.emr_columns[file][column.index()]
-                || (*column == Column::Xref && !self.pm_own_ids[self.pm.file(slot)])
-            {
-                continue;
-            }
-            // The EMR's cross-reference should be the PM's own id.
-            let expected = if *column == Column::Xref { pm_id } else { pm[column.index()] };
-            if expected.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        let pm = self.pm.row(slot);
+        let pm_id = pm[Column::PatientId.index()];
+        for (column, expected, actual) in compared(&self.emr_columns[file], self.pm.own_ids(slot), emr, &pm) {
             self.tallies.sync_expected += 1;
             // Nearly every field is the same to the byte; only the others are looked at as text.
-            let actual = emr[column.index()];
             if actual == expected {
                 continue;
             }
@@ -533,6 +532,38 @@ impl Reconciler {
             let f = finding(kind, text(pm_id), column.record(), column.field(), Role::Emr, message);
             self.findings.push(Finding { expected, actual, ..f });
         }
+    }
+
+    /// Takes PM row `slot` for the EMR row at `line`: `false`, with a finding, when an earlier EMR row took it
+    /// (the EMR holds the patient twice), else counts the match.
+    fn claim(&mut self, file: usize, emr: &[&[u8]; COLUMNS], line: u64, slot: u32, method: &Method) -> bool {
+        let first = self.matched[slot as usize];
+        if first != 0 {
+            let pm_id = self.pm.row(slot)[Column::PatientId.index()];
+            self.summary.emr_duplicates += 1;
+            let (pm_id, emr_id) = (text(pm_id), text(emr[Column::PatientId.index()]));
+            let message = format!(
+                "the emr holds pm patient `{pm_id}` twice: `{emr_id}` ({} line {line}) is the same patient as line \
+                 {first}{}",
+                self.emr_names[file],
+                method.said()
+            );
+            let f = finding(FindingKind::DuplicateRecord, pm_id.clone(), "patient", "id", Role::Emr, message);
+            self.findings.push(Finding { expected: json!(pm_id), actual: json!(emr_id), ..f });
+            return false;
+        }
+        self.matched[slot as usize] = line;
+        if self.has_second(slot)
+            && let Some(id) = self.emr_id_of_first.get_mut(&slot)
+        {
+            *id = text(emr[Column::PatientId.index()]);
+        }
+        match method {
+            Method::CrossReference => self.summary.matched_by_cross_reference += 1,
+            Method::Demographics => self.summary.matched_by_demographics += 1,
+            Method::Fuzzy(_) => self.summary.matched_fuzzy += 1,
+        }
+        true
     }
 }
 
