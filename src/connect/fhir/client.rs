@@ -28,9 +28,15 @@ use crate::model::{Coverage, Patient};
 const MAX_PAGES: usize = 100;
 /// No single FHIR response a flow needs is larger than this.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Room for a request body before it grows: a visit's transaction Bundle is about 4 KB.
+const BODY_CAPACITY: usize = 4096;
 
 pub struct FhirAdapter {
     base: String,
+    /// The base parsed once, with and without a trailing `/`, so each request's URL is the base joined with its
+    /// path: parsing the whole URL text again for every request (host, IDNA and all) was 2 % of a run's CPU.
+    /// `None` for a base that will not parse; its requests are sent as text and fail as they always did.
+    parsed: Option<ParsedBase>,
     http: reqwest::Client,
     credentials: Credentials,
     timeout: Duration,
@@ -92,7 +98,11 @@ impl FhirAdapter {
     ) -> Result<FhirAdapter, AdapterError> {
         let mut builder = reqwest::Client::builder()
             .timeout(connection.timeout)
-            .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
+            // reqwest's own retries are of HTTP/2 and HTTP/3 refusals, which this build does not speak (reqwest's
+            // default features are off), so they never happen; yet its default policy copied every request's
+            // headers and body before sending it, in case. 429 and 503 are retried below, as the server asks.
+            .retry(reqwest::retry::never().max_retries_per_request(0));
         if let Some(pem) = &connection.ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| AdapterError::Config(format!("the CA file is not PEM certificates: {e}")))?;
@@ -101,8 +111,10 @@ impl FhirAdapter {
             }
         }
         let http = builder.build().map_err(|e| AdapterError::Config(format!("cannot build an HTTP client: {e}")))?;
+        let base = base_url.trim_end_matches('/').to_string();
         Ok(FhirAdapter {
-            base: base_url.trim_end_matches('/').to_string(),
+            parsed: ParsedBase::new(&base),
+            base,
             http,
             credentials,
             timeout: connection.timeout,
@@ -134,6 +146,23 @@ impl FhirAdapter {
         } else {
             format!("{}/{}", self.base, path)
         }
+    }
+
+    /// `url` (from [`FhirAdapter::url`]) as a parsed URL, built from the parsed base without parsing the host
+    /// again; `None` sends `url` as text, for an absolute URL (a next-page link) or a path that would not join as
+    /// it reads.
+    fn parsed_url(&self, path: &str) -> Option<reqwest::Url> {
+        let parsed = self.parsed.as_ref()?;
+        if path.is_empty() {
+            return Some(parsed.root.clone());
+        }
+        // A first segment with a `:` would join as a scheme, and one starting with `/` from the host: both are
+        // sent as text, as `url` reads.
+        let first = path.split(['/', '?', '#']).next().unwrap_or_default();
+        if first.contains(':') || path.starts_with(['/', '\\']) {
+            return None;
+        }
+        parsed.directory.join(path).ok()
     }
 
     /// Refuses, without sending it, a request the server's CapabilityStatement says it cannot serve. `doing` says
@@ -216,6 +245,7 @@ impl FhirAdapter {
         precondition: Precondition<'_>,
     ) -> Result<(StatusCode, Vec<u8>), AdapterError> {
         let url = self.url(path);
+        let parsed = self.parsed_url(path);
         let label = self.wire.as_ref().map(|_| self.request_label(&method, path, body));
         if let (Some(label), Some(body)) = (&label, body) {
             self.record(Direction::Sent, label.clone(), body);
@@ -223,7 +253,7 @@ impl FhirAdapter {
         let mut refreshed = false;
         let mut attempt = 0;
         loop {
-            let response = self.attempt(method.clone(), &url, body, precondition).await?;
+            let response = self.attempt(method.clone(), &url, parsed.as_ref(), body, precondition).await?;
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED
                 && !refreshed
@@ -251,16 +281,22 @@ impl FhirAdapter {
         }
     }
 
+    /// `url` is sent as `parsed` when there is one (the same URL, not parsed again), otherwise as text.
     async fn attempt(
         &self,
         method: Method,
         url: &str,
+        parsed: Option<&reqwest::Url>,
         body: Option<&Value>,
         precondition: Precondition<'_>,
     ) -> Result<reqwest::Response, AdapterError> {
         // Header names and values made once, not parsed from text for every request.
         let fhir_json = HeaderValue::from_static(FHIR_JSON);
-        let mut request = self.http.request(method, url).header(ACCEPT, fhir_json.clone());
+        let request = match parsed {
+            Some(parsed) => self.http.request(method, parsed.clone()),
+            None => self.http.request(method, url),
+        };
+        let mut request = request.header(ACCEPT, fhir_json.clone());
         request = match &self.credentials {
             Credentials::None => request,
             Credentials::Bearer(token) => request.bearer_auth(token.expose()),
@@ -276,7 +312,12 @@ impl FhirAdapter {
         };
         if let Some(body) = body {
             // Written straight into bytes: `to_string` goes through `Display`, a formatter call for every piece.
-            request = request.header(CONTENT_TYPE, fhir_json).body(serde_json::to_vec(body).unwrap_or_default());
+            // Into a buffer the size of most bodies (a visit's transaction is a few KB), not grown from 128 bytes.
+            let mut bytes = Vec::with_capacity(BODY_CAPACITY);
+            if serde_json::to_writer(&mut bytes, body).is_err() {
+                bytes.clear();
+            }
+            request = request.header(CONTENT_TYPE, fhir_json).body(bytes);
         }
         request.send().await.map_err(|e| self.transport_error(url, e))
     }
@@ -289,10 +330,11 @@ impl FhirAdapter {
         label: Option<&str>,
     ) -> Result<Vec<u8>, AdapterError> {
         let status = response.status();
-        let content_type =
-            response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        let bytes = read_limited(response, &url, MAX_BODY_BYTES).await.map_err(|e| self.transport_error(&url, e))??;
+        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let json = content_type.starts_with(FHIR_JSON) || content_type.starts_with("application/json");
+        // Copied only when it is not JSON, for the error that names it.
+        let content_type = if json { String::new() } else { content_type.to_string() };
+        let bytes = read_limited(response, &url, MAX_BODY_BYTES).await.map_err(|e| self.transport_error(&url, e))??;
         if !bytes.is_empty() && !json && status.is_success() {
             return Err(AdapterError::Malformed {
                 url,
@@ -718,6 +760,23 @@ fn last_updated(resource: &impl Resource) -> &str {
     resource.meta().last_updated.as_deref().unwrap_or_default()
 }
 
+/// A base URL parsed once: as it is (a transaction is posted to it) and as the directory its paths join onto.
+struct ParsedBase {
+    root: reqwest::Url,
+    directory: reqwest::Url,
+}
+
+impl ParsedBase {
+    /// `None` unless `base` is an absolute http(s) URL without a query or fragment: a relative path joined onto
+    /// `base/` is then the URL that `base/path` parses to (the URL standard parses both the same way).
+    fn new(base: &str) -> Option<ParsedBase> {
+        let root = reqwest::Url::parse(base).ok()?;
+        let plain = matches!(root.scheme(), "http" | "https") && root.query().is_none() && root.fragment().is_none();
+        let directory = reqwest::Url::parse(&format!("{base}/")).ok()?;
+        plain.then_some(ParsedBase { root, directory })
+    }
+}
+
 /// A searchset Bundle, its matches read as `R`.
 #[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -822,7 +881,10 @@ fn encode(value: &str) -> String {
     for byte in value.bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.extend(['%', char::from(HEX[usize::from(byte >> 4)]), char::from(HEX[usize::from(byte & 15)])]);
+            }
         }
     }
     out
@@ -854,6 +916,36 @@ mod tests {
         assert_eq!(label(Method::POST, "", Some(&json!({"resourceType": "Bundle"}))), "POST Bundle");
         assert_eq!(label(Method::GET, "http://127.0.0.1:8080/fhir/Encounter?_offset=20", None), "GET Encounter");
         assert_eq!(label(Method::GET, "https://other.example/fhir/Claim?page=2", None), "GET Claim");
+    }
+
+    #[test]
+    fn joins_each_path_onto_the_parsed_base_as_its_text_would_parse() {
+        let adapter = FhirAdapter::new("http://127.0.0.1:8080/fhir/", Duration::from_secs(1)).unwrap();
+        for path in [
+            "",
+            "metadata",
+            "Patient",
+            "Patient/p12",
+            "Patient/p12/$build-claim",
+            "Coverage?beneficiary=Patient/p12",
+            "Patient?identifier=urn%3Ahandoff%3Atracking%7Crun%3Aa",
+            "Patient/a b",
+        ] {
+            let joined = adapter.parsed_url(path).map(|u| u.to_string());
+            let parsed = reqwest::Url::parse(&adapter.url(path)).unwrap().to_string();
+            assert_eq!(joined.as_deref(), Some(parsed.as_str()), "{path}");
+        }
+        assert_eq!(adapter.parsed_url("Patient/p12").unwrap().as_str(), "http://127.0.0.1:8080/fhir/Patient/p12");
+        assert_eq!(adapter.parsed_url("").unwrap().as_str(), "http://127.0.0.1:8080/fhir");
+        // Sent as text: a next-page link, a path that would join as a scheme or from the host.
+        assert_eq!(adapter.parsed_url("http://127.0.0.1:8080/fhir/Claim?page=2"), None);
+        assert_eq!(adapter.parsed_url("urn:x/Patient"), None);
+        assert_eq!(adapter.parsed_url("//other.example/Patient"), None);
+        // A base that does not parse, or carries a query, is always sent as text.
+        let unparsed = FhirAdapter::new("not a url", Duration::from_secs(1)).unwrap();
+        assert_eq!(unparsed.parsed_url("Patient"), None);
+        let queried = FhirAdapter::new("http://127.0.0.1:8080/fhir?tenant=a", Duration::from_secs(1)).unwrap();
+        assert_eq!(queried.parsed_url("Patient"), None);
     }
 
     #[test]
