@@ -129,6 +129,9 @@ struct Ids(Vec<String>);
 impl Ids {
     fn insert(&mut self, id: &str) {
         if let Err(at) = self.0.binary_search_by(|held| held.as_str().cmp(id)) {
+            // Room for one id, not the four a first push gives: many keys never find a second (an identifier, a
+            // patient's one encounter, claim or appointment).
+            self.0.reserve_exact(usize::from(self.0.is_empty()));
             self.0.insert(at, id.to_string());
         }
     }
