@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::adjudication::{LineDecision, Verdict, adjudicate, dollars};
+use super::server::shared_text;
 use crate::connect::x12::{
     AcknowledgedClaim, Adjustment, BankAccount, ClaimAcknowledgment, ClaimPayment, ClaimStatus, Document, ElementError,
     FunctionalAck, Interchange, InterchangeHeader, LinePayment, ParseError, Party, ReadError, Remittance,
@@ -48,12 +49,13 @@ struct Kept {
     order: VecDeque<String>,
 }
 
-/// What the payer sends back for one 837 interchange, each as X12 text.
+/// What the payer sends back for one 837 interchange, each as X12 text: shared, not copied, between the answers
+/// kept for the PM's `GET`s and the bodies sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
-    pub ack_999: String,
-    pub claim_ack_277ca: Option<String>,
-    pub remittance_835: Option<String>,
+    pub ack_999: Arc<str>,
+    pub claim_ack_277ca: Option<Arc<str>>,
+    pub remittance_835: Option<Arc<str>>,
 }
 
 impl PayerDesk {
@@ -135,7 +137,8 @@ impl PayerDesk {
         let control_999 = self.control();
         let ack_999 = Interchange::new(header(control_999))
             .with_group(control_999, vec![functional_ack(&ack, VERSION_837P, 1)])
-            .to_x12();
+            .to_x12()
+            .into();
         let mut answers = Answers { ack_999, claim_ack_277ca: None, remittance_835: None };
         if !accepted.is_empty() {
             let (claim_ack, remittance) = self.adjudicate_all(&accepted, &control, now, &rules);
@@ -143,13 +146,15 @@ impl PayerDesk {
             answers.claim_ack_277ca = Some(
                 Interchange::new(header(control_277))
                     .with_group(control_277, vec![claim_acknowledgment(&claim_ack, 1)])
-                    .to_x12(),
+                    .to_x12()
+                    .into(),
             );
             answers.remittance_835 = remittance.map(|advice| {
                 let control_835 = self.control();
                 Interchange::new(header(control_835))
                     .with_group(control_835, vec![remittance_advice(&advice, 1)])
                     .to_x12()
+                    .into()
             });
         }
         let mut kept = self.answers.lock().unwrap_or_else(|e| e.into_inner());
@@ -259,8 +264,8 @@ impl PayerDesk {
         kept.order.retain(|c| !controls.contains(c));
     }
 
-    /// One of the answers kept for an 837 (`which` picks it): only that text is copied out, not all three.
-    fn kept(&self, control: &str, which: impl Fn(&Answers) -> Option<&String>) -> Option<String> {
+    /// One of the answers kept for an 837 (`which` picks it), shared rather than copied.
+    fn kept(&self, control: &str, which: impl Fn(&Answers) -> Option<&Arc<str>>) -> Option<Arc<str>> {
         self.answers.lock().unwrap_or_else(|e| e.into_inner()).by_control.get(control).and_then(which).cloned()
     }
 }
@@ -419,8 +424,8 @@ pub fn router(desk: Arc<PayerDesk>) -> Router {
         .with_state(desk)
 }
 
-fn x12(status: StatusCode, text: String) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(X12_CONTENT_TYPE))], text).into_response()
+fn x12(status: StatusCode, text: Arc<str>) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(X12_CONTENT_TYPE))], shared_text(text)).into_response()
 }
 
 fn plain(status: StatusCode, text: String) -> Response {
@@ -697,12 +702,12 @@ mod tests {
         mismatch.total_charge = 250.0;
         let rejected_277 = answered(&strict, &sent(&mismatch, "1EG4TE5MK72", 23)).texts;
         let samples = [
-            ("payer_837p", claim_837),
-            ("payer_999", accepted.ack_999),
-            ("payer_277ca", accepted.claim_ack_277ca.unwrap()),
-            ("payer_835", accepted.remittance_835.unwrap()),
-            ("payer_999_rejected", rejected_999.ack_999),
-            ("payer_277ca_rejected", rejected_277.claim_ack_277ca.unwrap()),
+            ("payer_837p", claim_837.as_str()),
+            ("payer_999", &accepted.ack_999),
+            ("payer_277ca", &accepted.claim_ack_277ca.unwrap()),
+            ("payer_835", &accepted.remittance_835.unwrap()),
+            ("payer_999_rejected", &rejected_999.ack_999),
+            ("payer_277ca_rejected", &rejected_277.claim_ack_277ca.unwrap()),
         ];
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/x12");
         let update = std::env::var_os("HANDOFF_UPDATE_SAMPLES").is_some();

@@ -20,6 +20,7 @@ use super::search::{self, PAGING};
 use super::store::{Store, StoreError};
 use super::submission::Clearinghouse;
 use crate::connect::fhir::FHIR_JSON;
+use crate::connect::fhir::read::{self, ConditionDoc, EncounterDoc};
 use crate::connect::fhir::resources as fhir;
 use crate::model::{Claim, Role};
 use crate::scenario::Product;
@@ -87,8 +88,8 @@ fn fhir_text(status: StatusCode, body: impl Into<Body>) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body.into()).into_response()
 }
 
-/// A record's text as the store keeps it, sent as the body without copying it.
-fn stored_text(json: Arc<str>) -> Body {
+/// A text kept shared (a record as the store keeps it, a payer's answer), sent as the body without copying it.
+pub(super) fn shared_text(json: Arc<str>) -> Body {
     struct Text(Arc<str>);
     impl AsRef<[u8]> for Text {
         fn as_ref(&self) -> &[u8] {
@@ -148,7 +149,7 @@ fn created(resource: &Value, json: Arc<str>) -> Response {
         resource["id"].as_str().unwrap_or_default(),
         resource["meta"]["versionId"].as_str().unwrap_or("1")
     );
-    let mut response = fhir_text(StatusCode::CREATED, stored_text(json));
+    let mut response = fhir_text(StatusCode::CREATED, shared_text(json));
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -231,7 +232,7 @@ async fn create(
         });
         match found.as_slice() {
             [] => {}
-            [existing] => return fhir_text(StatusCode::OK, stored_text(existing.json.clone())),
+            [existing] => return fhir_text(StatusCode::OK, shared_text(existing.json.clone())),
             more => {
                 return outcome(
                     StatusCode::PRECONDITION_FAILED,
@@ -255,7 +256,7 @@ async fn read(State(state): State<Arc<ServerState>>, Path((resource_type, id)): 
         return r;
     }
     match state.store.read_json(&resource_type, &id) {
-        Some(resource) => fhir_text(StatusCode::OK, stored_text(resource)),
+        Some(resource) => fhir_text(StatusCode::OK, shared_text(resource)),
         None => outcome(StatusCode::NOT_FOUND, "not-found", &format!("{resource_type}/{id} is not known")),
     }
 }
@@ -378,10 +379,10 @@ async fn build_claim_operation(State(state): State<Arc<ServerState>>, Path(patie
     let diagnoses = charge_items
         .iter()
         .find_map(|c| fhir::reference_id(&c["context"], "Encounter"))
-        .and_then(|id| store.read("Encounter", id))
+        .and_then(|id| store.read_as::<EncounterDoc>("Encounter", id))
         .map(|encounter| {
-            fhir::encounter_diagnoses(&encounter, |cid| {
-                store.read("Condition", cid)?["code"]["coding"][0]["code"].as_str().map(str::to_string)
+            read::encounter_diagnoses(&encounter, |cid| {
+                store.read_as::<ConditionDoc>("Condition", cid)?.code.first_code().map(str::to_string)
             })
         })
         .unwrap_or_default();

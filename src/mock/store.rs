@@ -1,14 +1,17 @@
 //! A simulated system's database: FHIR resources by type and id, versioned, announcing each change to whoever listens (the interface).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use super::search::Searched;
+use crate::connect::fhir::lenient::Obj;
 
 /// A change a store made, for the interface to carry across.
 #[derive(Debug, Clone)]
@@ -62,7 +65,7 @@ struct Inner {
     next_id: u64,
     resources: BTreeMap<String, BTreeMap<String, Stored>>,
     /// Resource type → index key → ids, so a search touches only the resources it can match.
-    index: HashMap<String, HashMap<IndexKey, BTreeSet<String>>>,
+    index: HashMap<String, HashMap<IndexKey, Ids>>,
     /// The patients held, by when each was last used, when the store retains only so many.
     patients: Recency,
 }
@@ -116,6 +119,50 @@ impl Recency {
     }
 }
 
+/// The ids an index key finds, in order, each once. Most keys find one resource or a few (a patient's charges, the
+/// patient an identifier names), so they are a sorted vector: a `BTreeSet` gave every key a node of eleven slots,
+/// about 300 bytes however few it held, and a simulator keeps every key of every record a run sends it (the memory
+/// a run adds is memory the kernel must fault in and zero, which was a tenth of the served simulator's CPU).
+#[derive(Debug, Default)]
+struct Ids(Vec<String>);
+
+impl Ids {
+    fn insert(&mut self, id: &str) {
+        // A store hands out ids in increasing order, so a new record's id goes last: no search. A search of a key
+        // that finds thousands (25,000 creates of one patient by a load generator) probed strings all over the
+        // heap, most of a create's time.
+        if self.0.last().is_none_or(|last| last.as_str() < id) {
+            // Room for one id, not the four a first push gives: many keys never find a second (an identifier, a
+            // patient's one encounter, claim or appointment).
+            self.0.reserve_exact(usize::from(self.0.is_empty()));
+            self.0.push(id.to_string());
+            return;
+        }
+        if let Err(at) = self.0.binary_search_by(|held| held.as_str().cmp(id)) {
+            self.0.insert(at, id.to_string());
+        }
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Ok(at) = self.0.binary_search_by(|held| held.as_str().cmp(id)) {
+            self.0.remove(at);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Ids {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// The patient a resource is about, by its index keys: itself, or the Patient it refers to.
 fn patient_of<'a>(resource_type: &str, id: &'a str, keys: &'a [IndexKey]) -> Option<&'a str> {
     if resource_type == "Patient" {
@@ -143,8 +190,24 @@ impl Stored {
 }
 
 fn text(resource: &Value) -> Arc<str> {
+    // Written into the thread's one buffer, then copied once into a text of its exact size: a new `String` for
+    // each record grew by doubling, copying itself each time and leaving the store new memory to fault in.
     // Not `to_string`, which goes through `Display`: a formatter call for every piece of the record.
-    Arc::from(serde_json::to_string(resource).unwrap_or_default())
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let text = match serde_json::to_writer(&mut *buffer, resource) {
+            Ok(()) => Arc::from(std::str::from_utf8(buffer).unwrap_or_default()),
+            Err(_) => Arc::from(""),
+        };
+        // A bundle of a thousand entries should not hold a thread's memory for good.
+        if buffer.capacity() > 1 << 20 {
+            *buffer = Vec::new();
+        }
+        text
+    })
 }
 
 /// The text is the store's own serialisation of a `Value`, so it always parses.
@@ -178,7 +241,12 @@ fn index_keys(searched: &Searched) -> Vec<IndexKey> {
 
 impl Inner {
     fn put(&mut self, resource_type: &str, id: &str, stored: Stored) {
-        let index = self.index.entry(resource_type.to_string()).or_default();
+        // The type's maps are looked up by `&str` first: a `String` for the type on every write was an allocation
+        // for nothing once the type is known.
+        let index = match self.index.get_mut(resource_type) {
+            Some(index) => index,
+            None => self.index.entry(resource_type.to_string()).or_default(),
+        };
         if let Some(old) = self.resources.get(resource_type).and_then(|m| m.get(id)) {
             for key in index_keys(&old.searched) {
                 if let Some(ids) = index.get_mut(&key) {
@@ -191,9 +259,13 @@ impl Inner {
             self.patients.touch(patient);
         }
         for key in keys {
-            index.entry(key).or_default().insert(id.to_string());
+            index.entry(key).or_default().insert(id);
         }
-        self.resources.entry(resource_type.to_string()).or_default().insert(id.to_string(), stored);
+        let resources = match self.resources.get_mut(resource_type) {
+            Some(resources) => resources,
+            None => self.resources.entry(resource_type.to_string()).or_default(),
+        };
+        resources.insert(id.to_string(), stored);
     }
 
     /// Counts a new patient, and forgets the least recently used ones while more than `retain` are held.
@@ -386,6 +458,13 @@ impl Store {
 
     pub fn read(&self, resource_type: &str, id: &str) -> Option<Value> {
         self.read_json(resource_type, id).map(|json| parse(&json))
+    }
+
+    /// The fields `T` names of a resource, read straight from its stored text (a field of the wrong kind reads as
+    /// absent, as it would from a `Value`), with no `Value` built of the rest.
+    pub fn read_as<T: DeserializeOwned + Default>(&self, resource_type: &str, id: &str) -> Option<T> {
+        let json = self.read_json(resource_type, id)?;
+        Some(serde_json::from_str::<Obj<T>>(&json).map(|read| read.0).unwrap_or_default())
     }
 
     /// The resource as JSON text, as a read answers it: nothing to parse or serialise again.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::payer::X12_CONTENT_TYPE;
 use super::store::Store;
 use crate::connect::fhir::claim_response::claim_response_to_fhir;
-use crate::connect::fhir::resources as fhir;
+use crate::connect::fhir::read::{self, PatientDoc};
 use crate::connect::wire::{Direction, PatientRef, WireFormat, WireTap};
 use crate::connect::x12::{
     BillingProvider, ClaimSubmission, Document, Interchange, InterchangeHeader, Party, ReadError, Receiver, Submitter,
@@ -161,8 +161,8 @@ impl Clearinghouse {
         exchange: &mut Exchange,
     ) -> Result<Remittance, String> {
         let patient = store
-            .read("Patient", patient_id)
-            .and_then(|p| fhir::patient_from_fhir(&p).ok())
+            .read_as::<PatientDoc>("Patient", patient_id)
+            .and_then(|p| read::patient(p).ok())
             .ok_or_else(|| format!("not sent: Patient/{patient_id} cannot be read"))?;
         let created = DateTime(jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).datetime());
         let control = self.next_control.fetch_add(1, Ordering::Relaxed);

@@ -55,15 +55,23 @@ impl TransactionSet {
 
     /// ST, the body, then SE with the count of segments from ST to SE inclusive.
     pub fn segments(&self) -> Vec<Segment> {
-        let control = format!("{:04}", self.control_number);
+        let (st, se) = self.envelope();
         let mut out = Vec::with_capacity(self.body.len() + 2);
+        out.push(st);
+        out.extend(self.body.iter().cloned());
+        out.push(se);
+        out
+    }
+
+    /// The ST and the SE around the body.
+    fn envelope(&self) -> (Segment, Segment) {
+        let control = format!("{:04}", self.control_number);
         // The 835 guide does not use ST03; every other 005010 guide requires it.
         let version = if self.id == "835" { "" } else { self.version.as_str() };
-        out.push(Segment::simple("ST", &[&self.id, &control, version]));
-        out.extend(self.body.iter().cloned());
-        let count = (out.len() + 1).to_string();
-        out.push(Segment::simple("SE", &[&count, &control]));
-        out
+        let st = Segment::simple("ST", &[&self.id, &control, version]);
+        let count = (self.body.len() + 2).to_string();
+        let se = Segment::simple("SE", &[&count, &control]);
+        (st, se)
     }
 }
 
@@ -94,25 +102,33 @@ impl Interchange {
 
     /// Every segment after the ISA, in order.
     pub fn segments(&self) -> Vec<Segment> {
+        let mut out = Vec::new();
+        self.each_segment(|seg| out.push(seg.clone()));
+        out
+    }
+
+    /// Each segment after the ISA, in order, lent rather than copied: the sets' bodies are written as they are.
+    fn each_segment(&self, mut each: impl FnMut(&Segment)) {
         let h = &self.header;
         let date = h.created.0.strftime("%Y%m%d").to_string();
         let time = h.created.0.strftime("%H%M").to_string();
-        let mut out = Vec::new();
         for group in &self.groups {
             let (functional_id, version) =
                 group.sets.first().map(|s| (s.functional_id(), s.version.as_str())).unwrap_or(("ZZ", ""));
             let control = group.control_number.to_string();
-            out.push(Segment::simple(
+            each(&Segment::simple(
                 "GS",
                 &[functional_id, &h.sender.id, &h.receiver.id, &date, &time, &control, "X", version],
             ));
             for set in &group.sets {
-                out.extend(set.segments());
+                let (st, se) = set.envelope();
+                each(&st);
+                set.body.iter().for_each(&mut each);
+                each(&se);
             }
-            out.push(Segment::simple("GE", &[&group.sets.len().to_string(), &control]));
+            each(&Segment::simple("GE", &[&group.sets.len().to_string(), &control]));
         }
-        out.push(Segment::simple("IEA", &[&self.groups.len().to_string(), &self.isa_control()]));
-        out
+        each(&Segment::simple("IEA", &[&self.groups.len().to_string(), &self.isa_control()]));
     }
 
     fn isa_control(&self) -> String {
@@ -152,12 +168,15 @@ impl Interchange {
     /// The interchange as one line of text, each segment ended by the terminator.
     pub fn to_x12(&self) -> String {
         let d = &self.delimiters;
-        let mut out = self.isa();
+        let body: usize = self.groups.iter().flat_map(|g| &g.sets).map(|s| s.body.len() + 2).sum();
+        // Room for what most segments take, so the text is not copied each time it outgrows its buffer.
+        let mut out = String::with_capacity(128 + 48 * (body + 3 * self.groups.len()));
+        out.push_str(&self.isa());
         out.push(d.segment);
-        for seg in self.segments() {
+        self.each_segment(|seg| {
             seg.render_into(d, &mut out);
             out.push(d.segment);
-        }
+        });
         out
     }
 }

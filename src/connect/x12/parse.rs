@@ -50,8 +50,10 @@ impl Document {
             return Err(ParseError::MissingIsa { found: excerpt(text.get(..3.min(text.len())).unwrap_or(text)) });
         }
         let (isa, delimiters) = read_isa(text)?;
-        let mut segments = vec![isa];
         let rest = text.get(ISA_LEN..).unwrap_or("");
+        // One terminator a segment: the list is made at its size rather than grown (and copied) as it fills.
+        let mut segments = Vec::with_capacity(rest.matches(delimiters.segment).count() + 1);
+        segments.push(isa);
         let mut spare = Spare::default();
         for piece in rest.split(delimiters.segment) {
             let Some(piece) = segment_text(piece) else { continue };
@@ -187,6 +189,10 @@ pub(super) fn fill_segment(
         return Err(ParseError::InvalidSegmentId { segment_index: seg.index, found: excerpt(id) });
     }
     set_text(&mut seg.id, id);
+    if seg.elements.is_empty() && spare.elements.is_empty() {
+        // A segment read into nothing reusable (each of a Document's) is given room for its elements at once.
+        seg.elements.reserve_exact(piece.matches(d.element).count());
+    }
     let mut n = 0;
     for text in parts {
         if n == seg.elements.len() {
@@ -202,9 +208,13 @@ pub(super) fn fill_segment(
 fn fill_element(element: &mut Element, spare: &mut Vec<String>, text: &str, d: &Delimiters) {
     let repetitions = &mut element.0;
     let mut n = 0;
+    if repetitions.is_empty() {
+        repetitions.reserve_exact(text.matches(d.repetition).count() + 1);
+    }
     for repetition in text.split(d.repetition) {
         if n == repetitions.len() {
-            repetitions.push(Vec::new());
+            // Room for its components, not the four a first push gives: most elements hold one value.
+            repetitions.push(Vec::with_capacity(repetition.matches(d.component).count() + 1));
         }
         fill_values(&mut repetitions[n], spare, repetition, d.component);
         n += 1;

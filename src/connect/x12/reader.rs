@@ -89,6 +89,20 @@ pub fn date(seg: &Segment, n: usize, expected: &'static str) -> Result<Date, Rea
 
 /// X12 decimals carry no trailing zeros and no needless point: 250.00 is `250`, 12.50 is `12.5`.
 pub fn format_amount(value: f64) -> String {
+    // Most amounts are whole cents, written from the integer: `{:.2}` takes the float's exact (slow) path. When
+    // `value * 100` is an integer below 2^50 the float is within far less than half a cent of it, so rounding it
+    // to two places gives the same text.
+    let cents = value * 100.0;
+    if cents == cents.trunc() && cents.abs() < (1u64 << 50) as f64 {
+        let cents = cents as i64;
+        let (whole, part) = (cents.unsigned_abs() / 100, cents.unsigned_abs() % 100);
+        let sign = if cents < 0 { "-" } else { "" };
+        return match part {
+            0 => format!("{sign}{whole}"),
+            _ if part % 10 == 0 => format!("{sign}{whole}.{}", part / 10),
+            _ => format!("{sign}{whole}.{part:02}"),
+        };
+    }
     let text = format!("{value:.2}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text == "-0" || text.is_empty() { "0".into() } else { text.into() }
@@ -122,6 +136,26 @@ mod tests {
         assert_eq!(format_amount(99.999), "100");
         assert_eq!(format_amount(-0.001), "0");
         assert_eq!(format_amount(-35.25), "-35.25");
+        assert_eq!(format_amount(0.05), "0.05");
+        assert_eq!(format_amount(100.1), "100.1");
+        assert_eq!(format_amount(-0.0), "0");
+        assert_eq!(format_amount(1e20), "100000000000000000000");
+    }
+
+    #[test]
+    fn whole_cents_are_written_as_rounding_to_two_places_writes_them() {
+        let slow = |value: f64| {
+            let text = format!("{value:.2}");
+            let text = text.trim_end_matches('0').trim_end_matches('.').to_string();
+            if text == "-0" || text.is_empty() { "0".to_string() } else { text }
+        };
+        for cents in -20_000..20_000 {
+            let value = cents as f64 / 100.0;
+            assert_eq!(format_amount(value), slow(value), "{value}");
+        }
+        for value in [0.29, 0.57, 1.005, 2.675, 12345678.91, 0.125, -0.125, 1e-9, 99.995] {
+            assert_eq!(format_amount(value), slow(value), "{value}");
+        }
     }
 
     #[test]
