@@ -6,6 +6,7 @@
 use super::columns::{COLUMNS, Column};
 use super::index::key_hash;
 use super::matching::{FUZZY_THRESHOLD, confidence, deterministic_key};
+use super::parallel::in_row_order;
 
 /// One record that is a second record of an earlier one.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,33 +17,62 @@ pub struct SecondRecord {
     pub why: String,
 }
 
-/// Each group of rows sharing a key, as its row numbers in order.
-fn groups(mut keyed: Vec<(u64, u32)>, mut each: impl FnMut(&[(u64, u32)])) {
-    keyed.sort_unstable();
-    for group in keyed.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
-        each(group);
+/// About how many keys go in a part of [`by_top_bits`]: few enough to sort in the processor's cache.
+const PART: usize = 256;
+
+/// The keys (hashes, so spread evenly) laid out by their top bits in parts of about [`PART`], and where each part
+/// starts: one pass that leaves each part to be sorted on its own, in the cache, where a sort of a million keys
+/// is not.
+fn by_top_bits(keyed: &[(u64, u32)]) -> (Vec<(u64, u32)>, Vec<usize>) {
+    let bits = (keyed.len() / PART).max(1).ilog2().min(16);
+    let part = |key: u64| key.checked_shr(64 - bits).unwrap_or(0) as usize;
+    let mut starts = vec![0; (1 << bits) + 1];
+    for (key, _) in keyed {
+        starts[part(*key) + 1] += 1;
     }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut laid_out = vec![(0, 0); keyed.len()];
+    for &(key, row) in keyed {
+        let at = &mut next[part(key)];
+        laid_out[*at] = (key, row);
+        *at += 1;
+    }
+    (laid_out, starts)
 }
 
 /// In each group of rows sharing a key, the later rows as alike as a fuzzy match to the group's first; `shared`
-/// says what the key was, for the reason given.
+/// says what the key was, for the reason given. Found in the order of the groups' keys' top bits; the caller
+/// puts them in row order.
 fn alike_in_groups<'a>(
-    keyed: Vec<(u64, u32)>,
-    row: &impl Fn(u32) -> [&'a [u8]; COLUMNS],
+    keyed: &[(u64, u32)],
+    row: &(impl Fn(u32) -> [&'a [u8]; COLUMNS] + Sync),
     shared: &str,
 ) -> Vec<SecondRecord> {
-    let mut found = Vec::new();
-    groups(keyed, |group| {
-        let first = row(group[0].1);
-        for &(_, i) in &group[1..] {
-            let c = confidence(&row(i), &first);
-            if c.score >= FUZZY_THRESHOLD {
-                let why = format!("{shared}, confidence {:.2} ({})", c.score, c.explanation);
-                found.push(SecondRecord { first: group[0].1, second: i, why });
+    let (laid_out, starts) = by_top_bits(keyed);
+    // Each core sorts some of the parts and looks into their groups.
+    let found = in_row_order(starts.len() as u32 - 1, |parts| {
+        let (mut found, mut part) = (Vec::new(), Vec::new());
+        for p in parts {
+            part.clear();
+            part.extend_from_slice(&laid_out[starts[p as usize]..starts[p as usize + 1]]);
+            part.sort_unstable();
+            for group in part.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+                let first = row(group[0].1);
+                for &(_, i) in &group[1..] {
+                    let c = confidence(&row(i), &first);
+                    if c.score >= FUZZY_THRESHOLD {
+                        let why = format!("{shared}, confidence {:.2} ({})", c.score, c.explanation);
+                        found.push(SecondRecord { first: group[0].1, second: i, why });
+                    }
+                }
             }
         }
+        found
     });
-    found
+    found.concat()
 }
 
 /// The keys a row is grouped by: its deterministic key, and its member id's hash (`None` where it has none).
@@ -56,18 +86,18 @@ pub fn keys_of(fields: &[&[u8]; COLUMNS]) -> (Option<u64>, Option<u64>) {
 /// second.
 pub fn second_records<'a>(
     count: u32,
-    row: impl Fn(u32) -> [&'a [u8]; COLUMNS],
+    row: impl Fn(u32) -> [&'a [u8]; COLUMNS] + Sync,
     keys: impl Fn(u32) -> (Option<u64>, Option<u64>),
 ) -> Vec<SecondRecord> {
     // The same name, birth date and sex is not enough on its own: among a million patients, namesakes born on the
     // same day are many. The rest of the record must agree as a fuzzy match's would.
-    let keyed = (0..count).filter_map(|i| Some((keys(i).0?, i))).collect();
-    let mut found = alike_in_groups(keyed, &row, "same name, birth date and sex");
+    let keyed: Vec<_> = (0..count).filter_map(|i| Some((keys(i).0?, i))).collect();
+    let mut found = alike_in_groups(&keyed, &row, "same name, birth date and sex");
     let mut second = vec![false; count as usize];
     found.iter().for_each(|s| second[s.second as usize] = true);
     let member = |i: u32| Some((keys(i).1?, i));
-    let keyed = (0..count).filter(|i| !second[*i as usize]).filter_map(member).collect();
-    found.extend(alike_in_groups(keyed, &row, "same member id"));
+    let keyed: Vec<_> = (0..count).filter(|i| !second[*i as usize]).filter_map(member).collect();
+    found.extend(alike_in_groups(&keyed, &row, "same member id"));
     found.sort_by_key(|s| s.second);
     found
 }
@@ -79,6 +109,44 @@ mod tests {
 
     fn row(values: [&'static str; COLUMNS]) -> [&'static [u8]; COLUMNS] {
         values.map(str::as_bytes)
+    }
+
+    #[test]
+    fn keys_laid_out_by_their_top_bits_are_all_there_each_in_its_part() {
+        let keyed: Vec<(u64, u32)> = (0..10_000u32).map(|i| (key_hash([&i.to_le_bytes()[..]]), i)).collect();
+        let (laid_out, starts) = by_top_bits(&keyed);
+        assert_eq!(starts.len(), 32 + 1, "10,000 keys in 32 parts of about {PART}");
+        assert_eq!((starts[0], starts[32]), (0, 10_000));
+        for part in 0..32 {
+            let within = &laid_out[starts[part]..starts[part + 1]];
+            assert!(within.iter().all(|(key, _)| (key >> 59) as usize == part), "part {part}");
+            assert!(within.windows(2).all(|w| w[0].1 < w[1].1), "rows keep their order within part {part}");
+        }
+        let mut all = laid_out.clone();
+        all.sort_unstable_by_key(|(_, row)| *row);
+        assert_eq!(all, keyed);
+        let (few, starts) = by_top_bits(&keyed[..3]);
+        assert_eq!((few, starts), (keyed[..3].to_vec(), vec![0, 3]), "a few keys are one part");
+    }
+
+    #[test]
+    fn second_records_spread_over_many_parts_are_found_in_row_order() {
+        // 2,000 patients, then every tenth of them keyed again: 200 second records across the parts.
+        let names: Vec<String> = (0..2_000).map(|i| format!("Family{i}")).collect();
+        let ids: Vec<String> = (0..2_200).map(|i| format!("P{i}")).collect();
+        let rows: Vec<[&[u8]; COLUMNS]> = (0..2_200)
+            .map(|i| {
+                let mut fields = row(ANA);
+                fields[0] = ids[i].as_bytes();
+                fields[2] = names[if i < 2_000 { i } else { (i - 2_000) * 10 }].as_bytes();
+                fields[13] = b"";
+                fields
+            })
+            .collect();
+        let found = second_records(2_200, |i| rows[i as usize], |i| keys_of(&rows[i as usize]));
+        let pairs: Vec<(u32, u32)> = found.iter().map(|s| (s.first, s.second)).collect();
+        let expected: Vec<(u32, u32)> = (0..200).map(|k| (k * 10, 2_000 + k)).collect();
+        assert_eq!(pairs, expected);
     }
 
     #[test]
