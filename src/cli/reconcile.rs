@@ -338,6 +338,20 @@ struct Reconciled {
     summaries: Vec<String>,
 }
 
+impl Reconciled {
+    fn add(&mut self, findings: Vec<crate::diff::Finding>, tallies: crate::engine::Tallies, summary: String) {
+        // A health system's reconciliation has tens of thousands of findings: moved, not copied, when they are the
+        // first.
+        if self.findings.is_empty() {
+            self.findings = findings;
+        } else {
+            self.findings.extend(findings);
+        }
+        self.tallies += tallies;
+        self.summaries.push(summary);
+    }
+}
+
 /// The patient exports matched and compared, with a progress bar.
 fn patients(inputs: &Inputs, args: &ReconcileArgs, map: &ColumnMap, into: &mut Reconciled) -> Result<(), String> {
     if inputs.emr.is_empty() || inputs.pm.is_empty() {
@@ -355,9 +369,7 @@ fn patients(inputs: &Inputs, args: &ReconcileArgs, map: &ColumnMap, into: &mut R
     let reconciled = result.map_err(|problem| problem.to_string())?;
     let summary = reconciled.summary.render();
     eprintln!("{summary}");
-    into.findings.extend(reconciled.findings);
-    into.tallies += reconciled.tallies;
-    into.summaries.push(summary);
+    into.add(reconciled.findings, reconciled.tallies, summary);
     Ok(())
 }
 
@@ -375,9 +387,7 @@ fn billing(inputs: &Inputs, rules: Option<&Path>, into: &mut Reconciled) -> Resu
     let reconciled = reconciled.map_err(|problem| problem.to_string())?;
     let summary = reconciled.summary.render();
     eprintln!("{summary}");
-    into.findings.extend(reconciled.findings);
-    into.tallies += reconciled.tallies;
-    into.summaries.push(summary);
+    into.add(reconciled.findings, reconciled.tallies, summary);
     Ok(context.not_run().iter().map(|r| r.as_str().to_string()).collect())
 }
 

@@ -196,7 +196,12 @@ impl TargetReport {
                 identities: flow.identities,
                 unfinished: flow.unfinished,
             });
-            findings.extend(flow.findings);
+            // A reconciliation's one flow holds every finding, tens of thousands: moved, not copied.
+            if findings.is_empty() {
+                findings = flow.findings;
+            } else {
+                findings.extend(flow.findings);
+            }
         }
         let patient_latencies = by_record.get("patient").cloned().unwrap_or_default();
         // A profile that plants no faults has nothing to account for.
