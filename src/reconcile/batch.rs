@@ -23,7 +23,8 @@ const ARENA_BYTES: usize = 64 << 20;
 /// How many batches may wait to be taken: the reader runs at most this far ahead.
 const IN_FLIGHT: usize = 4;
 
-/// Patients packed one after another: each is the length of each field (two bytes each), then the fields.
+/// Patients packed one after another: each is the length of each field (two bytes each), then the fields, each
+/// followed by a separator.
 #[derive(Debug, Default)]
 pub struct PatientBatch {
     /// Which export of its side the batch came from, in the order the exports were given.

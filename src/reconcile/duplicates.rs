@@ -1,7 +1,7 @@
 //! Finding one patient held twice inside one export: a record with the same deterministic key (normalised name,
 //! birth date, sex) as an earlier one, or the same member id and a fuzzy confidence at or above the threshold.
-//! Held by keys — a sorted list of (key, row number), one key at a time — so memory grows with the patients (16
-//! bytes each while it runs), not with the file.
+//! Held by keys — lists of (key, row number), one key at a time, laid out in parts and each part sorted — so memory
+//! grows with the patients (32 bytes each while it runs), not with the file.
 
 use super::columns::{COLUMNS, Column};
 use super::index::key_hash;
