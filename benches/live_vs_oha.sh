@@ -14,7 +14,10 @@
 # a patient a flow registered); the reads and searches of a sample flow (`--urls-from-file`, every GET the flow
 # made, taken from its wire artifacts); and a FHIR create (`POST Patient` with the body the flow sent). Prints
 # flows/s, exchanges/s, oha's requests/s, and oha's rate on the flow's mix (its GETs' rate and the create rate,
-# weighted by how many GETs and writes the sample flow made) against the harness's: the issue's aim is 2x or less. oha 1.16.0 is installed under the target folder if missing (a
+# weighted by how many GETs and writes the sample flow made) against the harness's: the issue's aim is 2x or less.
+# Then oha sends each other write of the sample flow again with its own body (its Coverages, its Appointment, its
+# transaction Bundle to the system's base) and prints the mix with each write at its own rate (`oha each write`;
+# `$build-claim`, which does not do again what it did the first time, stays at the create rate). oha 1.16.0 is installed under the target folder if missing (a
 # bench's tool, not a test's: .ci/run does not install it). Uses the release binary (built if missing;
 # HANDOFF_BIN to name another). Writes nothing it keeps. Figures: docs/performance.md.
 set -euo pipefail
@@ -54,10 +57,27 @@ read_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"]
 [ -s "$post_body" ] && [ -n "$read_id" ] || { echo "FAIL  no Patient POST in the sample run's artifacts"; exit 1; }
 # The flow's own reads and searches, for oha to send as a mix: each GET the sample flow made, its URL taken from
 # what it got back (a searchset's self link; a resource's type and id, on the base of the system that answered).
-python3 - "$work/sample/artifacts" "$emr" "$pm" "$work/get-urls.txt" "$work/mix.txt" <<'PY'
+python3 - "$work/sample/artifacts" "$emr" "$pm" "$work/get-urls.txt" "$work/mix.txt" "$work/writes.txt" <<'PY'
 import json, os, re, sys
-artifacts, emr, pm, urls_path, mix_path = sys.argv[1:]
+artifacts, emr, pm, urls_path, mix_path, writes_path = sys.argv[1:]
 urls, writes, flows = [], 0, 0
+# Each write the flow sent other than the Patient's create (oha's create run is that one), with where it went and
+# its body, for oha to send again: a transaction Bundle to the system's base, a resource to its type. An operation
+# (`$build-claim`) does not do again what it did the first time, so it is not sent again (it stays at the create rate).
+sent = []
+for root, _, files in os.walk(artifacts):
+    if os.path.basename(root) == "setup":
+        continue
+    for name in sorted(files):
+        m = re.match(r"\d+-(emr|pm)-sent-POST-([A-Za-z]+)\.json$", name)
+        if not m or m.group(2) == "Patient":
+            continue
+        base = emr if m.group(1) == "emr" else pm
+        body = os.path.join(root, name)
+        kind = json.load(open(body)).get("type") if m.group(2) == "Bundle" else None
+        url = base if kind in ("transaction", "batch") else f"{base}/{m.group(2)}"
+        sent.append(f"{url} {body} {m.group(2) if kind is None else kind}")
+open(writes_path, "w").write("\n".join(sent) + ("\n" if sent else ""))
 for root, _, files in os.walk(artifacts):
     if os.path.basename(root) == "setup":
         continue
@@ -103,6 +123,15 @@ server_mix=$(server_cpu)
 timed "$work/time-create.txt" "$oha" -n "$exchanges" -c "$jobs" --no-tui --output-format json -m POST \
   -T application/fhir+json -D "$post_body" "$pm/Patient" >"$work/oha-create.json"
 server_create=$(server_cpu)
+# The flow's other writes, each sent as often as the run made exchanges in all, one after another; last, because
+# each adds records to the simulator's store.
+i=0
+while read -r url body kind; do
+  i=$((i + 1))
+  "$oha" -n "$exchanges" -c "$jobs" --no-tui --output-format json -m POST -T application/fhir+json -D "$body" \
+    "$url" >"$work/oha-write-$i.json"
+  echo "$kind" >"$work/oha-write-$i.kind"
+done <"$work/writes.txt"
 
 python3 - "$work" "$status" "$exchanges" "$jobs" "$profile" "$server_before" "$server_run" "$server_read" \
   "$server_mix" "$server_create" <<'PY'
@@ -144,6 +173,23 @@ mixed = 1 / (share / rates["mix"] + (1 - share) / rates["create"])
 print(f"oha flow mix   {mixed:.0f} requests/s (the GETs' and the creates' rates weighted {gets}:{writes}, the "
       f"sample's {sampled} flow{'s' if sampled != 1 else ''})")
 print(f"ratio          oha flow mix / harness = {mixed / harness_rate:.1f}x the exchanges a second (aim: 2x or less)")
+# The same mix with each write the flow sent at oha's rate for that write: its Coverages, Appointment and
+# transaction Bundle each sent again with their own bodies; the Patient's create and `$build-claim` at the create rate.
+import glob
+write_rates = []
+for path in sorted(glob.glob(f"{work}/oha-write-*.json"), key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0])):
+    summary = json.load(open(path))["summary"]
+    kind = open(path.replace(".json", ".kind")).read().strip()
+    write_rates.append(summary["requestsPerSec"])
+    print(f"oha {kind:<10} {summary['requestsPerSec']:.0f} requests/s (success {summary['successRate']:.3f}), "
+          f"the flow's own body sent again")
+if write_rates:
+    at_create = max(writes - len(write_rates), 0)
+    time = gets / rates["mix"] + at_create / rates["create"] + sum(1 / r for r in write_rates)
+    each = (gets + at_create + len(write_rates)) / time
+    print(f"oha each write {each:.0f} requests/s (the flow's {gets} GETs, {len(write_rates)} writes each at its own rate, "
+          f"{at_create} at the create rate)")
+    print(f"ratio          oha each write / harness = {each / harness_rate:.1f}x the exchanges a second")
 if status not in (0, 1) or not flows:
     sys.exit(f"FAIL  handoff exited {status}")
 PY
