@@ -8,7 +8,7 @@ use super::blocks::{Prepare, ReadAhead, read_in_blocks};
 use super::columns::{COLUMNS, Column};
 use super::compared::all_same;
 use super::duplicates::keys_of;
-use super::export::{Fields, InputProblem, PatientExport};
+use super::export::{Fields, InputProblem, PatientExport, columns_carried};
 use super::index::{PmIndex, key_hash};
 use super::matching::FilterBits;
 
@@ -40,9 +40,9 @@ pub struct PatientBatch {
     /// For an EMR batch, the PM row each patient's cross-reference names, where exactly one does.
     pub xref_rows: Vec<Option<u32>>,
     /// For an EMR batch whose cross-references the reading thread looked up: for each patient matched so, how many
-    /// columns are compared with the PM row, plus one, when all of them hold the same bytes ([`all_same`]); 0 for
-    /// one that differs or was not looked at, which the thread that keeps the findings compares itself.
-    pub same: Vec<u8>,
+    /// columns are compared with the PM row, when all of them hold the same bytes ([`all_same`]); `None` for one
+    /// that differs or was not looked at, which the thread that keeps the findings compares itself.
+    pub same: Vec<Option<u8>>,
     /// For a PM batch, each patient's [`keys_of`] (0 for none), when the reading thread had time to work them out;
     /// otherwise empty, and the thread that indexes the batch works them out.
     pub keys: Vec<(u64, u64)>,
@@ -243,8 +243,7 @@ fn read_side(
     ahead: Option<&ReadAhead>,
 ) -> Result<bool, InputProblem> {
     let fresh = |file| PatientBatch::spent_or_new(spent, file);
-    let carries: Arc<Vec<[bool; COLUMNS]>> =
-        Arc::new(exports.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect());
+    let carries = Arc::new(columns_carried(&exports));
     // Work either thread can do — a PM batch's matching keys, an EMR batch's cross-references — is left to the
     // other thread while it waits for batches, and done here while batches wait for it.
     let send = |batch: PatientBatch| match tx.try_send(Ok(side(batch))) {
@@ -322,11 +321,8 @@ impl PatientBatch {
         }
         if let Some(carries) = carries {
             self.same = (0..self.len())
-                .map(|i| match rows[i] {
-                    Some(slot) => {
-                        all_same(carries, index.own_ids(slot), &self.get(i), &index.row(slot)).map_or(0, |n| n + 1)
-                    }
-                    None => 0,
+                .map(|i| {
+                    rows[i].and_then(|slot| all_same(carries, index.own_ids(slot), &self.get(i), &index.row(slot)))
                 })
                 .collect();
         }
@@ -396,10 +392,18 @@ mod tests {
         assert_eq!((emr.xref_rows.clone(), emr.same.len()), (vec![Some(0), Some(1), None], 0), "nothing compared");
         let mut carries = [true; COLUMNS];
         emr.look_up_cross_references(&pm, Some(&carries));
-        assert_eq!(emr.same, [COLUMNS as u8, 0, 0], "13 columns the same, plus one; a family name differs; no match");
+        assert_eq!(
+            emr.same,
+            [Some(COLUMNS as u8 - 1), None, None],
+            "13 columns the same; a family name differs; no match"
+        );
         carries[Column::Family.index()] = false;
         emr.look_up_cross_references(&pm, Some(&carries));
-        assert_eq!(emr.same, [COLUMNS as u8 - 1, COLUMNS as u8 - 1, 0], "the family name is not compared");
+        assert_eq!(
+            emr.same,
+            [Some(COLUMNS as u8 - 2), Some(COLUMNS as u8 - 2), None],
+            "the family name is not compared"
+        );
     }
 
     #[test]

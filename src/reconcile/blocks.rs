@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::batch::PatientBatch;
 use super::columns::{COLUMNS, Layout};
 use super::csv::CsvReader;
-use super::export::{InputProblem, csv_problem, fields_of, too_few_or_many};
+use super::export::{InputProblem, csv_problem, fields_of};
 use super::index::PmIndex;
 
 /// Opens the export again for reading from a byte offset: how the blocks are read without the reconciler doing
@@ -90,7 +90,6 @@ impl CsvBlocks {
         fresh: &mut dyn FnMut(usize) -> PatientBatch,
         emit: &mut dyn FnMut(PatientBatch) -> bool,
     ) -> Result<Option<Boundary>, InputProblem> {
-        let width = self.layout.width;
         let mut batch = fresh(file);
         let ended = loop {
             let Some(row) = reader.next_row().map_err(|e| csv_problem(&self.name, e))? else {
@@ -99,10 +98,7 @@ impl CsvBlocks {
             if row.start >= end {
                 break Boundary { offset: row.start, line: row.line };
             }
-            if row.len() != width {
-                return Err(too_few_or_many(&self.name, &row, width));
-            }
-            batch.push_cut(&fields_of(&row, &self.layout), row.line, row.bytes());
+            batch.push_cut(&fields_of(&self.name, &row, &self.layout)?, row.line, row.bytes());
             if batch.is_full() && !emit(std::mem::replace(&mut batch, fresh(file))) {
                 return Ok(None);
             }

@@ -108,27 +108,19 @@ impl PatientExport for CsvExport {
     }
 
     fn next_patient(&mut self) -> Result<Option<(Fields<'_>, u64)>, InputProblem> {
-        let width = self.layout.width;
         let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(None) };
-        if row.len() != width {
-            return Err(too_few_or_many(&self.name, &row, width));
-        }
-        Ok(Some((fields_of(&row, &self.layout), row.line)))
+        Ok(Some((fields_of(&self.name, &row, &self.layout)?, row.line)))
     }
 
     fn pack_next(&mut self, batch: &mut PatientBatch) -> Result<bool, InputProblem> {
-        let width = self.layout.width;
         let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(false) };
-        if row.len() != width {
-            return Err(too_few_or_many(&self.name, &row, width));
-        }
-        batch.push_cut(&fields_of(&row, &self.layout), row.line, row.bytes());
+        batch.push_cut(&fields_of(&self.name, &row, &self.layout)?, row.line, row.bytes());
         Ok(true)
     }
 }
 
 /// A row with more or fewer fields than the header names.
-pub(super) fn too_few_or_many(file: &str, row: &Row<'_>, width: usize) -> InputProblem {
+fn too_few_or_many(file: &str, row: &Row<'_>, width: usize) -> InputProblem {
     let message = format!(
         "{} field(s) where the header has {width}; quote a value that holds a comma (\"Smith, Jr\")",
         row.len()
@@ -144,6 +136,16 @@ pub(super) fn csv_problem(file: &str, e: CsvError) -> InputProblem {
     InputProblem { file: file.to_string(), line, message }
 }
 
-pub(super) fn fields_of<'a>(row: &Row<'a>, layout: &Layout) -> Fields<'a> {
-    std::array::from_fn(|i| layout.positions[i].map(|p| row.get(p)).unwrap_or_default())
+/// A row's fields in [`Column`] order, or the problem with a row of more or fewer fields than the header of
+/// `file` names.
+pub(super) fn fields_of<'a>(file: &str, row: &Row<'a>, layout: &Layout) -> Result<Fields<'a>, InputProblem> {
+    if row.len() != layout.width {
+        return Err(too_few_or_many(file, row, layout.width));
+    }
+    Ok(std::array::from_fn(|i| layout.positions[i].map(|p| row.get(p)).unwrap_or_default()))
+}
+
+/// Which columns each export carries.
+pub fn columns_carried(exports: &[Box<dyn PatientExport>]) -> Vec<[bool; COLUMNS]> {
+    exports.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect()
 }

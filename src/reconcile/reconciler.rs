@@ -11,7 +11,7 @@ use super::batch::{HEADER, PatientBatch, Read, read_in_background};
 use super::columns::{COLUMNS, Column};
 use super::compared::compared;
 use super::duplicates::{SecondRecord, keys_of, second_records};
-use super::export::{Fields, InputProblem, PatientExport};
+use super::export::{Fields, InputProblem, PatientExport, columns_carried};
 use super::index::{PmIndex, PrehashedMap, key_hash};
 use super::matching::{BlockFilter, Confidence, FUZZY_THRESHOLD, blocking_keys, confidence, deterministic_key};
 use super::parallel::in_row_order;
@@ -98,9 +98,6 @@ struct Reconciler {
     pm: Arc<PmIndex>,
     /// Which columns each EMR file carries: a column the file lacks is not compared for its rows.
     emr_columns: Vec<[bool; COLUMNS]>,
-    /// Whether each PM export carries the PM's own ids, which the EMR's cross-references are compared with (an
-    /// 837 carries member ids in their place).
-    pm_own_ids: Vec<bool>,
     emr_names: Vec<String>,
     pm_names: Vec<String>,
     /// For each PM row, the EMR line that matched it first (0 for none yet; [`PM_DUPLICATE`] for a second record of
@@ -126,8 +123,7 @@ pub fn reconcile(
 ) -> Result<Reconciliation, InputProblem> {
     let mut r = Reconciler {
         pm: Arc::default(),
-        emr_columns: emr_exports.iter().map(|e| Column::ALL.map(|c| e.carries(c))).collect(),
-        pm_own_ids: pm_exports.iter().map(|e| e.carries(Column::PatientId)).collect(),
+        emr_columns: columns_carried(&emr_exports),
         emr_names: emr_exports.iter().map(|e| e.name().to_string()).collect(),
         pm_names: pm_exports.iter().map(|e| e.name().to_string()).collect(),
         matched: Vec::new(),
@@ -146,6 +142,7 @@ pub fn reconcile(
     let mut pending = Vec::new();
     // One thread reads and parses the exports while this one indexes the PM's patients, then matches the EMR's.
     let mut pm = PmIndex::default();
+    pm.set_own_ids(pm_exports.iter().map(|e| e.carries(Column::PatientId)).collect());
     std::thread::scope(|scope| {
         let (give_index, index) = std::sync::mpsc::sync_channel(1);
         let mut give_index = Some(give_index);
@@ -167,7 +164,6 @@ pub fn reconcile(
                 }
                 Read::PmRead => {
                     tracing::debug!(elapsed = ?clock.elapsed(), rows = pm.len(), "pm indexed");
-                    pm.set_own_ids(r.pm_own_ids.clone());
                     r.pm = Arc::new(std::mem::take(&mut pm));
                     // The reading thread goes on to the EMR's exports while this one looks for the PM's second
                     // records, which it must know before it takes the first EMR batch.
@@ -184,7 +180,7 @@ pub fn reconcile(
                     }
                     for i in 0..batch.len() {
                         let (fields, line, row) = (batch.get(i), batch.lines[i], batch.xref_rows[i]);
-                        let same = batch.same.get(i).and_then(|n| n.checked_sub(1));
+                        let same = batch.same.get(i).copied().flatten();
                         if let Some(p) = r.emr_row(batch.file, &fields, line, row, same) {
                             pending.push(p);
                         }
@@ -261,9 +257,9 @@ impl Reconciler {
             let first = self.first_record(slot);
             match same {
                 // Compared with the row it names, which stands for itself.
-                Some(compared) if first == slot => {
+                Some(columns) if first == slot => {
                     if self.claim(file, fields, line, slot, &Method::CrossReference) {
-                        self.tallies.sync_expected += usize::from(compared);
+                        self.tallies.sync_expected += usize::from(columns);
                     }
                 }
                 _ => self.matched_pair(file, fields, line, first, Method::CrossReference),
