@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,6 +20,7 @@ use super::read::{
     self, AppointmentDoc, ChargeDoc, ClaimDoc, ConditionDoc, CoverageDoc, EncounterDoc, PatientDoc, Resource,
 };
 use super::resources::{self as fhir, Unreadable};
+use super::transport::{Answer, Outgoing, Transport};
 use crate::connect::wire::{Direction, WireFormat, WireTap};
 use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
 use crate::model::{Coverage, Patient};
@@ -30,6 +31,9 @@ const MAX_PAGES: usize = 100;
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Room for a request body before it grows: a visit's transaction Bundle is about 4 KB.
 const BODY_CAPACITY: usize = 4096;
+const USER_AGENT: &str = concat!("handoff/", env!("CARGO_PKG_VERSION"));
+/// FHIR R4 §3.1.0.8: create only if no resource matches this search.
+const IF_NONE_EXIST: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static("if-none-exist");
 
 pub struct FhirAdapter {
     base: String,
@@ -37,7 +41,7 @@ pub struct FhirAdapter {
     /// path: parsing the whole URL text again for every request (host, IDNA and all) was 2 % of a run's CPU.
     /// `None` for a base that will not parse; its requests are sent as text and fail as they always did.
     parsed: Option<ParsedBase>,
-    http: reqwest::Client,
+    transport: Transport,
     credentials: Credentials,
     timeout: Duration,
     retries: u32,
@@ -98,11 +102,15 @@ impl FhirAdapter {
     ) -> Result<FhirAdapter, AdapterError> {
         let mut builder = reqwest::Client::builder()
             .timeout(connection.timeout)
-            .user_agent(concat!("handoff/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             // reqwest's own retries are of HTTP/2 and HTTP/3 refusals, which this build does not speak (reqwest's
             // default features are off), so they never happen; yet its default policy copied every request's
             // headers and body before sending it, in case. 429 and 503 are retried below, as the server asks.
-            .retry(reqwest::retry::never().max_retries_per_request(0));
+            .retry(reqwest::retry::never().max_retries_per_request(0))
+            // A redirect is answered as it is, a finding naming its status, as the direct client answers it
+            // (src/connect/fhir/transport.rs): a FHIR API that moves is a thing to know, and following a POST
+            // elsewhere is not safe.
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &connection.ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| AdapterError::Config(format!("the CA file is not PEM certificates: {e}")))?;
@@ -115,7 +123,7 @@ impl FhirAdapter {
         Ok(FhirAdapter {
             parsed: ParsedBase::new(&base),
             base,
-            http,
+            transport: Transport::new(http, connection.timeout, MAX_BODY_BYTES),
             credentials,
             timeout: connection.timeout,
             retries: connection.retries,
@@ -253,8 +261,8 @@ impl FhirAdapter {
         let mut refreshed = false;
         let mut attempt = 0;
         loop {
-            let response = self.attempt(method.clone(), &url, parsed.as_ref(), body, precondition).await?;
-            let status = response.status();
+            let answer = self.attempt(method.clone(), &url, parsed.as_ref(), body, precondition).await?;
+            let status = answer.status;
             if status == StatusCode::UNAUTHORIZED
                 && !refreshed
                 && let Credentials::Smart(smart) = &self.credentials
@@ -268,7 +276,7 @@ impl FhirAdapter {
                 && attempt < self.retries
             {
                 let backoff = Duration::from_millis(200) * 2u32.pow(attempt);
-                let wait = retry_after(response.headers()).unwrap_or(backoff);
+                let wait = retry_after(&answer.headers).unwrap_or(backoff);
                 if wait <= MAX_RETRY_AFTER {
                     attempt += 1;
                     self.retried.add_one();
@@ -277,7 +285,7 @@ impl FhirAdapter {
                     continue;
                 }
             }
-            return Ok((status, self.read_response(response, url, label.as_deref()).await?));
+            return Ok((status, self.read_response(answer, url, label.as_deref())?));
         }
     }
 
@@ -289,52 +297,58 @@ impl FhirAdapter {
         parsed: Option<&reqwest::Url>,
         body: Option<&Value>,
         precondition: Precondition<'_>,
-    ) -> Result<reqwest::Response, AdapterError> {
-        // Header names and values made once, not parsed from text for every request.
-        let fhir_json = HeaderValue::from_static(FHIR_JSON);
-        let request = match parsed {
-            Some(parsed) => self.http.request(method, parsed.clone()),
-            None => self.http.request(method, url),
-        };
-        let mut request = request.header(ACCEPT, fhir_json.clone());
-        request = match &self.credentials {
-            Credentials::None => request,
-            Credentials::Bearer(token) => request.bearer_auth(token.expose()),
-            Credentials::Basic { username, password } => request.basic_auth(username, Some(password.expose())),
+    ) -> Result<Answer, AdapterError> {
+        let mut headers = HeaderMap::with_capacity(6);
+        // Header values made once, not parsed from text for every request.
+        headers.insert(ACCEPT, HeaderValue::from_static(FHIR_JSON));
+        headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+        let authorization = match &self.credentials {
+            Credentials::None => None,
+            Credentials::Bearer(token) => Some(bearer(token.expose())),
+            Credentials::Basic { username, password } => Some(basic(username, password.expose())),
             Credentials::Smart(smart) => {
-                request.bearer_auth(smart.access_token(&self.http, &self.base).await?.expose())
+                Some(bearer(smart.access_token(&self.transport.reqwest, &self.base).await?.expose()))
             }
         };
-        request = match precondition {
-            Precondition::None => request,
-            Precondition::IfMatch(version) => request.header("If-Match", format!("W/\"{version}\"")),
-            Precondition::IfNoneExist(query) => request.header("If-None-Exist", query),
+        if let Some(authorization) = authorization {
+            headers.insert(reqwest::header::AUTHORIZATION, authorization);
+        }
+        let condition = match precondition {
+            Precondition::None => None,
+            Precondition::IfMatch(version) => Some((reqwest::header::IF_MATCH, format!("W/\"{version}\""))),
+            Precondition::IfNoneExist(query) => Some((IF_NONE_EXIST, query.to_string())),
         };
-        if let Some(body) = body {
+        if let Some((name, value)) = condition {
+            let value = HeaderValue::try_from(value).map_err(|e| AdapterError::Unreachable {
+                url: url.to_string(),
+                cause: format!("the {name} header cannot be sent: {e}"),
+            })?;
+            headers.insert(name, value);
+        }
+        let body = body.map(|body| {
             // Written straight into bytes: `to_string` goes through `Display`, a formatter call for every piece.
             // Into a buffer the size of most bodies (a visit's transaction is a few KB), not grown from 128 bytes.
             let mut bytes = Vec::with_capacity(BODY_CAPACITY);
             if serde_json::to_writer(&mut bytes, body).is_err() {
                 bytes.clear();
             }
-            request = request.header(CONTENT_TYPE, fhir_json).body(bytes);
-        }
-        request.send().await.map_err(|e| self.transport_error(url, e))
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+            bytes
+        });
+        self.transport
+            .send(Outgoing { method, url, parsed, headers, body })
+            .await
+            .map_err(|failed| failed.into_error(url, self.timeout))
     }
 
     /// `label` names the request, for the wire log.
-    async fn read_response(
-        &self,
-        response: reqwest::Response,
-        url: String,
-        label: Option<&str>,
-    ) -> Result<Vec<u8>, AdapterError> {
-        let status = response.status();
-        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    fn read_response(&self, answer: Answer, url: String, label: Option<&str>) -> Result<Vec<u8>, AdapterError> {
+        let status = answer.status;
+        let content_type = answer.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let json = content_type.starts_with(FHIR_JSON) || content_type.starts_with("application/json");
         // Copied only when it is not JSON, for the error that names it.
         let content_type = if json { String::new() } else { content_type.to_string() };
-        let bytes = read_limited(response, &url, MAX_BODY_BYTES).await.map_err(|e| self.transport_error(&url, e))??;
+        let bytes = answer.body;
         if !bytes.is_empty() && !json && status.is_success() {
             return Err(AdapterError::Malformed {
                 url,
@@ -384,20 +398,6 @@ impl FhirAdapter {
             Some(resource) => std::iter::once(resource).chain(parts.filter(|p| p.starts_with('$'))).collect(),
         };
         format!("{method} {}", what.join(" "))
-    }
-
-    fn transport_error(&self, url: &str, error: reqwest::Error) -> AdapterError {
-        if error.is_timeout() {
-            AdapterError::Timeout { url: url.to_string(), seconds: self.timeout.as_secs_f64() }
-        } else {
-            let mut cause = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(s) = source {
-                cause = s.to_string();
-                source = s.source();
-            }
-            AdapterError::Unreachable { url: url.to_string(), cause }
-        }
     }
 
     async fn create(&self, resource: &Value) -> Result<String, AdapterError> {
@@ -720,6 +720,26 @@ pub(super) async fn read_limited(
         }
     }
     Ok(Ok(body))
+}
+
+/// `Authorization: Bearer …`, marked sensitive so it is never printed in a debug view of the request.
+fn bearer(token: &str) -> HeaderValue {
+    sensitive(format!("Bearer {token}").into_bytes())
+}
+
+/// `Authorization: Basic …` (RFC 7617).
+fn basic(username: &str, password: &str) -> HeaderValue {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    sensitive(format!("Basic {encoded}").into_bytes())
+}
+
+/// A credential that cannot be a header value (a control character in a token) is sent empty: the server answers
+/// 401, which names the problem, as reqwest's send failed on it before.
+fn sensitive(bytes: Vec<u8>) -> HeaderValue {
+    let mut value = HeaderValue::from_bytes(&bytes).unwrap_or_else(|_| HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
 }
 
 /// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3).
