@@ -4,6 +4,7 @@ mod adapter;
 mod error;
 pub mod fhir;
 pub mod hl7v2;
+pub(crate) mod http;
 pub mod system;
 pub mod wire;
 pub mod x12;

@@ -8,10 +8,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+
 use super::payer::X12_CONTENT_TYPE;
 use super::store::Store;
 use crate::connect::fhir::claim_response::claim_response_to_fhir;
 use crate::connect::fhir::read::{self, PatientDoc};
+use crate::connect::http::{Outgoing, Transport};
 use crate::connect::wire::{Direction, PatientRef, WireFormat, WireTap};
 use crate::connect::x12::{
     BillingProvider, ClaimSubmission, Document, Interchange, InterchangeHeader, Party, ReadError, Receiver, Submitter,
@@ -24,12 +28,14 @@ const PRACTICE: &str = "Handoff Simulated Practice";
 const PRACTICE_ID: &str = "HANDOFFSIM";
 const PRACTICE_NPI: &str = "1234567893";
 const PRACTICE_EIN: &str = "591234567";
+/// No answer of the payer's to one claim comes near this; one that does is not read into memory.
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
 /// The PM's connection to its payer, and the log of what went over it.
 pub struct Clearinghouse {
     payer_url: String,
     payer_id: String,
-    http: reqwest::Client,
+    http: Transport,
     next_control: AtomicU32,
     exchanges: Mutex<Vec<Exchange>>,
     /// Where each X12 text exchanged is recorded as the run's wire artifacts, when the run keeps them.
@@ -60,7 +66,12 @@ pub struct Exchange {
 impl Clearinghouse {
     pub fn new(payer_url: String, payer_id: String) -> Clearinghouse {
         // Loopback answers in milliseconds; a payer that takes longer has stopped.
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        let timeout = Duration::from_secs(10);
+        let http = Transport::new(
+            reqwest::Client::builder().timeout(timeout).build().unwrap_or_default(),
+            timeout,
+            MAX_ANSWER_BYTES,
+        );
         Clearinghouse {
             payer_url,
             payer_id,
@@ -226,25 +237,30 @@ impl Clearinghouse {
     }
 
     async fn post_837(&self, text: String) -> Result<String, String> {
-        let response = self
-            .http
-            .post(format!("{}/837", self.payer_url))
-            .header(reqwest::header::CONTENT_TYPE, X12_CONTENT_TYPE)
-            .body(text)
-            .send()
-            .await
-            .map_err(|e| format!("the payer cannot be reached: {e}"))?;
-        answer_text(response).await
+        let mut headers = HeaderMap::with_capacity(1);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(X12_CONTENT_TYPE));
+        self.exchange(Method::POST, &format!("{}/837", self.payer_url), headers, Some(text.into_bytes())).await
     }
 
     async fn get(&self, path: &str) -> Result<String, String> {
-        let response = self
+        self.exchange(Method::GET, &format!("{}/{path}", self.payer_url), HeaderMap::new(), None).await
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<String, String> {
+        let answer = self
             .http
-            .get(format!("{}/{path}", self.payer_url))
-            .send()
+            .send(Outgoing { method, url, parsed: None, headers, body })
             .await
             .map_err(|e| format!("the payer cannot be reached: {e}"))?;
-        answer_text(response).await
+        let text = String::from_utf8(answer.body)
+            .unwrap_or_else(|not_utf8| String::from_utf8_lossy(not_utf8.as_bytes()).into_owned());
+        if answer.status.is_success() { Ok(text) } else { Err(format!("the payer answered {}: {text}", answer.status)) }
     }
 }
 
@@ -252,12 +268,6 @@ impl Clearinghouse {
 fn read_answer<T>(text: &str, what: &str, read: impl Fn(&Document) -> Result<T, ReadError>) -> Result<T, String> {
     let doc = Document::parse(text).map_err(|e| format!("the {what} cannot be read: {e}"))?;
     read(&doc).map_err(|e| format!("the {what} cannot be read: {e}"))
-}
-
-async fn answer_text(response: reqwest::Response) -> Result<String, String> {
-    let status = response.status();
-    let text = response.text().await.map_err(|e| format!("the payer's answer cannot be read: {e}"))?;
-    if status.is_success() { Ok(text) } else { Err(format!("the payer answered {status}: {text}")) }
 }
 
 /// The 837P interchange the PM sends for one claim. A claim the 837P cannot carry is stopped by the PM's own

@@ -20,7 +20,7 @@ use super::read::{
     self, AppointmentDoc, ChargeDoc, ClaimDoc, ConditionDoc, CoverageDoc, EncounterDoc, PatientDoc, Resource,
 };
 use super::resources::{self as fhir, Unreadable};
-use super::transport::{Answer, Outgoing, Transport};
+use crate::connect::http::{Answer, Failed, Outgoing, Transport};
 use crate::connect::wire::{Direction, WireFormat, WireTap};
 use crate::connect::{Action, Adapter, AdapterError, Applied, Query, Records, Versioned};
 use crate::model::{Coverage, Patient};
@@ -335,10 +335,13 @@ impl FhirAdapter {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
             bytes
         });
-        self.transport
-            .send(Outgoing { method, url, parsed, headers, body })
-            .await
-            .map_err(|failed| failed.into_error(url, self.timeout))
+        self.transport.send(Outgoing { method, url, parsed, headers, body }).await.map_err(|failed| match failed {
+            Failed::Timeout => AdapterError::Timeout { url: url.to_string(), seconds: self.timeout.as_secs_f64() },
+            Failed::Unreachable(cause) => AdapterError::Unreachable { url: url.to_string(), cause },
+            Failed::TooLarge(detail) => {
+                AdapterError::Malformed { url: url.to_string(), expected: "a FHIR response", detail }
+            }
+        })
     }
 
     /// `label` names the request, for the wire log.

@@ -7,7 +7,6 @@ mod client;
 pub(crate) mod lenient;
 pub(crate) mod read;
 pub mod resources;
-mod transport;
 
 pub use client::{Connection, FhirAdapter, RetryCount};
 

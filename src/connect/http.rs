@@ -1,11 +1,12 @@
-//! How one FHIR request reaches its server and its answer comes back: hyper's HTTP/1.1 client on pooled
-//! connections for plain HTTP reached directly, reqwest for TLS and proxies.
+//! How one HTTP request reaches its server and its answer comes back (the FHIR adapter's requests, and the
+//! simulated PM's X12 to its payer): hyper's HTTP/1.1 client on pooled connections for plain HTTP reached
+//! directly, reqwest for TLS and proxies.
 //!
-//! Why two: reqwest wraps hyper's client in layers a FHIR exchange never uses here — a redirect follower that
-//! prints and parses every request's URL again, a connector cloned per request, its own response wrapper. Against
-//! a server on plain HTTP those layers were a tenth of the harness's CPU a run. TLS (rustls, the platform's and any
-//! configured CA) and the proxies named in the environment stay with reqwest, which does them well. Both give the
-//! adapter the same [`Answer`], time out the same way and fail with the same errors.
+//! Why two: reqwest wraps hyper's client in layers these exchanges never use — a redirect follower that prints and
+//! parses every request's URL again, a connector cloned per request, its own response wrapper. Against a server on
+//! plain HTTP those layers were a tenth of the harness's CPU a run. TLS (rustls, the platform's and any configured
+//! CA) and the proxies named in the environment stay with reqwest, which does them well. Both give the caller the
+//! same [`Answer`], time out the same way and fail with the same errors.
 
 use std::time::Duration;
 
@@ -17,10 +18,8 @@ use hyper_util::rt::TokioExecutor;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 
-use crate::connect::AdapterError;
-
-/// A request as the adapter builds it, before it is given to either client.
-pub(super) struct Outgoing<'a> {
+/// A request as its caller builds it, before it is given to either client.
+pub(crate) struct Outgoing<'a> {
     pub method: Method,
     /// The URL as text, for errors and for reqwest when there is no parsed one.
     pub url: &'a str,
@@ -30,34 +29,33 @@ pub(super) struct Outgoing<'a> {
 }
 
 /// A server's answer, its body read whole (within the limit).
-pub(super) struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
-/// Why an exchange got no answer: the adapter turns each into its finding.
-pub(super) enum Failed {
+/// Why an exchange got no answer: the caller turns each into its finding.
+#[derive(Debug)]
+pub(crate) enum Failed {
     Timeout,
     Unreachable(String),
     /// The body is larger than the limit: what was seen.
     TooLarge(String),
 }
 
-impl Failed {
-    pub fn into_error(self, url: &str, timeout: Duration) -> AdapterError {
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failed::Timeout => AdapterError::Timeout { url: url.to_string(), seconds: timeout.as_secs_f64() },
-            Failed::Unreachable(cause) => AdapterError::Unreachable { url: url.to_string(), cause },
-            Failed::TooLarge(detail) => {
-                AdapterError::Malformed { url: url.to_string(), expected: "a FHIR response", detail }
-            }
+            Failed::Timeout => f.write_str("no answer within the timeout"),
+            Failed::Unreachable(cause) => f.write_str(cause),
+            Failed::TooLarge(detail) => f.write_str(detail),
         }
     }
 }
 
-pub(super) struct Transport {
-    /// TLS, proxies, and the token endpoint of SMART credentials.
+pub(crate) struct Transport {
+    /// TLS, proxies, and anything else its caller sends itself (the token endpoint of SMART credentials).
     pub reqwest: reqwest::Client,
     /// Plain HTTP when no proxy is set in the environment; `None` when one is.
     direct: Option<Client<HttpConnector, Full<Bytes>>>,
@@ -281,7 +279,7 @@ mod tests {
             headers.insert(reqwest::header::ACCEPT, reqwest::header::HeaderValue::from_static("application/fhir+json"));
             let request =
                 Outgoing { method: Method::POST, url: &url, parsed: None, headers, body: Some(b"{}".to_vec()) };
-            let answer = transport.send(request).await.ok().expect("an answer");
+            let answer = transport.send(request).await.expect("an answer");
             assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
             assert_eq!(answer.headers[reqwest::header::RETRY_AFTER], "2");
             let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
