@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::FHIR_JSON;
 use super::auth::Credentials;
+use super::body;
 use super::capability::{Declared, Need};
 use super::claim_response;
 use super::claim_response::ClaimResponseDoc;
@@ -74,6 +75,46 @@ pub struct Connection {
     pub ca_pem: Option<Vec<u8>>,
     /// Tries after a 429 or 503.
     pub retries: u32,
+}
+
+/// A request's body: a resource built as a `Value`, or JSON already written (a visit's transaction Bundle, written
+/// from the model without a `Value`: src/connect/fhir/body.rs).
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Value(&'a Value),
+    Json { resource_type: &'static str, json: &'a [u8] },
+}
+
+impl<'a> Body<'a> {
+    fn resource_type(self) -> Option<&'a str> {
+        match self {
+            Body::Value(value) => value["resourceType"].as_str(),
+            Body::Json { resource_type, .. } => Some(resource_type),
+        }
+    }
+
+    fn to_bytes(self) -> Vec<u8> {
+        match self {
+            Body::Value(value) => {
+                // Written straight into bytes: `to_string` goes through `Display`, a formatter call for every
+                // piece. Into a buffer the size of most bodies, not grown from 128 bytes.
+                let mut bytes = Vec::with_capacity(BODY_CAPACITY);
+                if serde_json::to_writer(&mut bytes, value).is_err() {
+                    bytes.clear();
+                }
+                bytes
+            }
+            Body::Json { json, .. } => json.to_vec(),
+        }
+    }
+
+    /// The body as a `Value`, for the wire log (kept only when a run keeps its artifacts).
+    fn to_value(self) -> Value {
+        match self {
+            Body::Value(value) => value.clone(),
+            Body::Json { json, .. } => serde_json::from_slice(json).unwrap_or_default(),
+        }
+    }
 }
 
 /// What a write is conditional on (FHIR R4 §3.1.0.8 and §3.1.0.7.1).
@@ -206,7 +247,7 @@ impl FhirAdapter {
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<Body<'_>>,
         precondition: Precondition<'_>,
     ) -> Result<Value, AdapterError> {
         let bytes = self.exchange(method, path, body, precondition).await?.1;
@@ -218,7 +259,7 @@ impl FhirAdapter {
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<Body<'_>>,
     ) -> Result<T, AdapterError> {
         let bytes = self.exchange(method, path, body, Precondition::None).await?.1;
         self.parse_as(path, &bytes)
@@ -249,14 +290,14 @@ impl FhirAdapter {
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<Body<'_>>,
         precondition: Precondition<'_>,
     ) -> Result<(StatusCode, Vec<u8>), AdapterError> {
         let url = self.url(path);
         let parsed = self.parsed_url(path);
-        let label = self.wire.as_ref().map(|_| self.request_label(&method, path, body));
+        let label = self.wire.as_ref().map(|_| self.request_label(&method, path, body.and_then(|b| b.resource_type())));
         if let (Some(label), Some(body)) = (&label, body) {
-            self.record(Direction::Sent, label.clone(), body);
+            self.record(Direction::Sent, label.clone(), &body.to_value());
         }
         let mut refreshed = false;
         let mut attempt = 0;
@@ -295,7 +336,7 @@ impl FhirAdapter {
         method: Method,
         url: &str,
         parsed: Option<&reqwest::Url>,
-        body: Option<&Value>,
+        body: Option<Body<'_>>,
         precondition: Precondition<'_>,
     ) -> Result<Answer, AdapterError> {
         let mut headers = HeaderMap::with_capacity(6);
@@ -326,14 +367,8 @@ impl FhirAdapter {
             headers.insert(name, value);
         }
         let body = body.map(|body| {
-            // Written straight into bytes: `to_string` goes through `Display`, a formatter call for every piece.
-            // Into a buffer the size of most bodies (a visit's transaction is a few KB), not grown from 128 bytes.
-            let mut bytes = Vec::with_capacity(BODY_CAPACITY);
-            if serde_json::to_writer(&mut bytes, body).is_err() {
-                bytes.clear();
-            }
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
-            bytes
+            body.to_bytes()
         });
         self.transport.send(Outgoing { method, url, parsed, headers, body }).await.map_err(|failed| match failed {
             Failed::Timeout => AdapterError::Timeout { url: url.to_string(), seconds: self.timeout.as_secs_f64() },
@@ -385,7 +420,7 @@ impl FhirAdapter {
     }
 
     /// What a request is, shortly: `POST Patient`, `GET Coverage`, `POST Bundle`, `POST Patient $build-claim`.
-    fn request_label(&self, method: &Method, path: &str, body: Option<&Value>) -> String {
+    fn request_label(&self, method: &Method, path: &str, resource_type: Option<&str>) -> String {
         // Next-page links are absolute, sometimes on another host: what follows the base path names the request.
         let without_host = |url: &'_ str| match url.split_once("://") {
             Some((_, rest)) => rest.split_once('/').map_or("", |(_, p)| p).to_string(),
@@ -397,7 +432,7 @@ impl FhirAdapter {
         let mut parts = relative.split('?').next().unwrap_or_default().split('/').filter(|p| !p.is_empty());
         let what: Vec<&str> = match parts.next() {
             // A transaction or batch is posted to the base.
-            None => vec![body.and_then(|b| b["resourceType"].as_str()).unwrap_or("base")],
+            None => vec![resource_type.unwrap_or("base")],
             Some(resource) => std::iter::once(resource).chain(parts.filter(|p| p.starts_with('$'))).collect(),
         };
         format!("{method} {}", what.join(" "))
@@ -409,7 +444,7 @@ impl FhirAdapter {
             format!("creating {resource_type}")
         })
         .await?;
-        let created: Created = self.send_as(Method::POST, resource_type, Some(resource)).await?;
+        let created: Created = self.send_as(Method::POST, resource_type, Some(Body::Value(resource))).await?;
         created.id(&self.url(resource_type))
     }
 
@@ -420,8 +455,9 @@ impl FhirAdapter {
         let doing = || format!("registering a {resource_type}");
         self.require(Need::Interaction { resource: resource_type, code: "create" }, doing).await?;
         self.require(Need::ConditionalCreate { resource: resource_type }, doing).await?;
-        let (status, held) =
-            self.exchange(Method::POST, resource_type, Some(resource), Precondition::IfNoneExist(query)).await?;
+        let (status, held) = self
+            .exchange(Method::POST, resource_type, Some(Body::Value(resource)), Precondition::IfNoneExist(query))
+            .await?;
         let held: Created = self.parse_as(resource_type, &held)?;
         Ok((held.id(&self.url(resource_type))?, status == StatusCode::CREATED))
     }
@@ -591,7 +627,7 @@ impl FhirAdapter {
         }
         self.require(Need::Interaction { resource: "Patient", code: "update" }, || "updating a Patient".into()).await?;
         let precondition = version.as_deref().map(Precondition::IfMatch).unwrap_or(Precondition::None);
-        self.send(Method::PUT, &format!("Patient/{id}"), Some(&updated), precondition).await?;
+        self.send(Method::PUT, &format!("Patient/{id}"), Some(Body::Value(&updated)), precondition).await?;
         Ok(Applied { id: Some(id.to_string()) })
     }
 }
@@ -622,10 +658,10 @@ impl Adapter for FhirAdapter {
                 Ok(Applied { id: Some(id) })
             }
             Action::Document { patient_id, encounter } => {
-                let bundle = fhir::documentation_bundle(encounter, patient_id);
                 self.require(Need::System("transaction"), || "documenting a visit".into()).await?;
+                let bundle = body::documentation(encounter, patient_id);
                 let response: TransactionResponse = self
-                    .send_as(Method::POST, "", Some(&bundle))
+                    .send_as(Method::POST, "", Some(Body::Json { resource_type: "Bundle", json: &bundle }))
                     .await
                     .map_err(|e| not_supported_on(e, "FHIR transactions (documenting a visit)"))?;
                 let encounter_id = response
@@ -651,7 +687,11 @@ impl Adapter for FhirAdapter {
                 .await?;
                 let parameters = json!({ "resourceType": "Parameters" });
                 let claim: Created = self
-                    .send_as(Method::POST, &format!("Patient/{patient_id}/$build-claim"), Some(&parameters))
+                    .send_as(
+                        Method::POST,
+                        &format!("Patient/{patient_id}/$build-claim"),
+                        Some(Body::Value(&parameters)),
+                    )
                     .await
                     .map_err(|e| not_supported_on(e, "building a claim (operation $build-claim)"))?;
                 Ok(Applied { id: Some(claim.id(&self.url("Claim"))?) })
@@ -931,12 +971,12 @@ mod tests {
     #[test]
     fn names_each_request_by_method_and_resource_without_ids_or_search_values() {
         let adapter = FhirAdapter::new("http://127.0.0.1:8080/fhir", Duration::from_secs(1)).unwrap();
-        let label = |method: Method, path: &str, body: Option<&Value>| adapter.request_label(&method, path, body);
+        let label = |method: Method, path: &str, body: Option<&str>| adapter.request_label(&method, path, body);
         assert_eq!(label(Method::POST, "Patient", None), "POST Patient");
         assert_eq!(label(Method::PUT, "Patient/p12", None), "PUT Patient");
         assert_eq!(label(Method::GET, "Coverage?beneficiary=Patient/p12", None), "GET Coverage");
         assert_eq!(label(Method::POST, "Patient/p12/$build-claim", None), "POST Patient $build-claim");
-        assert_eq!(label(Method::POST, "", Some(&json!({"resourceType": "Bundle"}))), "POST Bundle");
+        assert_eq!(label(Method::POST, "", Some("Bundle")), "POST Bundle");
         assert_eq!(label(Method::GET, "http://127.0.0.1:8080/fhir/Encounter?_offset=20", None), "GET Encounter");
         assert_eq!(label(Method::GET, "https://other.example/fhir/Claim?page=2", None), "GET Claim");
     }

@@ -1,6 +1,7 @@
 //! FHIR R4 over HTTP: the mapping between the canonical model and FHIR JSON, and the adapter that speaks it.
 
 pub mod auth;
+mod body;
 pub mod capability;
 pub mod claim_response;
 mod client;

@@ -26,7 +26,7 @@ pub struct Unreadable(pub String);
 
 type Read<T> = Result<T, Unreadable>;
 
-fn procedure_system(code: &str) -> &'static str {
+pub(super) fn procedure_system(code: &str) -> &'static str {
     // HCPCS Level II codes start with a letter; CPT codes with a digit.
     if code.starts_with(|c: char| c.is_ascii_alphabetic()) { HCPCS } else { CPT }
 }
