@@ -1,17 +1,17 @@
-//! A visit's transaction Bundle written straight from the model into JSON bytes, through serde structs that borrow
-//! its fields, rather than built as a `serde_json::Value` tree first.
+//! The resources a flow creates (its Patient, Coverages, Appointment and visit's transaction Bundle) written
+//! straight from the model into JSON bytes, through serde structs that borrow its fields, rather than built as a
+//! `serde_json::Value` tree first.
 //!
-//! Why: building, writing and dropping the `Value` of each visit's Bundle (four Conditions, the Encounter, a
-//! Procedure and a ChargeItem per service line) was about a tenth of the harness's CPU during a run's flows. The
-//! Bundle is the one [`resources::documentation_bundle`](super::resources::documentation_bundle) builds, which stays
-//! as the reference the tests hold this one to.
-
-use std::fmt::Display;
+//! Why: building, writing and dropping those `Value`s was about a tenth of the harness's CPU during a run's flows.
+//! Each is the resource the builder of the same name in [`resources`](super::resources) makes, which stay as the
+//! reference the tests hold these to (and for the rest of the code).
 
 use serde::{Serialize, Serializer};
 
-use super::resources::{CPT, ICD10CM, MODIFIER_EXTENSION, NPI, POS, POS_EXTENSION, procedure_system};
-use crate::model::Encounter;
+use super::resources::{
+    CPT, ICD10CM, MODIFIER_EXTENSION, NPI, POS, POS_EXTENSION, SUBSCRIBER_RELATIONSHIP, procedure_system,
+};
+use crate::model::{Appointment, Coverage, Encounter, Patient};
 
 const CONDITION_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
 const CONDITION_VERIFICATION: &str = "http://terminology.hl7.org/CodeSystem/condition-ver-status";
@@ -20,7 +20,54 @@ const DIAGNOSIS_ROLE: &str = "http://terminology.hl7.org/CodeSystem/diagnosis-ro
 const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 const ENCOUNTER: &str = "urn:uuid:encounter";
 
-/// The visit's transaction Bundle, as JSON.
+/// The patient, as `resources::patient_to_fhir` makes them.
+pub fn patient(patient: &Patient) -> Vec<u8> {
+    written(&PatientBody {
+        resource_type: "Patient",
+        identifier: patient.identifiers.iter().map(|i| Identifier { system: &i.system, value: &i.value }).collect(),
+        name: [Name { r#use: "official", family: &patient.name.family, given: &patient.name.given }],
+        gender: patient.sex.as_str(),
+        birth_date: &patient.birth_date,
+        telecom: patient.phone.as_deref().map(|value| [Telecom { system: "phone", value, r#use: "home" }]),
+        address: patient.address.as_ref().map(|a| {
+            [Address { r#use: "home", line: &a.line, city: &a.city, state: &a.state, postal_code: &a.postal_code }]
+        }),
+    })
+}
+
+/// The coverage, as `resources::coverage_to_fhir` makes it.
+pub fn coverage(coverage: &Coverage, patient_id: &str, order: usize) -> Vec<u8> {
+    written(&CoverageBody {
+        resource_type: "Coverage",
+        status: "active",
+        order,
+        beneficiary: Reference { reference: format!("Patient/{patient_id}") },
+        subscriber_id: &coverage.member_id,
+        relationship: concept(SUBSCRIBER_RELATIONSHIP, coverage.relationship.as_str()),
+        payor: [Display { display: &coverage.payer }],
+    })
+}
+
+/// The appointment, as `resources::appointment_to_fhir` makes it.
+pub fn appointment(appointment: &Appointment, patient_id: &str) -> Vec<u8> {
+    // With seconds: a time read from another server may have them, and writing it back must not drop them.
+    let instant = |t: jiff::civil::DateTime| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // A duration read from elsewhere can run past the year 9999, where no end can be written.
+    let end = appointment.start.0.checked_add(jiff::Span::new().minutes(i64::from(appointment.minutes)));
+    written(&AppointmentBody {
+        resource_type: "Appointment",
+        status: "booked",
+        start: instant(appointment.start.0),
+        end: end.ok().map(instant),
+        minutes_duration: appointment.minutes,
+        participant: (
+            Participant { actor: Reference { reference: format!("Patient/{patient_id}") }, status: "accepted" },
+            Participant { actor: npi(&appointment.provider_npi), status: "accepted" },
+        ),
+    })
+}
+
+/// The visit's transaction Bundle, as `resources::documentation_bundle` makes it.
 pub fn documentation(encounter: &Encounter, patient_id: &str) -> Vec<u8> {
     let subject = Reference { reference: format!("Patient/{patient_id}") };
     let in_encounter = Reference { reference: ENCOUNTER.to_string() };
@@ -95,12 +142,15 @@ pub fn documentation(encounter: &Encounter, patient_id: &str) -> Vec<u8> {
             },
         ));
     }
-    let bundle = Bundle { resource_type: "Bundle", r#type: "transaction", entry };
-    // Room for the whole of a visit's Bundle, which is a few KB, so it is not grown from nothing.
+    written(&Bundle { resource_type: "Bundle", r#type: "transaction", entry })
+}
+
+fn written(resource: &impl Serialize) -> Vec<u8> {
+    // Room for the largest of these, a visit's Bundle of a few KB, so none is grown from nothing.
     let mut json = Vec::with_capacity(4096);
     // Writing into a Vec fails only if a value cannot be JSON, and none of these can (a unit count that is not a
     // finite number writes as null).
-    serde_json::to_writer(&mut json, &bundle).unwrap_or_default();
+    serde_json::to_writer(&mut json, resource).unwrap_or_default();
     json
 }
 
@@ -113,8 +163,82 @@ fn npi(npi: &str) -> NpiReference<'_> {
 }
 
 /// A date or date-time as its text, written without an intermediate `String`.
-fn as_text<T: Display, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(value)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PatientBody<'a> {
+    resource_type: &'static str,
+    identifier: Vec<Identifier<'a>>,
+    name: [Name<'a>; 1],
+    gender: &'static str,
+    #[serde(serialize_with = "as_text")]
+    birth_date: &'a crate::model::Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telecom: Option<[Telecom<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<[Address<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct Name<'a> {
+    r#use: &'static str,
+    family: &'a str,
+    given: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Telecom<'a> {
+    system: &'static str,
+    value: &'a str,
+    r#use: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Address<'a> {
+    r#use: &'static str,
+    line: &'a [String],
+    city: &'a str,
+    state: &'a str,
+    postal_code: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CoverageBody<'a> {
+    resource_type: &'static str,
+    status: &'static str,
+    order: usize,
+    beneficiary: Reference,
+    subscriber_id: &'a str,
+    relationship: Concept<'a>,
+    payor: [Display<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Display<'a> {
+    display: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AppointmentBody<'a> {
+    resource_type: &'static str,
+    status: &'static str,
+    start: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<String>,
+    minutes_duration: u32,
+    participant: (Participant<Reference>, Participant<NpiReference<'a>>),
+}
+
+#[derive(Serialize)]
+struct Participant<A> {
+    actor: A,
+    status: &'static str,
 }
 
 #[derive(Serialize)]
@@ -285,17 +409,59 @@ mod tests {
         }
     }
 
+    fn json(bytes: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(bytes).unwrap()
+    }
+
+    #[test]
+    fn each_written_resource_is_the_one_built_as_a_value() {
+        use crate::connect::fhir::resources::{appointment_to_fhir, coverage_to_fhir, patient_to_fhir};
+        use crate::model::{Address, DateTime, HumanName, Identifier, Relationship, Sex};
+        let mut patient = Patient {
+            name: HumanName { given: vec!["Ana".into(), "Maria".into()], family: "Lopez".into() },
+            birth_date: "1958-03-12".parse().unwrap(),
+            sex: Sex::Female,
+            address: None,
+            phone: None,
+            identifiers: vec![Identifier { system: "urn:mrn".into(), value: "M1".into() }],
+            coverage: None,
+            secondary_coverage: None,
+        };
+        assert_eq!(json(&super::patient(&patient)), patient_to_fhir(&patient));
+        patient.phone = Some("555-0100".into());
+        patient.address = Some(Address {
+            line: vec!["1 Main St".into(), "Apt 2".into()],
+            city: "Springfield".into(),
+            state: "IL".into(),
+            postal_code: "62701".into(),
+        });
+        assert_eq!(json(&super::patient(&patient)), patient_to_fhir(&patient));
+        let coverage =
+            Coverage { payer: "medicare".into(), member_id: "1EG4TE5MK73".into(), relationship: Relationship::Spouse };
+        assert_eq!(json(&super::coverage(&coverage, "p7", 2)), coverage_to_fhir(&coverage, "p7", 2));
+        let mut visit = Appointment {
+            start: "2026-06-01T09:30:00".parse().unwrap(),
+            minutes: 30,
+            provider_npi: "1234567893".into(),
+        };
+        assert_eq!(json(&super::appointment(&visit, "p7")), appointment_to_fhir(&visit, "p7"));
+        // No end can be written past the year 9999.
+        visit.start = DateTime("9999-12-31T23:50:00".parse().unwrap());
+        let written = json(&super::appointment(&visit, "p7"));
+        assert_eq!(written, appointment_to_fhir(&visit, "p7"));
+        assert!(written.get("end").is_none());
+    }
+
     #[test]
     fn the_written_bundle_is_the_one_built_as_a_value() {
         for lines in [0, 1, 3] {
-            let written: serde_json::Value = serde_json::from_slice(&documentation(&visit(lines), "p7")).unwrap();
-            assert_eq!(written, documentation_bundle(&visit(lines), "p7"), "{lines} service lines");
+            assert_eq!(json(&documentation(&visit(lines), "p7")), documentation_bundle(&visit(lines), "p7"), "{lines}");
         }
     }
 
     #[test]
     fn a_charge_names_its_modifiers_before_its_place_of_service_and_its_procedure() {
-        let written: serde_json::Value = serde_json::from_slice(&documentation(&visit(3), "p7")).unwrap();
+        let written = json(&documentation(&visit(3), "p7"));
         let entries = written["entry"].as_array().unwrap();
         // Four Conditions, the Encounter, then a Procedure and a ChargeItem for each line.
         assert_eq!(entries.len(), 4 + 1 + 2 * 3);

@@ -438,26 +438,25 @@ impl FhirAdapter {
         format!("{method} {}", what.join(" "))
     }
 
-    async fn create(&self, resource: &Value) -> Result<String, AdapterError> {
-        let resource_type = resource["resourceType"].as_str().unwrap_or_default();
+    async fn create(&self, resource: Body<'_>) -> Result<String, AdapterError> {
+        let resource_type = resource.resource_type().unwrap_or_default();
         self.require(Need::Interaction { resource: resource_type, code: "create" }, || {
             format!("creating {resource_type}")
         })
         .await?;
-        let created: Created = self.send_as(Method::POST, resource_type, Some(Body::Value(resource))).await?;
+        let created: Created = self.send_as(Method::POST, resource_type, Some(resource)).await?;
         created.id(&self.url(resource_type))
     }
 
     /// Creates the resource unless one matching `query` exists (FHIR conditional create): the id, and whether it
     /// was made now, so a scenario run twice against the same server does not register its patient twice.
-    async fn create_unless(&self, resource: &Value, query: &str) -> Result<(String, bool), AdapterError> {
-        let resource_type = resource["resourceType"].as_str().unwrap_or_default();
+    async fn create_unless(&self, resource: Body<'_>, query: &str) -> Result<(String, bool), AdapterError> {
+        let resource_type = resource.resource_type().unwrap_or_default();
         let doing = || format!("registering a {resource_type}");
         self.require(Need::Interaction { resource: resource_type, code: "create" }, doing).await?;
         self.require(Need::ConditionalCreate { resource: resource_type }, doing).await?;
-        let (status, held) = self
-            .exchange(Method::POST, resource_type, Some(Body::Value(resource)), Precondition::IfNoneExist(query))
-            .await?;
+        let (status, held) =
+            self.exchange(Method::POST, resource_type, Some(resource), Precondition::IfNoneExist(query)).await?;
         let held: Created = self.parse_as(resource_type, &held)?;
         Ok((held.id(&self.url(resource_type))?, status == StatusCode::CREATED))
     }
@@ -642,19 +641,22 @@ impl Adapter for FhirAdapter {
         match action {
             Action::Register { patient, tracking } => {
                 let query = format!("identifier={}", encode(&format!("{}|{}", tracking.system, tracking.value)));
+                let json = body::patient(&tracked(patient, tracking));
                 let (id, created) =
-                    self.create_unless(&fhir::patient_to_fhir(&tracked(patient, tracking)), &query).await?;
+                    self.create_unless(Body::Json { resource_type: "Patient", json: &json }, &query).await?;
                 // A patient already registered keeps the coverage they were registered with.
                 if created {
                     for (i, coverage) in patient.coverages().iter().enumerate() {
-                        self.create(&fhir::coverage_to_fhir(coverage, &id, i + 1)).await?;
+                        let json = body::coverage(coverage, &id, i + 1);
+                        self.create(Body::Json { resource_type: "Coverage", json: &json }).await?;
                     }
                 }
                 Ok(Applied { id: Some(id) })
             }
             Action::UpdatePatient { id, patient, tracking } => self.update_patient(id, patient, tracking).await,
             Action::Schedule { patient_id, appointment } => {
-                let id = self.create(&fhir::appointment_to_fhir(appointment, patient_id)).await?;
+                let json = body::appointment(appointment, patient_id);
+                let id = self.create(Body::Json { resource_type: "Appointment", json: &json }).await?;
                 Ok(Applied { id: Some(id) })
             }
             Action::Document { patient_id, encounter } => {
@@ -676,7 +678,7 @@ impl Adapter for FhirAdapter {
             Action::PostCharges { patient_id, charges } => {
                 let subject = fhir::reference("Patient", patient_id);
                 for charge in charges {
-                    self.create(&fhir::charge_to_fhir(charge, &subject, &Value::Null)).await?;
+                    self.create(Body::Value(&fhir::charge_to_fhir(charge, &subject, &Value::Null))).await?;
                 }
                 Ok(Applied { id: None })
             }
