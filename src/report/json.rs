@@ -115,7 +115,7 @@ fn without_findings(target: &TargetReport) -> TargetReport {
         source: source.clone(),
         kind: *kind,
         endpoints: endpoints.clone(),
-        scores: scores.clone(),
+        scores: *scores,
         tallies: *tallies,
         latency: latency.clone(),
         topology: topology.clone(),
