@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -17,6 +16,7 @@ use crate::diff::Finding;
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
 use crate::reconcile::billing::{BillingSources, InputKind, first_resource_type, input_kind, reconcile_billing};
+use crate::reconcile::parallel::in_parts_mut;
 use crate::reconcile::{ColumnMap, Source, reconcile as reconcile_exports};
 use crate::report::{REDACTED, RunReport, html, is_phi, json, junit, markdown, table};
 
@@ -208,26 +208,6 @@ fn redact_findings(report: &mut RunReport) {
             }
         });
     }
-}
-
-/// Runs `work` on `items` in one contiguous part per core.
-fn in_parts_mut<T: Send>(items: &mut [T], work: impl Fn(&mut [T]) + Sync) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let size = items.len().div_ceil(cores).max(1);
-    let parts: Vec<Mutex<Option<&mut [T]>>> = items.chunks_mut(size).map(|part| Mutex::new(Some(part))).collect();
-    let work = &work;
-    std::thread::scope(|scope| {
-        for part in parts.iter().skip(1) {
-            // A part whose thread cannot be started is left for this one.
-            let _ = std::thread::Builder::new().spawn_scoped(scope, move || take(part).map(work));
-        }
-        parts.iter().filter_map(take).for_each(work);
-    });
-}
-
-/// The part in `slot`, unless a thread has taken it.
-fn take<'a, T>(slot: &Mutex<Option<&'a mut [T]>>) -> Option<&'a mut [T]> {
-    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
 }
 
 /// Each finding's pseudonym, numbered by the first appearance of its key (whether it is about a patient, and the
@@ -583,15 +563,6 @@ mod tests {
             assert_eq!(replaced(text, needle, REDACTED), expected, "{needle} in {text}");
         }
         assert_eq!(replaced("aaa", "aa", "X").as_deref(), Some("Xa"));
-    }
-
-    #[test]
-    fn every_part_is_worked_on_once() {
-        for n in [0, 1, 7, 1000] {
-            let mut items = vec![0u32; n];
-            in_parts_mut(&mut items, |part| part.iter_mut().for_each(|i| *i += 1));
-            assert_eq!(items, vec![1; n]);
-        }
     }
 
     #[test]
