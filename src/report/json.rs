@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, PoisonError, mpsc};
 
 use serde::Serialize;
 
@@ -139,17 +139,20 @@ fn write_array(findings: &[Finding], out: &mut impl Write) -> std::io::Result<()
     let chunks: Vec<&[Finding]> = findings.chunks(CHUNK).collect();
     let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len());
+    let window = Window { written: Mutex::new(0), moved: Condvar::new(), ahead: AHEAD * threads };
     std::thread::scope(|scope| {
         let (done, serialised) = mpsc::channel();
+        // However the writing ends, no thread is left waiting for it.
+        let _release = Release(&window);
         for _ in 0..threads {
-            let (chunks, next) = (&chunks, &next);
+            let (chunks, next, window) = (&chunks, &next, &window);
             let give = done.clone();
             let started = std::thread::Builder::new()
                 .name("report-json".into())
-                .spawn_scoped(scope, move || serialise(chunks, next, &give));
+                .spawn_scoped(scope, move || serialise(chunks, next, Some(window), &give));
             if started.is_err() {
-                // No thread to be had: this one serialises what is left.
-                serialise(chunks, next, &done);
+                // No thread to be had: this one serialises what is left, without waiting for itself to write.
+                serialise(chunks, next, None, &done);
             }
         }
         drop(done);
@@ -161,6 +164,7 @@ fn write_array(findings: &[Finding], out: &mut impl Write) -> std::io::Result<()
             while let Some(bytes) = waiting.get_mut(written).and_then(Option::take) {
                 out.write_all(&bytes)?;
                 written += 1;
+                window.moved_to(written);
             }
         }
         Ok::<(), std::io::Error>(())
@@ -170,11 +174,53 @@ fn write_array(findings: &[Finding], out: &mut impl Write) -> std::io::Result<()
     out.write_all(b"]")
 }
 
-/// Serialises the chunks not yet taken, one at a time, until there are none left or nobody waits for them.
-fn serialise(chunks: &[&[Finding]], next: &AtomicUsize, done: &mpsc::Sender<(usize, std::io::Result<Vec<u8>>)>) {
+/// Chunks a thread may serialise ahead of the last one written, per thread: a slow reader of the report (a pipe)
+/// holds up the serialising instead of having the whole report pile up in memory.
+const AHEAD: usize = 2;
+
+/// How many chunks are written, for the threads that serialise them to keep within `ahead` of it.
+struct Window {
+    written: Mutex<usize>,
+    moved: Condvar,
+    ahead: usize,
+}
+
+impl Window {
+    /// Waits until chunk `i` is within the window.
+    fn wait_for(&self, i: usize) {
+        let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(self.moved.wait_while(written, |written| i >= written.saturating_add(self.ahead)));
+    }
+
+    fn moved_to(&self, written: usize) {
+        *self.written.lock().unwrap_or_else(PoisonError::into_inner) = written;
+        self.moved.notify_all();
+    }
+}
+
+/// Opens the window all the way when dropped, so that a write that fails leaves no thread waiting.
+struct Release<'a>(&'a Window);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.moved_to(usize::MAX);
+    }
+}
+
+/// Serialises the chunks not yet taken, one at a time and within `window` when there is one, until there are none
+/// left or nobody waits for them.
+fn serialise(
+    chunks: &[&[Finding]],
+    next: &AtomicUsize,
+    window: Option<&Window>,
+    done: &mpsc::Sender<(usize, std::io::Result<Vec<u8>>)>,
+) {
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(chunk) = chunks.get(i) else { break };
+        if let Some(window) = window {
+            window.wait_for(i);
+        }
         if done.send((i, elements(chunk, i == 0))).is_err() {
             break;
         }
@@ -262,6 +308,32 @@ mod tests {
         report.targets.push(report.targets[0].clone());
         assert_eq!(written(&report), render(&report));
         assert_eq!(findings_at(&report).map(|(_, places)| places.len()), Some(3));
+    }
+
+    /// A reader that goes away after `left` bytes, as `handoff reconcile --format json | head -c N` does.
+    struct GoesAway {
+        left: usize,
+    }
+
+    impl Write for GoesAway {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            let n = buf.len().min(self.left);
+            self.left -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reader_that_goes_away_midway_is_an_error_and_no_thread_is_left_waiting() {
+        let report = with_findings(CHUNK * 12);
+        let failed = write(&report, GoesAway { left: 100_000 }).unwrap_err();
+        assert_eq!(failed.kind(), std::io::ErrorKind::BrokenPipe);
     }
 
     #[test]
