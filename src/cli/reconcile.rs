@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -196,10 +197,18 @@ fn redact_findings(report: &mut RunReport) {
             .iter_mut()
             .map(|f| (f.category == crate::diff::Category::Sync, std::mem::take(&mut f.scenario)))
             .collect();
+        let numbering = Mutex::new(Some((keys, &mut numbered)));
+        // Whichever thread comes to it first numbers them: the one started for it, or this one if it could not be.
+        let number = || {
+            let taken = numbering.lock().unwrap_or_else(PoisonError::into_inner).take();
+            taken.map(|(keys, numbered)| pseudonyms(numbered, keys))
+        };
         let numbers = std::thread::scope(|scope| {
-            let numbering = scope.spawn(|| pseudonyms(&mut numbered, keys));
+            let numbering = std::thread::Builder::new().spawn_scoped(scope, number);
             in_parts_mut(&mut target.findings, |part| part.iter_mut().for_each(redact_finding));
-            numbering.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            let numbered =
+                numbering.ok().and_then(|thread| thread.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            numbered.or_else(number).unwrap_or_default()
         });
         let mut pseudonymised: Vec<(&mut Finding, (bool, usize))> = target.findings.iter_mut().zip(numbers).collect();
         in_parts_mut(&mut pseudonymised, |part| {
