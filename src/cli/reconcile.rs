@@ -1,9 +1,11 @@
 //! `handoff reconcile`: an EMR's and a PM's patient exports reconciled offline, reported as a run with one target
 //! (the pair of exports) and one flow, so the scorecard, JSON, JUnit, Markdown and HTML reports all read it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,7 +17,7 @@ use crate::diff::Finding;
 use crate::engine::{FlowOutcome, StepResult, StepStatus, TargetOutcome, TargetSystems};
 use crate::exit;
 use crate::reconcile::billing::{BillingSources, InputKind, first_resource_type, input_kind, reconcile_billing};
-use crate::reconcile::parallel::in_row_order;
+use crate::reconcile::parallel::in_parts_mut;
 use crate::reconcile::{ColumnMap, Source, reconcile as reconcile_exports};
 use crate::report::{REDACTED, RunReport, html, is_phi, json, junit, markdown, table};
 
@@ -173,7 +175,11 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
             }
         }
     }
-    report.exit_code()
+    let code = report.exit_code();
+    // The process exits next: freeing a health system's tens of thousands of findings one by one would only hold
+    // its exit up (5 ms or so for a million patients), and the system takes the memory back at once.
+    std::mem::forget(report);
+    code
 }
 
 /// Redacts what reconcile's findings say about patients and pseudonymises their keys. Each finding's values are
@@ -183,75 +189,139 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
 /// other findings' messages (`emr.csv line 1234`) that contain it. The messages are worked out on every core: a
 /// health system's reconciliation has tens of thousands.
 fn redact_findings(report: &mut RunReport) {
+    let mut numbered: HashMap<(bool, String), usize> = HashMap::new();
     for target in &mut report.targets {
-        let findings = &target.findings;
-        let messages = in_row_order(findings.len() as u32, |rows| {
-            rows.map(|i| redacted_message(&findings[i as usize])).collect::<Vec<_>>()
+        // Each finding's key goes to a thread that numbers the keys while the others redact the findings in parts.
+        let keys: Vec<(bool, String)> = target
+            .findings
+            .iter_mut()
+            .map(|f| (f.category == crate::diff::Category::Sync, std::mem::take(&mut f.scenario)))
+            .collect();
+        let numbering = Mutex::new(Some((keys, &mut numbered)));
+        // Whichever thread comes to it first numbers them: the one started for it, or this one if it could not be.
+        let number = || {
+            let taken = numbering.lock().unwrap_or_else(PoisonError::into_inner).take();
+            taken.map(|(keys, numbered)| pseudonyms(numbered, keys))
+        };
+        let numbers = std::thread::scope(|scope| {
+            let numbering = std::thread::Builder::new().spawn_scoped(scope, number);
+            in_parts_mut(&mut target.findings, |part| part.iter_mut().for_each(redact_finding));
+            let numbered =
+                numbering.ok().and_then(|thread| thread.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            numbered.or_else(number).unwrap_or_default()
         });
-        for (finding, message) in target.findings.iter_mut().zip(messages.into_iter().flatten()) {
-            finding.message = message;
-            if is_phi(&finding.record, &finding.field) {
-                for value in [&mut finding.expected, &mut finding.actual] {
-                    if matches!(value, Value::String(text) if !text.is_empty()) {
-                        *value = Value::String(REDACTED.to_string());
-                    }
-                }
+        let mut pseudonymised: Vec<(&mut Finding, (bool, usize))> = target.findings.iter_mut().zip(numbers).collect();
+        in_parts_mut(&mut pseudonymised, |part| {
+            for (finding, (patient, n)) in part {
+                finding.scenario = format!("{} #{n}", if *patient { "patient" } else { "encounter" });
+            }
+        });
+    }
+}
+
+/// Each finding's pseudonym, numbered by the first appearance of its key (whether it is about a patient, and the
+/// patient's id or an encounter's account number), after those `numbered` already holds.
+fn pseudonyms(numbered: &mut HashMap<(bool, String), usize>, keys: Vec<(bool, String)>) -> Vec<(bool, usize)> {
+    numbered.reserve(keys.len());
+    keys.into_iter()
+        .map(|key| {
+            let (patient, next) = (key.0, numbered.len() + 1);
+            (patient, *numbered.entry(key).or_insert(next))
+        })
+        .collect()
+}
+
+/// Takes the patient values a finding quotes out of its message, and its values too where they are PHI.
+fn redact_finding(finding: &mut Finding) {
+    if let Some(message) = redacted_message(finding) {
+        finding.message = message;
+    }
+    if is_phi(&finding.record, &finding.field) {
+        for value in [&mut finding.expected, &mut finding.actual] {
+            if matches!(value, Value::String(text) if !text.is_empty()) {
+                *value = Value::String(REDACTED.to_string());
             }
         }
     }
-    pseudonymise_keys(report);
 }
 
-/// A finding's message without the values it quotes, where they are PHI, nor the record numbers it quotes.
-fn redacted_message(finding: &Finding) -> String {
+/// A finding's message without the values it quotes, where they are PHI, nor the record numbers it quotes; `None`
+/// when it quotes neither.
+fn redacted_message(finding: &Finding) -> Option<String> {
+    let mut message = Cow::Borrowed(finding.message.as_str());
     // The live run's rule of what is PHI: a patient's values and a member id, never a procedure code or a CARC.
-    if !is_phi(&finding.record, &finding.field) {
-        return redact_record_ids(&finding.message);
+    if is_phi(&finding.record, &finding.field) {
+        let mut quoted: Vec<&str> = [&finding.expected, &finding.actual]
+            .into_iter()
+            .filter_map(|value| match value {
+                Value::String(text) if !text.is_empty() => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        quoted.sort_by_key(|q| std::cmp::Reverse(q.len()));
+        let mut needle = String::new();
+        for q in quoted {
+            needle.clear();
+            needle.extend(["`", q, "`"]);
+            if let Some(replaced) = replaced(&message, &needle, REDACTED) {
+                message = Cow::Owned(replaced);
+            }
+        }
     }
-    let mut quoted: Vec<String> = [&finding.expected, &finding.actual]
-        .into_iter()
-        .filter_map(|value| match value {
-            Value::String(text) if !text.is_empty() => Some(format!("`{text}`")),
-            _ => None,
-        })
-        .collect();
-    quoted.sort_by_key(|q| std::cmp::Reverse(q.len()));
-    let mut message = finding.message.clone();
-    for q in quoted {
-        message = message.replace(&q, REDACTED);
+    match (redact_record_ids(&message), message) {
+        (Some(redacted), _) => Some(redacted),
+        (None, Cow::Owned(message)) => Some(message),
+        (None, Cow::Borrowed(_)) => None,
     }
-    redact_record_ids(&message)
 }
 
-/// Replaces the key of each finding — a patient's id or an encounter's account number, both identifiers under
-/// HIPAA — with a pseudonym numbered by first appearance (`patient #12`, `encounter #3`), the same for every finding
-/// about the same record, so findings can still be told apart and grouped. The messages say which line of which
-/// file each is on.
-fn pseudonymise_keys(report: &mut RunReport) {
-    let mut numbered: HashMap<(bool, String), usize> = HashMap::new();
-    for finding in report.targets.iter_mut().flat_map(|t| t.findings.iter_mut()) {
-        let patient = finding.category == crate::diff::Category::Sync;
-        let next = numbered.len() + 1;
-        let n = *numbered.entry((patient, std::mem::take(&mut finding.scenario))).or_insert(next);
-        finding.scenario = format!("{} #{n}", if patient { "patient" } else { "encounter" });
+/// `text` with each `needle` in it replaced by `with`, as [`str::replace`] does; `None` when there is none. A
+/// reconciliation's findings are tens of thousands, each quoting a value or two in a line of text: the places of
+/// the needle's first byte are checked one by one (a searcher built for each needle costs more than the search),
+/// and a text without the needle is not copied.
+fn replaced(text: &str, needle: &str, with: &str) -> Option<String> {
+    let (bytes, first) = (text.as_bytes(), *needle.as_bytes().first()?);
+    let (mut out, mut kept_from, mut from) = (None::<String>, 0, 0);
+    while let Some(at) = memchr::memchr(first, &bytes[from..]).map(|i| from + i) {
+        if !bytes[at..].starts_with(needle.as_bytes()) {
+            from = at + 1;
+            continue;
+        }
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[kept_from..at]);
+        out.push_str(with);
+        (kept_from, from) = (at + needle.len(), at + needle.len());
     }
+    let mut out = out?;
+    out.push_str(&text[kept_from..]);
+    Some(out)
 }
+
+/// What quotes an encounter's or a claim's number in a message: each ends with the number's opening backtick.
+const RECORD_IDS: [&str; 2] = ["encounter `", "claim `"];
 
 /// A message with the encounter and claim numbers it quotes (``encounter `V0001` ``, ``claim `C17` ``) redacted;
-/// the file and line or segment beside each still say where the record is.
-fn redact_record_ids(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(at) = ["encounter `", "claim `"].iter().filter_map(|p| rest.find(p).map(|i| (i, p.len()))).min() {
-        let (start, len) = at;
-        let quoted = start + len;
-        let Some(close) = rest[quoted..].find('`') else { break };
-        out.push_str(&rest[..quoted - 1]);
+/// the file and line or segment beside each still say where the record is. `None` when it quotes none.
+fn redact_record_ids(message: &str) -> Option<String> {
+    let mut out = String::new();
+    let (mut rest, mut from) = (message, 0);
+    // A backtick that ends one of the names opens a number.
+    while let Some(tick) = memchr::memchr(b'`', &rest.as_bytes()[from..]).map(|i| from + i) {
+        let opened = &rest[..=tick];
+        if !RECORD_IDS.iter().any(|name| opened.ends_with(name)) {
+            from = tick + 1;
+            continue;
+        }
+        let Some(close) = rest[tick + 1..].find('`') else { break };
+        out.push_str(&rest[..tick]);
         out.push_str(REDACTED);
-        rest = &rest[quoted + close + 1..];
+        (rest, from) = (&rest[tick + 1 + close + 1..], 0);
+    }
+    if rest.len() == message.len() {
+        return None;
     }
     out.push_str(rest);
-    out
+    Some(out)
 }
 
 /// The scorecard with the first findings; a reconciliation of a health system can have tens of thousands.
@@ -496,15 +566,31 @@ mod tests {
     }
 
     #[test]
+    fn values_are_replaced_as_str_replace_does() {
+        for (text, needle) in [("`aaa` and `aaa`", "`aaa`"), ("aaaa", "aa"), ("a``b``", "``"), ("none here", "`x`")] {
+            let expected = (text.contains(needle)).then(|| text.replace(needle, REDACTED));
+            assert_eq!(replaced(text, needle, REDACTED), expected, "{needle} in {text}");
+        }
+        assert_eq!(replaced("aaa", "aa", "X").as_deref(), Some("Xa"));
+    }
+
+    #[test]
     fn encounter_and_claim_numbers_are_redacted_and_their_places_kept() {
         let message = "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter `V00000002`, \
                        Encounter.ndjson line 1; claim `C-17`, claims.837 segment 20)";
         assert_eq!(
-            redact_record_ids(message),
-            "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter [redacted], Encounter.ndjson \
+            redact_record_ids(message).as_deref(),
+            Some(
+                "line[2].units was documented as `1.0` but pm.claim holds `2.0` (encounter [redacted], Encounter.ndjson \
              line 1; claim [redacted], claims.837 segment 20)"
+            )
         );
-        assert_eq!(redact_record_ids("pm.claim holds `2.0`"), "pm.claim holds `2.0`", "only numbers after a name");
-        assert_eq!(redact_record_ids("claim `unclosed"), "claim `unclosed");
+        assert_eq!(redact_record_ids("pm.claim holds `2.0`"), None, "only numbers after a name");
+        assert_eq!(redact_record_ids("claim `unclosed"), None);
+        assert_eq!(
+            redact_record_ids("`a` encounter `V1`claim `C2`, reclaim `C3` and claim`C4`").as_deref(),
+            Some("`a` encounter [redacted]claim [redacted], reclaim [redacted] and claim`C4`"),
+            "as str::find found them"
+        );
     }
 }

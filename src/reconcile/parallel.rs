@@ -3,6 +3,7 @@
 //! findings when their messages are redacted.
 
 use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
 
 /// At most this many parts: the passes are bound by reading memory, which more threads than this do not speed up.
 const MAX_PARTS: usize = 8;
@@ -43,6 +44,26 @@ fn in_parts<T: Send>(rows: u32, parts: usize, scan: impl Fn(Range<u32>) -> T + S
     })
 }
 
+/// Runs `work` on `items` in contiguous parts, one per core, each changed in place on a thread of its own.
+pub fn in_parts_mut<T: Send>(items: &mut [T], work: impl Fn(&mut [T]) + Sync) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PARTS);
+    let size = items.len().div_ceil(cores).max(1);
+    let parts: Vec<Mutex<Option<&mut [T]>>> = items.chunks_mut(size).map(|part| Mutex::new(Some(part))).collect();
+    let work = &work;
+    std::thread::scope(|scope| {
+        for part in parts.iter().skip(1) {
+            // A part whose thread cannot be started is left for this one.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, move || take(part).map(work));
+        }
+        parts.iter().filter_map(take).for_each(work);
+    });
+}
+
+/// The part in `slot`, unless a thread has taken it.
+fn take<'a, T>(slot: &Mutex<Option<&'a mut [T]>>) -> Option<&'a mut [T]> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +80,14 @@ mod tests {
     fn no_rows_is_one_empty_part() {
         assert_eq!(in_parts(0, 4, |range| range.len()), vec![0]);
         assert_eq!(in_parts(10, 3, |range| range.len()), vec![4, 4, 2]);
+    }
+
+    #[test]
+    fn every_part_is_worked_on_once() {
+        for n in [0, 1, 7, 1000] {
+            let mut items = vec![0u32; n];
+            in_parts_mut(&mut items, |part| part.iter_mut().for_each(|i| *i += 1));
+            assert_eq!(items, vec![1; n]);
+        }
     }
 }

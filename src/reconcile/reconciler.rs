@@ -439,27 +439,34 @@ impl Reconciler {
     }
 
     /// Each second PM record: a `duplicate_record` against the PM, expecting the patient's EMR id (or the first
-    /// record's id, where the EMR lacks the patient) and holding the second record's id.
+    /// record's id, where the EMR lacks the patient) and holding the second record's id. Worked out in parts on
+    /// every core, and kept in the records' order.
     fn report_pm_duplicates(&mut self) {
-        for SecondRecord { first, second: dup, why } in std::mem::take(&mut self.pm_duplicates) {
-            self.summary.pm_duplicates += 1;
-            let (first_id, dup_id) = (
-                text(self.pm.row(first)[Column::PatientId.index()]),
-                text(self.pm.row(dup)[Column::PatientId.index()]),
-            );
-            let expected = self.emr_id_of_first.get(&first).filter(|id| !id.is_empty()).unwrap_or(&first_id).clone();
-            let earlier = if self.pm.file(first) == self.pm.file(dup) {
-                format!("line {}", self.pm.line(first))
-            } else {
-                self.pm_where(first)
-            };
-            let message = format!(
-                "the pm holds patient `{first_id}` twice: `{dup_id}` ({}) is the same patient as {earlier} ({why})",
-                self.pm_where(dup)
-            );
-            let f = finding(FindingKind::DuplicateRecord, first_id, "patient", "id", Role::Pm, message);
-            self.findings.push(Finding { expected: json!(expected), actual: json!(dup_id), ..f });
-        }
+        let this = &*self;
+        let parts = in_row_order(this.pm_duplicates.len() as u32, |records| {
+            records.map(|i| this.pm_duplicate(&this.pm_duplicates[i as usize])).collect::<Vec<_>>()
+        });
+        self.summary.pm_duplicates += self.pm_duplicates.len() as u64;
+        self.pm_duplicates = Vec::new();
+        self.findings.extend(parts.into_iter().flatten());
+    }
+
+    /// The finding about one second PM record.
+    fn pm_duplicate(&self, &SecondRecord { first, second: dup, ref why }: &SecondRecord) -> Finding {
+        let (first_id, dup_id) =
+            (text(self.pm.row(first)[Column::PatientId.index()]), text(self.pm.row(dup)[Column::PatientId.index()]));
+        let expected = self.emr_id_of_first.get(&first).filter(|id| !id.is_empty()).unwrap_or(&first_id).clone();
+        let earlier = if self.pm.file(first) == self.pm.file(dup) {
+            format!("line {}", self.pm.line(first))
+        } else {
+            self.pm_where(first)
+        };
+        let message = format!(
+            "the pm holds patient `{first_id}` twice: `{dup_id}` ({}) is the same patient as {earlier} ({why})",
+            self.pm_where(dup)
+        );
+        let f = finding(FindingKind::DuplicateRecord, first_id, "patient", "id", Role::Pm, message);
+        Finding { expected: json!(expected), actual: json!(dup_id), ..f }
     }
 
     /// A second EMR record of a patient no PM row matches: a duplicate against the EMR, keyed by the first record.
@@ -476,16 +483,23 @@ impl Reconciler {
         self.findings.push(Finding { expected: json!(first_id), actual: json!(dup_id), ..f });
     }
 
-    /// The PM rows no EMR row matched: patients the EMR does not hold.
+    /// The PM rows no EMR row matched: patients the EMR does not hold. The rows are scanned in parts on every
+    /// core, and their findings kept in row order.
     fn pm_only(&mut self) {
-        for slot in 0..self.pm.len() as u32 {
-            if self.matched[slot as usize] != 0 {
-                continue;
+        let this = &*self;
+        let parts = in_row_order(this.pm.len() as u32, |slots| {
+            let (mut tallies, mut findings) = (Tallies::default(), Vec::new());
+            for slot in slots.filter(|slot| this.matched[*slot as usize] == 0) {
+                let message =
+                    format!("the pm holds patient `{{id}}` ({}) and no emr row matches them", this.pm_where(slot));
+                missing(&mut tallies, &mut findings, &this.pm.row(slot), Role::Emr, message);
             }
-            self.summary.pm_only += 1;
-            let message =
-                format!("the pm holds patient `{{id}}` ({}) and no emr row matches them", self.pm_where(slot));
-            missing(&mut self.tallies, &mut self.findings, &self.pm.row(slot), Role::Emr, message);
+            (tallies, findings)
+        });
+        for (tallies, findings) in parts {
+            self.summary.pm_only += findings.len() as u64;
+            self.tallies += tallies;
+            self.findings.extend(findings);
         }
     }
 
