@@ -55,7 +55,7 @@ impl InputError {
             label: short_label(&message),
             message,
             hint,
-            source_code: Some(NamedSource::new(path, text.to_string())),
+            source_code: Some(NamedSource::new(path, without_url_credentials(text))),
             span: offset.map(|o| SourceSpan::new(o.into(), 1)),
             others: Vec::new(),
         }
@@ -83,6 +83,26 @@ impl InputError {
     pub fn headlines(&self) -> Vec<String> {
         std::iter::once(self.headline()).chain(self.others.iter().map(InputError::headline)).collect()
     }
+}
+
+/// The text with the user name and password of every URL in it (`https://user:password@host`) starred out, byte
+/// for byte so the spans still point where they did: the lines around a problem are printed with it, and a
+/// credential must not reach a terminal or a CI log that way.
+fn without_url_credentials(text: &str) -> String {
+    let mut shown = text.as_bytes().to_vec();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("://") {
+        let start = from + found + 3;
+        let end = text[start..]
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace())
+            .map_or(text.len(), |n| start + n);
+        if let Some(at) = text[start..end].rfind('@') {
+            shown[start..start + at].fill(b'*');
+        }
+        from = end;
+    }
+    // Only ASCII bytes were written, over whole characters' bytes, so the text is still UTF-8.
+    String::from_utf8(shown).unwrap_or_else(|_| text.to_string())
 }
 
 fn short_label(message: &str) -> String {
@@ -126,6 +146,15 @@ fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_a_url_are_starred_out_where_they_stand() {
+        let text = "base_url: https://svc:hünter2@emr.example/fhir # see http://docs.example/a@b\nnext: 1\n";
+        let shown = without_url_credentials(text);
+        assert_eq!(shown.len(), text.len());
+        assert_eq!(shown, "base_url: https://************@emr.example/fhir # see http://docs.example/a@b\nnext: 1\n");
+        assert_eq!(without_url_credentials("no URL here"), "no URL here");
+    }
 
     #[test]
     fn points_at_the_character_on_its_line() {

@@ -496,6 +496,20 @@ fn check_systems(systems: &Systems, base_dir: &Path) -> Vec<Problem> {
                     "write the FHIR base, for example https://vendor.example/fhir/r4",
                 );
             }
+            // `https://user:password@host/...`: a credential in the file itself, which would also be sent only by
+            // some HTTP clients. The URL is not quoted back, since it holds the secret.
+            let authority = fhir
+                .base_url
+                .split_once("://")
+                .map_or("", |(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""));
+            if authority.contains('@') {
+                problem(
+                    (fhir.line, fhir.column),
+                    format!("the {role} base_url carries a user name or password before its host (not shown here)"),
+                    "credentials never come from a target file: write the base without them and give \
+                     `auth: { basic: { username: ..., env: VARIABLE } }` (or `file:`) beside it",
+                );
+            }
         }
         if let Some(hl7) = &spec.hl7v2 {
             if hl7.send_to.is_none() && hl7.listen.is_none() {
@@ -728,6 +742,20 @@ mod tests {
                 .any(|h| h.ends_with("the pm x12 outbox `../exports` climbs out of this target file's folder")),
             "{headlines:#?}"
         );
+    }
+
+    #[test]
+    fn a_base_url_with_credentials_in_it_is_refused_without_quoting_them() {
+        let yaml = "name: inline\nsystems:\n  emr:\n    fhir:\n      base_url: https://svc:hunter2@emr.example/fhir\n  pm:\n    fhir: { base_url: \"http://pm.example/fhir?a=b@c\" }\n";
+        let error = parse_target("targets/inline.yaml", yaml).unwrap_err();
+        let headlines = error.headlines();
+        assert_eq!(
+            headlines,
+            [
+                "targets/inline.yaml:5:7: the emr base_url carries a user name or password before its host (not shown here)"
+            ],
+        );
+        assert!(!format!("{error:?}").contains("hunter2"));
     }
 
     #[test]
