@@ -65,12 +65,7 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub fn new(reqwest: reqwest::Client, timeout: Duration, limit: usize) -> Transport {
-        let direct = (!proxy_in_environment()).then(|| {
-            let mut connector = HttpConnector::new();
-            // As reqwest does: a request's few packets go out without waiting for an acknowledgement.
-            connector.set_nodelay(true);
-            Client::builder(TokioExecutor::new()).build(connector)
-        });
+        let direct = (!proxy_in_environment()).then(direct_client);
         Transport { reqwest, direct, timeout, limit }
     }
 
@@ -108,15 +103,11 @@ impl Transport {
         let built = built.body(body).map_err(|e| Failed::Unreachable(innermost(&e)))?;
         let response = direct.request(built).await.map_err(|e| Failed::Unreachable(innermost(&e)))?;
         let (parts, mut incoming) = response.into_parts();
-        let announced = content_length(&parts.headers);
-        let mut body = within_limit(announced, self.limit)?;
+        let mut body = within_limit(content_length(&parts.headers), self.limit)?;
         while let Some(frame) = incoming.frame().await {
             let frame = frame.map_err(|e| Failed::Unreachable(innermost(&e)))?;
             if let Ok(data) = frame.into_data() {
-                body.extend_from_slice(&data);
-                if body.len() > self.limit {
-                    return Err(Failed::TooLarge(format!("the body is over {} bytes", self.limit)));
-                }
+                gather(&mut body, &data, self.limit)?;
             }
         }
         Ok(Answer { status: parts.status, headers: parts.headers, body })
@@ -134,15 +125,27 @@ impl Transport {
         let mut response = builder.send().await.map_err(reqwest_failure)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let mut body = within_limit(response.content_length(), self.limit)?;
-        while let Some(chunk) = response.chunk().await.map_err(reqwest_failure)? {
-            body.extend_from_slice(&chunk);
-            if body.len() > self.limit {
-                return Err(Failed::TooLarge(format!("the body is over {} bytes", self.limit)));
-            }
-        }
+        let body = read_limited(response, self.limit).await?;
         Ok(Answer { status, headers, body })
     }
+}
+
+/// A reqwest response's body, read no further than `limit` bytes (for what is sent through reqwest itself: the
+/// token endpoint of SMART credentials, and [`Transport`]'s TLS and proxied requests).
+pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Failed> {
+    let mut body = within_limit(response.content_length(), limit)?;
+    while let Some(chunk) = response.chunk().await.map_err(reqwest_failure)? {
+        gather(&mut body, &chunk, limit)?;
+    }
+    Ok(body)
+}
+
+/// hyper's pooled HTTP/1.1 client, the one reqwest wraps.
+fn direct_client() -> Client<HttpConnector, Full<Bytes>> {
+    let mut connector = HttpConnector::new();
+    // As reqwest does: a request's few packets go out without waiting for an acknowledgement.
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// A buffer sized once for the body the server announces; a server announcing more than the limit is refused
@@ -155,6 +158,16 @@ fn within_limit(announced: Option<u64>, limit: usize) -> Result<Vec<u8>, Failed>
         Some(n) => Ok(Vec::with_capacity(n as usize)),
         None => Ok(Vec::new()),
     }
+}
+
+/// `data` added to `body`, which a server streaming more than `limit` bytes (an endless chunked body) cannot take
+/// past it.
+fn gather(body: &mut Vec<u8>, data: &[u8], limit: usize) -> Result<(), Failed> {
+    body.extend_from_slice(data);
+    if body.len() > limit {
+        return Err(Failed::TooLarge(format!("the body is over {limit} bytes")));
+    }
+    Ok(())
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
@@ -249,10 +262,8 @@ mod tests {
         let mut through_reqwest = Transport::new(reqwest(), timeout, 64 * 1024);
         through_reqwest.direct = None;
         let mut direct = Transport::new(reqwest(), timeout, 64 * 1024);
-        if direct.direct.is_none() {
-            // A proxy is set where the tests run: build the direct client anyway, as the test is of it.
-            direct.direct = Some(Client::builder(TokioExecutor::new()).build(HttpConnector::new()));
-        }
+        // Built even where a proxy is set for the tests, as the test is of it.
+        direct.direct = Some(direct_client());
         [direct, through_reqwest]
     }
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::client::read_limited;
 use crate::connect::AdapterError;
+use crate::connect::http::{Failed, read_limited};
 use crate::scenario::{Auth, JwtAlgorithm, SecretSource};
 
 /// A credential: never printed, never logged.
@@ -183,9 +183,7 @@ impl SmartClient {
             .await
             .map_err(|e| AdapterError::Unreachable { url: token_url.clone(), cause: e.to_string() })?;
         let status = response.status();
-        let body = read_limited(response, &token_url, MAX_AUTH_BODY_BYTES)
-            .await
-            .map_err(|e| AdapterError::Unreachable { url: token_url.clone(), cause: e.to_string() })??;
+        let body = read_limited(response, MAX_AUTH_BODY_BYTES).await.map_err(|failed| unread(&token_url, failed))?;
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         if !status.is_success() {
             let why = body["error_description"].as_str().or(body["error"].as_str());
@@ -227,9 +225,7 @@ async fn discover_token_url(http: &reqwest::Client, base: &str) -> Result<String
             outcome: Some("no SMART configuration; set `token_url` in the target".into()),
         });
     }
-    let body = read_limited(response, &url, MAX_AUTH_BODY_BYTES)
-        .await
-        .map_err(|e| AdapterError::Unreachable { url: url.clone(), cause: e.to_string() })??;
+    let body = read_limited(response, MAX_AUTH_BODY_BYTES).await.map_err(|failed| unread(&url, failed))?;
     let config: serde_json::Value = serde_json::from_slice(&body).map_err(|e| AdapterError::Malformed {
         url: url.clone(),
         expected: "SMART configuration JSON",
@@ -240,6 +236,16 @@ async fn discover_token_url(http: &reqwest::Client, base: &str) -> Result<String
         expected: "SMART configuration JSON",
         detail: "it has no token_endpoint".into(),
     })
+}
+
+/// An answer from the authorisation server whose body could not be read: too large, or cut off.
+fn unread(url: &str, failed: Failed) -> AdapterError {
+    match failed {
+        Failed::TooLarge(detail) => {
+            AdapterError::Malformed { url: url.to_string(), expected: "a FHIR response", detail }
+        }
+        failed => AdapterError::Unreachable { url: url.to_string(), cause: failed.to_string() },
+    }
 }
 
 #[cfg(test)]

@@ -9,68 +9,72 @@
 use serde::{Serialize, Serializer};
 
 use super::resources::{
-    CPT, ICD10CM, MODIFIER_EXTENSION, NPI, POS, POS_EXTENSION, SUBSCRIBER_RELATIONSHIP, procedure_system,
+    ACT_CODE, CONDITION_CATEGORY, CONDITION_CLINICAL, CONDITION_VERIFICATION, CPT, DIAGNOSIS_ROLE, ICD10CM,
+    MODIFIER_EXTENSION, NPI, POS, POS_EXTENSION, SUBSCRIBER_RELATIONSHIP, VISIT_ENCOUNTER, appointment_instants,
+    procedure_system,
 };
 use crate::model::{Appointment, Coverage, Encounter, Patient};
 
-const CONDITION_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
-const CONDITION_VERIFICATION: &str = "http://terminology.hl7.org/CodeSystem/condition-ver-status";
-const CONDITION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/condition-category";
-const DIAGNOSIS_ROLE: &str = "http://terminology.hl7.org/CodeSystem/diagnosis-role";
-const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
-const ENCOUNTER: &str = "urn:uuid:encounter";
+/// A resource written as JSON, with its type (for the request's label and the CapabilityStatement's check).
+pub struct Written {
+    pub resource_type: &'static str,
+    pub json: Vec<u8>,
+}
 
 /// The patient, as `resources::patient_to_fhir` makes them.
-pub fn patient(patient: &Patient) -> Vec<u8> {
-    written(&PatientBody {
-        resource_type: "Patient",
-        identifier: patient.identifiers.iter().map(|i| Identifier { system: &i.system, value: &i.value }).collect(),
-        name: [Name { r#use: "official", family: &patient.name.family, given: &patient.name.given }],
-        gender: patient.sex.as_str(),
-        birth_date: &patient.birth_date,
-        telecom: patient.phone.as_deref().map(|value| [Telecom { system: "phone", value, r#use: "home" }]),
-        address: patient.address.as_ref().map(|a| {
-            [Address { r#use: "home", line: &a.line, city: &a.city, state: &a.state, postal_code: &a.postal_code }]
-        }),
-    })
+pub fn patient(patient: &Patient) -> Written {
+    written(
+        "Patient",
+        &PatientBody {
+            identifier: patient.identifiers.iter().map(|i| Identifier { system: &i.system, value: &i.value }).collect(),
+            name: [Name { r#use: "official", family: &patient.name.family, given: &patient.name.given }],
+            gender: patient.sex.as_str(),
+            birth_date: &patient.birth_date,
+            telecom: patient.phone.as_deref().map(|value| [Telecom { system: "phone", value, r#use: "home" }]),
+            address: patient.address.as_ref().map(|a| {
+                [Address { r#use: "home", line: &a.line, city: &a.city, state: &a.state, postal_code: &a.postal_code }]
+            }),
+        },
+    )
 }
 
 /// The coverage, as `resources::coverage_to_fhir` makes it.
-pub fn coverage(coverage: &Coverage, patient_id: &str, order: usize) -> Vec<u8> {
-    written(&CoverageBody {
-        resource_type: "Coverage",
-        status: "active",
-        order,
-        beneficiary: Reference { reference: format!("Patient/{patient_id}") },
-        subscriber_id: &coverage.member_id,
-        relationship: concept(SUBSCRIBER_RELATIONSHIP, coverage.relationship.as_str()),
-        payor: [Display { display: &coverage.payer }],
-    })
+pub fn coverage(coverage: &Coverage, patient_id: &str, order: usize) -> Written {
+    written(
+        "Coverage",
+        &CoverageBody {
+            status: "active",
+            order,
+            beneficiary: Reference { reference: format!("Patient/{patient_id}") },
+            subscriber_id: &coverage.member_id,
+            relationship: concept(SUBSCRIBER_RELATIONSHIP, coverage.relationship.as_str()),
+            payor: [Display { display: &coverage.payer }],
+        },
+    )
 }
 
 /// The appointment, as `resources::appointment_to_fhir` makes it.
-pub fn appointment(appointment: &Appointment, patient_id: &str) -> Vec<u8> {
-    // With seconds: a time read from another server may have them, and writing it back must not drop them.
-    let instant = |t: jiff::civil::DateTime| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    // A duration read from elsewhere can run past the year 9999, where no end can be written.
-    let end = appointment.start.0.checked_add(jiff::Span::new().minutes(i64::from(appointment.minutes)));
-    written(&AppointmentBody {
-        resource_type: "Appointment",
-        status: "booked",
-        start: instant(appointment.start.0),
-        end: end.ok().map(instant),
-        minutes_duration: appointment.minutes,
-        participant: (
-            Participant { actor: Reference { reference: format!("Patient/{patient_id}") }, status: "accepted" },
-            Participant { actor: npi(&appointment.provider_npi), status: "accepted" },
-        ),
-    })
+pub fn appointment(appointment: &Appointment, patient_id: &str) -> Written {
+    let (start, end) = appointment_instants(appointment);
+    written(
+        "Appointment",
+        &AppointmentBody {
+            status: "booked",
+            start,
+            end,
+            minutes_duration: appointment.minutes,
+            participant: (
+                Participant { actor: Reference { reference: format!("Patient/{patient_id}") }, status: "accepted" },
+                Participant { actor: npi(&appointment.provider_npi), status: "accepted" },
+            ),
+        },
+    )
 }
 
 /// The visit's transaction Bundle, as `resources::documentation_bundle` makes it.
-pub fn documentation(encounter: &Encounter, patient_id: &str) -> Vec<u8> {
+pub fn documentation(encounter: &Encounter, patient_id: &str) -> Written {
     let subject = Reference { reference: format!("Patient/{patient_id}") };
-    let in_encounter = Reference { reference: ENCOUNTER.to_string() };
+    let in_encounter = Reference { reference: VISIT_ENCOUNTER.to_string() };
     let mut entry = Vec::with_capacity(encounter.diagnoses.len() + 1 + 2 * encounter.service_lines.len());
     for (i, dx) in encounter.diagnoses.iter().enumerate() {
         entry.push(Entry::new(
@@ -93,7 +97,7 @@ pub fn documentation(encounter: &Encounter, patient_id: &str) -> Vec<u8> {
         })
         .collect();
     entry.push(Entry::new(
-        ENCOUNTER.to_string(),
+        VISIT_ENCOUNTER.to_string(),
         Resource::Encounter {
             status: "finished",
             class: Coding { system: ACT_CODE, code: "AMB" },
@@ -142,16 +146,25 @@ pub fn documentation(encounter: &Encounter, patient_id: &str) -> Vec<u8> {
             },
         ));
     }
-    written(&Bundle { resource_type: "Bundle", r#type: "transaction", entry })
+    written("Bundle", &Bundle { r#type: "transaction", entry })
 }
 
-fn written(resource: &impl Serialize) -> Vec<u8> {
+/// `resource` written as JSON, `resourceType` its first field.
+fn written(resource_type: &'static str, resource: &impl Serialize) -> Written {
     // Room for the largest of these, a visit's Bundle of a few KB, so none is grown from nothing.
     let mut json = Vec::with_capacity(4096);
     // Writing into a Vec fails only if a value cannot be JSON, and none of these can (a unit count that is not a
     // finite number writes as null).
-    serde_json::to_writer(&mut json, resource).unwrap_or_default();
-    json
+    serde_json::to_writer(&mut json, &Typed { resource_type, resource }).unwrap_or_default();
+    Written { resource_type, json }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Typed<'a, T> {
+    resource_type: &'static str,
+    #[serde(flatten)]
+    resource: &'a T,
 }
 
 fn concept<'a>(system: &'a str, code: &'a str) -> Concept<'a> {
@@ -170,7 +183,6 @@ fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, serializer: S) -> Res
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PatientBody<'a> {
-    resource_type: &'static str,
     identifier: Vec<Identifier<'a>>,
     name: [Name<'a>; 1],
     gender: &'static str,
@@ -209,7 +221,6 @@ struct Address<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CoverageBody<'a> {
-    resource_type: &'static str,
     status: &'static str,
     order: usize,
     beneficiary: Reference,
@@ -226,7 +237,6 @@ struct Display<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct AppointmentBody<'a> {
-    resource_type: &'static str,
     status: &'static str,
     start: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,7 +254,6 @@ struct Participant<A> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Bundle<'a> {
-    resource_type: &'static str,
     r#type: &'static str,
     entry: Vec<Entry<'a>>,
 }
@@ -409,8 +418,11 @@ mod tests {
         }
     }
 
-    fn json(bytes: &[u8]) -> serde_json::Value {
-        serde_json::from_slice(bytes).unwrap()
+    /// The JSON written, its type checked against the `resourceType` in it.
+    fn json(written: &Written) -> serde_json::Value {
+        let json: serde_json::Value = serde_json::from_slice(&written.json).unwrap();
+        assert_eq!(json["resourceType"], written.resource_type);
+        json
     }
 
     #[test]

@@ -77,19 +77,19 @@ pub struct Connection {
     pub retries: u32,
 }
 
-/// A request's body: a resource built as a `Value`, or JSON already written (a visit's transaction Bundle, written
-/// from the model without a `Value`: src/connect/fhir/body.rs).
+/// A request's body: a resource built as a `Value`, or one written from the model as JSON without a `Value`
+/// (src/connect/fhir/body.rs).
 #[derive(Clone, Copy)]
 enum Body<'a> {
     Value(&'a Value),
-    Json { resource_type: &'static str, json: &'a [u8] },
+    Written(&'a body::Written),
 }
 
 impl<'a> Body<'a> {
     fn resource_type(self) -> Option<&'a str> {
         match self {
             Body::Value(value) => value["resourceType"].as_str(),
-            Body::Json { resource_type, .. } => Some(resource_type),
+            Body::Written(written) => Some(written.resource_type),
         }
     }
 
@@ -104,7 +104,7 @@ impl<'a> Body<'a> {
                 }
                 bytes
             }
-            Body::Json { json, .. } => json.to_vec(),
+            Body::Written(written) => written.json.clone(),
         }
     }
 
@@ -112,7 +112,7 @@ impl<'a> Body<'a> {
     fn to_value(self) -> Value {
         match self {
             Body::Value(value) => value.clone(),
-            Body::Json { json, .. } => serde_json::from_slice(json).unwrap_or_default(),
+            Body::Written(written) => serde_json::from_slice(&written.json).unwrap_or_default(),
         }
     }
 }
@@ -149,7 +149,7 @@ impl FhirAdapter {
             // headers and body before sending it, in case. 429 and 503 are retried below, as the server asks.
             .retry(reqwest::retry::never().max_retries_per_request(0))
             // A redirect is answered as it is, a finding naming its status, as the direct client answers it
-            // (src/connect/fhir/transport.rs): a FHIR API that moves is a thing to know, and following a POST
+            // (src/connect/http.rs): a FHIR API that moves is a thing to know, and following a POST
             // elsewhere is not safe.
             .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &connection.ca_pem {
@@ -641,29 +641,26 @@ impl Adapter for FhirAdapter {
         match action {
             Action::Register { patient, tracking } => {
                 let query = format!("identifier={}", encode(&format!("{}|{}", tracking.system, tracking.value)));
-                let json = body::patient(&tracked(patient, tracking));
-                let (id, created) =
-                    self.create_unless(Body::Json { resource_type: "Patient", json: &json }, &query).await?;
+                let patient_json = body::patient(&tracked(patient, tracking));
+                let (id, created) = self.create_unless(Body::Written(&patient_json), &query).await?;
                 // A patient already registered keeps the coverage they were registered with.
                 if created {
                     for (i, coverage) in patient.coverages().iter().enumerate() {
-                        let json = body::coverage(coverage, &id, i + 1);
-                        self.create(Body::Json { resource_type: "Coverage", json: &json }).await?;
+                        self.create(Body::Written(&body::coverage(coverage, &id, i + 1))).await?;
                     }
                 }
                 Ok(Applied { id: Some(id) })
             }
             Action::UpdatePatient { id, patient, tracking } => self.update_patient(id, patient, tracking).await,
             Action::Schedule { patient_id, appointment } => {
-                let json = body::appointment(appointment, patient_id);
-                let id = self.create(Body::Json { resource_type: "Appointment", json: &json }).await?;
+                let id = self.create(Body::Written(&body::appointment(appointment, patient_id))).await?;
                 Ok(Applied { id: Some(id) })
             }
             Action::Document { patient_id, encounter } => {
                 self.require(Need::System("transaction"), || "documenting a visit".into()).await?;
                 let bundle = body::documentation(encounter, patient_id);
                 let response: TransactionResponse = self
-                    .send_as(Method::POST, "", Some(Body::Json { resource_type: "Bundle", json: &bundle }))
+                    .send_as(Method::POST, "", Some(Body::Written(&bundle)))
                     .await
                     .map_err(|e| not_supported_on(e, "FHIR transactions (documenting a visit)"))?;
                 let encounter_id = response
@@ -740,31 +737,6 @@ impl Adapter for FhirAdapter {
             Query::Remittance { patient_id } => self.remittances(patient_id).await,
         }
     }
-}
-
-/// The body, read no further than `limit` bytes: a server that announces more is refused before a byte is read,
-/// and one that streams more (an endless chunked body) is cut off there, so neither can fill memory.
-pub(super) async fn read_limited(
-    mut response: reqwest::Response,
-    url: &str,
-    limit: usize,
-) -> Result<Result<Vec<u8>, AdapterError>, reqwest::Error> {
-    let too_large =
-        |detail: String| AdapterError::Malformed { url: url.to_string(), expected: "a FHIR response", detail };
-    if let Some(announced) = response.content_length()
-        && announced > limit as u64
-    {
-        return Ok(Err(too_large(format!("it announces a body of {announced} bytes, over the {limit}-byte limit"))));
-    }
-    // Sized once for the body the server announces, not grown chunk by chunk.
-    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n as usize));
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-        if body.len() > limit {
-            return Ok(Err(too_large(format!("the body is over {limit} bytes"))));
-        }
-    }
-    Ok(Ok(body))
 }
 
 /// `Authorization: Bearer …`, marked sensitive so it is never printed in a debug view of the request.

@@ -13,6 +13,13 @@ pub const CPT: &str = "http://www.ama-assn.org/go/cpt";
 pub const HCPCS: &str = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets";
 pub const POS: &str = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set";
 pub const SUBSCRIBER_RELATIONSHIP: &str = "http://terminology.hl7.org/CodeSystem/subscriber-relationship";
+pub(super) const CONDITION_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
+pub(super) const CONDITION_VERIFICATION: &str = "http://terminology.hl7.org/CodeSystem/condition-ver-status";
+pub(super) const CONDITION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/condition-category";
+pub(super) const DIAGNOSIS_ROLE: &str = "http://terminology.hl7.org/CodeSystem/diagnosis-role";
+pub(super) const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+/// The visit's Encounter inside its transaction Bundle, before the server gives it an id.
+pub(super) const VISIT_ENCOUNTER: &str = "urn:uuid:encounter";
 /// ChargeItem has no modifier or place-of-service element in R4, so they travel as extensions.
 pub const MODIFIER_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition/procedure-modifier";
 pub const POS_EXTENSION: &str = "https://handoff.dev/fhir/StructureDefinition/place-of-service";
@@ -162,23 +169,30 @@ pub fn coverage_from_fhir(resource: &Value) -> Read<Coverage> {
 // ---- Appointment ----
 
 pub fn appointment_to_fhir(appointment: &Appointment, patient_id: &str) -> Value {
-    // With seconds: a time read from another server may have them, and writing it back must not drop them.
-    let instant = |t: jiff::civil::DateTime| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let (start, end) = appointment_instants(appointment);
     let mut resource = json!({
         "resourceType": "Appointment",
         "status": "booked",
-        "start": instant(appointment.start.0),
+        "start": start,
         "minutesDuration": appointment.minutes,
         "participant": [
             { "actor": reference("Patient", patient_id), "status": "accepted" },
             { "actor": npi_reference(&appointment.provider_npi), "status": "accepted" },
         ],
     });
-    // A duration read from elsewhere can run past the year 9999, where no end can be written.
-    if let Ok(end) = appointment.start.0.checked_add(jiff::Span::new().minutes(i64::from(appointment.minutes))) {
-        resource["end"] = json!(instant(end));
+    if let Some(end) = end {
+        resource["end"] = json!(end);
     }
     resource
+}
+
+/// The appointment's start and end as FHIR instants; no end past the year 9999, where none can be written (a
+/// duration read from elsewhere can run that far).
+pub(super) fn appointment_instants(appointment: &Appointment) -> (String, Option<String>) {
+    // With seconds: a time read from another server may have them, and writing it back must not drop them.
+    let instant = |t: jiff::civil::DateTime| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let end = appointment.start.0.checked_add(jiff::Span::new().minutes(i64::from(appointment.minutes)));
+    (instant(appointment.start.0), end.ok().map(instant))
 }
 
 pub fn appointment_patient(resource: &Value) -> Option<&str> {
@@ -194,25 +208,16 @@ pub fn appointment_from_fhir(resource: &Value) -> Read<Appointment> {
 /// The visit as one FHIR transaction, so the encounter, its diagnoses and its charges arrive together or not at all.
 pub fn documentation_bundle(encounter: &Encounter, patient_id: &str) -> Value {
     let subject = reference("Patient", patient_id);
-    let encounter_ref = json!({ "reference": "urn:uuid:encounter" });
+    let encounter_ref = json!({ "reference": VISIT_ENCOUNTER });
     let mut entries = Vec::new();
     for (i, dx) in encounter.diagnoses.iter().enumerate() {
         entries.push(entry(
             &format!("urn:uuid:condition-{}", i + 1),
             object([
                 ("resourceType", "Condition".into()),
-                ("clinicalStatus", coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active")),
-                (
-                    "verificationStatus",
-                    coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"),
-                ),
-                (
-                    "category",
-                    Value::Array(vec![coding(
-                        "http://terminology.hl7.org/CodeSystem/condition-category",
-                        "encounter-diagnosis",
-                    )]),
-                ),
+                ("clinicalStatus", coding(CONDITION_CLINICAL, "active")),
+                ("verificationStatus", coding(CONDITION_VERIFICATION, "confirmed")),
+                ("category", Value::Array(vec![coding(CONDITION_CATEGORY, "encounter-diagnosis")])),
                 ("code", coding(ICD10CM, &dx.code)),
                 ("subject", subject.clone()),
                 ("encounter", encounter_ref.clone()),
@@ -223,17 +228,17 @@ pub fn documentation_bundle(encounter: &Encounter, patient_id: &str) -> Value {
         .map(|rank| {
             object([
                 ("condition", json!({ "reference": format!("urn:uuid:condition-{rank}") })),
-                ("use", coding("http://terminology.hl7.org/CodeSystem/diagnosis-role", "billing")),
+                ("use", coding(DIAGNOSIS_ROLE, "billing")),
                 ("rank", rank.into()),
             ])
         })
         .collect();
     entries.push(entry(
-        "urn:uuid:encounter",
+        VISIT_ENCOUNTER,
         object([
             ("resourceType", "Encounter".into()),
             ("status", "finished".into()),
-            ("class", json!({ "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB" })),
+            ("class", json!({ "system": ACT_CODE, "code": "AMB" })),
             ("subject", subject.clone()),
             (
                 "period",
