@@ -149,7 +149,13 @@ fn read_eb(seg: &Segment) -> Result<Benefit, ReadError> {
     Ok(Benefit {
         information: required(seg, 1, 1, "the eligibility or benefit information code")?.to_string(),
         coverage_level: seg.element(2).to_string(),
-        service_types: seg.repetitions(3).iter().filter_map(|r| r.first()).filter(|s| !s.is_empty()).cloned().collect(),
+        service_types: seg
+            .repetitions(3)
+            .iter()
+            .filter_map(|r| r.first())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_string())
+            .collect(),
         insurance_type: seg.element(4).to_string(),
         plan: seg.element(5).to_string(),
         amount: optional_amount(seg, 7, "a monetary amount")?,

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::error::{Location, ParseError, excerpt};
-use super::segment::{Delimiters, Element, Segment};
+use super::segment::{Components, Delimiters, Element, Segment, Value};
 
 /// The ISA is fixed width: these are the byte offsets of the element separators that end ISA00..ISA15.
 const ISA_SEPARATORS: [usize; 16] = [3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103];
@@ -57,7 +57,7 @@ impl Document {
         let mut spare = Spare::default();
         for piece in rest.split(delimiters.segment) {
             let Some(piece) = segment_text(piece) else { continue };
-            let mut segment = Segment { index: segments.len() + 1, id: String::new(), elements: Vec::new() };
+            let mut segment = Segment { index: segments.len() + 1, id: Value::default(), elements: Vec::new() };
             fill_segment(&mut segment, &mut spare, piece, &delimiters)?;
             segments.push(segment);
         }
@@ -167,73 +167,84 @@ pub(super) fn segment_text(piece: &str) -> Option<&str> {
     (!piece.trim().is_empty()).then_some(piece)
 }
 
-/// Strings and elements a [`Segment`] no longer uses, kept for the next one, so reading a stream of segments
+/// Values and elements a [`Segment`] no longer uses, kept for the next one, so reading a stream of segments
 /// allocates only while the first few are read.
 #[derive(Debug, Default)]
 pub(super) struct Spare {
     elements: Vec<Element>,
-    values: Vec<String>,
+    values: Vec<Value>,
 }
 
 /// Splits one segment's text into `seg` (whose `index` is already set), reusing what `seg` and `spare` hold.
+///
+/// The text is walked once, from one delimiter to the next, rather than split into elements, each element into
+/// repetitions and each repetition into components: most values are a few bytes long, and a search set up for each
+/// would cost more than the value.
 pub(super) fn fill_segment(
     seg: &mut Segment,
     spare: &mut Spare,
     piece: &str,
     d: &Delimiters,
 ) -> Result<(), ParseError> {
-    let mut parts = piece.split(d.element);
-    let id = parts.next().unwrap_or("");
+    // The delimiters come from an ISA, whose characters are checked to be ASCII (`read_isa`): each is one byte, and
+    // no byte of a longer character can be taken for one.
+    let [element, repetition, component] = [d.element, d.repetition, d.component].map(|c| u8::try_from(c).unwrap_or(0));
+    let bytes = piece.as_bytes();
+    let id_end = memchr::memchr(element, bytes).unwrap_or(bytes.len());
+    let id = piece.get(..id_end).unwrap_or("");
     let valid_id = (2..=3).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if !valid_id {
         return Err(ParseError::InvalidSegmentId { segment_index: seg.index, found: excerpt(id) });
     }
-    set_text(&mut seg.id, id);
-    if seg.elements.is_empty() && spare.elements.is_empty() {
-        // A segment read into nothing reusable (each of a Document's) is given room for its elements at once.
-        seg.elements.reserve_exact(piece.matches(d.element).count());
-    }
+    set_value(&mut seg.id, id);
     let mut n = 0;
-    for text in parts {
-        if n == seg.elements.len() {
-            seg.elements.push(spare.elements.pop().unwrap_or_default());
+    if id_end < bytes.len() {
+        if seg.elements.is_empty() && spare.elements.is_empty() {
+            // A segment read into nothing reusable (each of a Document's) is given room for its elements at once.
+            seg.elements.reserve_exact(memchr::memchr_iter(element, bytes).count());
         }
-        fill_element(&mut seg.elements[n], &mut spare.values, text, d);
-        n += 1;
+        let ends = memchr::memchr3_iter(element, repetition, component, &bytes[id_end + 1..]).map(|i| i + id_end + 1);
+        let (mut start, mut rep, mut comp) = (id_end + 1, 0, 0);
+        // The end of the text ends the last element as a delimiter would.
+        for end in ends.chain(std::iter::once(bytes.len())) {
+            let ended = bytes.get(end).copied().unwrap_or(element);
+            if n == seg.elements.len() {
+                seg.elements.push(spare.elements.pop().unwrap_or_default());
+            }
+            let repetitions = &mut seg.elements[n].0;
+            if rep == repetitions.len() {
+                repetitions.push(Components::new());
+            }
+            let values = &mut repetitions[rep];
+            if comp == values.len() {
+                values.push(spare.values.pop().unwrap_or_default());
+            }
+            set_value(&mut values[comp], piece.get(start..end).unwrap_or(""));
+            start = end + 1;
+            if ended == component {
+                comp += 1;
+                continue;
+            }
+            spare.values.extend(values.drain(comp + 1..));
+            comp = 0;
+            if ended == repetition {
+                rep += 1;
+                continue;
+            }
+            for unused in repetitions.drain(rep + 1..) {
+                spare.values.extend(unused);
+            }
+            rep = 0;
+            n += 1;
+        }
     }
     spare.elements.extend(seg.elements.drain(n..));
     Ok(())
 }
 
-fn fill_element(element: &mut Element, spare: &mut Vec<String>, text: &str, d: &Delimiters) {
-    let repetitions = &mut element.0;
-    let mut n = 0;
-    if repetitions.is_empty() {
-        repetitions.reserve_exact(text.matches(d.repetition).count() + 1);
-    }
-    for repetition in text.split(d.repetition) {
-        if n == repetitions.len() {
-            // Room for its components, not the four a first push gives: most elements hold one value.
-            repetitions.push(Vec::with_capacity(repetition.matches(d.component).count() + 1));
-        }
-        fill_values(&mut repetitions[n], spare, repetition, d.component);
-        n += 1;
-    }
-    for mut unused in repetitions.drain(n..) {
-        spare.append(&mut unused);
-    }
-}
-
-fn fill_values(values: &mut Vec<String>, spare: &mut Vec<String>, text: &str, separator: char) {
-    let mut n = 0;
-    for value in text.split(separator) {
-        if n == values.len() {
-            values.push(spare.pop().unwrap_or_default());
-        }
-        set_text(&mut values[n], value);
-        n += 1;
-    }
-    spare.extend(values.drain(n..));
+/// `into` made `value`: written inline when it fits, which nearly every value does.
+fn set_value(into: &mut Value, value: &str) {
+    *into = Value::from(value);
 }
 
 /// Where each group and set lies, with the envelope checked as [`EnvelopeCheck`] checks a stream.
@@ -369,7 +380,7 @@ pub(super) fn set_text(into: &mut String, value: &str) {
 }
 
 fn structure(seg: &Segment, expected: &'static str) -> ParseError {
-    ParseError::Structure { segment_index: seg.index, found: seg.id.clone(), expected }
+    ParseError::Structure { segment_index: seg.index, found: seg.id.to_string(), expected }
 }
 
 fn expect_count(seg: &Segment, element: usize, count: usize, what: &str) -> Result<(), ParseError> {

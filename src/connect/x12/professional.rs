@@ -356,7 +356,7 @@ impl ClaimLoops {
 
 fn read_sv1(seg: &Segment, ctx: &Context) -> Result<ClaimLine, ReadError> {
     let code = required(seg, 1, 2, "the procedure code (HC:code)")?.to_string();
-    let modifiers = seg.components(1).iter().skip(2).filter(|m| !m.is_empty()).cloned().collect();
+    let modifiers = seg.components(1).iter().skip(2).filter(|m| !m.is_empty()).map(|m| m.to_string()).collect();
     let mut dx_pointers = Vec::new();
     for (c, p) in seg.components(7).iter().enumerate() {
         let pointer = p.parse::<u8>().map_err(|_| invalid(seg, 7, Some(c + 1), p, "a diagnosis pointer 1-12"))?;

@@ -207,7 +207,7 @@ fn read_one(segments: &[Segment]) -> Result<Remittance, ReadError> {
 fn read_svc(seg: &Segment) -> Result<LinePayment, ReadError> {
     Ok(LinePayment {
         code: required(seg, 1, 2, "the procedure code (HC:code)")?.to_string(),
-        modifiers: seg.components(1).iter().skip(2).filter(|m| !m.is_empty()).cloned().collect(),
+        modifiers: seg.components(1).iter().skip(2).filter(|m| !m.is_empty()).map(|m| m.to_string()).collect(),
         charge: amount(seg, 2, "the line charge")?,
         paid: amount(seg, 3, "the line payment")?,
         units: optional_amount(seg, 5, "the units paid")?.unwrap_or(1.0),

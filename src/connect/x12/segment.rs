@@ -1,5 +1,15 @@
 //! The X12 segment: an id and elements, each element repetitions of components, and the delimiters that join them.
 
+use compact_str::CompactString;
+use smallvec::{SmallVec, smallvec};
+
+/// One value of an element. Nearly every X12 value (a code, a date, an amount, a name) fits in 24 bytes and is
+/// held inline: reading a segment allocates for its list of elements, not for each of their values.
+pub type Value = CompactString;
+
+/// The components of one repetition: most elements have one, held without a list of its own.
+pub type Components = SmallVec<[Value; 1]>;
+
 /// The four characters an interchange declares in its ISA header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delimiters {
@@ -24,19 +34,19 @@ impl Delimiters {
 
 /// One element: its repetitions, each a list of components. Most elements have one of each.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Element(pub Vec<Vec<String>>);
+pub struct Element(pub SmallVec<[Components; 1]>);
 
 impl Element {
-    pub fn simple(value: impl Into<String>) -> Element {
-        Element(vec![vec![value.into()]])
+    pub fn simple(value: impl Into<Value>) -> Element {
+        Element(smallvec![smallvec![value.into()]])
     }
 
     pub fn composite<S: AsRef<str>>(components: &[S]) -> Element {
-        Element(vec![components.iter().map(|c| c.as_ref().to_string()).collect()])
+        Element(smallvec![components.iter().map(|c| Value::from(c.as_ref())).collect()])
     }
 
     fn is_empty(&self) -> bool {
-        self.0.iter().all(|rep| rep.iter().all(String::is_empty))
+        self.0.iter().all(|rep| rep.iter().all(Value::is_empty))
     }
 }
 
@@ -56,14 +66,14 @@ impl From<String> for Element {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     pub index: usize,
-    pub id: String,
+    pub id: Value,
     /// Elements from position 1; `elements[0]` is element 01.
     pub elements: Vec<Element>,
 }
 
 impl Segment {
     pub fn new(id: &str, elements: Vec<Element>) -> Segment {
-        Segment { index: 0, id: id.to_string(), elements }
+        Segment { index: 0, id: id.into(), elements }
     }
 
     /// Shorthand for segments whose elements are all simple.
@@ -78,15 +88,15 @@ impl Segment {
 
     /// Component `c` of element `n`, both 1-based, from the first repetition; empty when absent.
     pub fn component(&self, n: usize, c: usize) -> &str {
-        self.components(n).get(c.wrapping_sub(1)).map(String::as_str).unwrap_or("")
+        self.components(n).get(c.wrapping_sub(1)).map(Value::as_str).unwrap_or("")
     }
 
     /// Every component of element `n`'s first repetition.
-    pub fn components(&self, n: usize) -> &[String] {
-        self.repetitions(n).first().map(Vec::as_slice).unwrap_or(&[])
+    pub fn components(&self, n: usize) -> &[Value] {
+        self.repetitions(n).first().map(|r| r.as_slice()).unwrap_or(&[])
     }
 
-    pub fn repetitions(&self, n: usize) -> &[Vec<String>] {
+    pub fn repetitions(&self, n: usize) -> &[Components] {
         self.elements.get(n.wrapping_sub(1)).map(|e| e.0.as_slice()).unwrap_or(&[])
     }
 
@@ -120,7 +130,11 @@ impl Segment {
                     if c > 0 {
                         out.push(d.component);
                     }
-                    out.extend(component.chars().map(|c| if d.contains(c) { ' ' } else { c }));
+                    if component.contains(|c| d.contains(c)) {
+                        out.extend(component.chars().map(|c| if d.contains(c) { ' ' } else { c }));
+                    } else {
+                        out.push_str(component);
+                    }
                     if !component.is_empty() {
                         filled = out.len();
                     }
@@ -158,7 +172,11 @@ mod tests {
             "HI",
             vec![
                 "".into(),
-                Element(vec![vec!["ABK".into(), "".into()], vec!["".into()], vec!["ABF".into(), "E11".into()]]),
+                Element(smallvec![
+                    smallvec!["ABK".into(), "".into()],
+                    smallvec!["".into()],
+                    smallvec!["ABF".into(), "E11".into()]
+                ]),
                 Element::composite(&["", ""]),
                 "X".into(),
                 Element::composite(&["", ""]),

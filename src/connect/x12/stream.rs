@@ -12,7 +12,7 @@ use super::parse::{
 };
 use super::professional::{ClaimLoops, EXPECTED_837};
 use super::reader::no_transaction;
-use super::segment::{Delimiters, Segment};
+use super::segment::{Delimiters, Segment, Value};
 
 /// The longest segment read before the reader gives up looking for its terminator. 837P segments are a few hundred
 /// bytes at most; a file whose terminator never comes must not be read whole into memory.
@@ -26,7 +26,7 @@ pub fn stream_837p<R: BufRead>(source: R) -> ClaimStream<R> {
         source,
         delimiters: Delimiters::default(),
         envelope: None,
-        segment: Segment { index: 0, id: String::new(), elements: Vec::new() },
+        segment: Segment { index: 0, id: Value::default(), elements: Vec::new() },
         spare: Spare::default(),
         piece: Vec::new(),
         offset: 0,
