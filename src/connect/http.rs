@@ -1,6 +1,6 @@
 //! How one HTTP request reaches its server and its answer comes back (the FHIR adapter's requests, and the
-//! simulated PM's X12 to its payer): hyper's HTTP/1.1 client on pooled connections for plain HTTP reached
-//! directly, reqwest for TLS and proxies.
+//! simulated PM's X12 to its payer): hyper's HTTP/1.1 connections, kept open ([`Connections`]), for plain HTTP
+//! reached directly; reqwest for TLS and proxies.
 //!
 //! Why two: reqwest wraps hyper's client in layers these exchanges never use — a redirect follower that prints and
 //! parses every request's URL again, a connector cloned per request, its own response wrapper. Against a server on
@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HOST, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
+
+use super::connections::{Connections, Server};
 
 /// A request as its caller builds it, before it is given to either client.
 pub(crate) struct Outgoing<'a> {
@@ -58,14 +57,14 @@ pub(crate) struct Transport {
     /// TLS, proxies, and anything else its caller sends itself (the token endpoint of SMART credentials).
     pub reqwest: reqwest::Client,
     /// Plain HTTP when no proxy is set in the environment; `None` when one is.
-    direct: Option<Client<HttpConnector, Full<Bytes>>>,
+    direct: Option<Connections>,
     timeout: Duration,
     limit: usize,
 }
 
 impl Transport {
     pub fn new(reqwest: reqwest::Client, timeout: Duration, limit: usize) -> Transport {
-        let direct = (!proxy_in_environment()).then(direct_client);
+        let direct = (!proxy_in_environment()).then(Connections::default);
         Transport { reqwest, direct, timeout, limit }
     }
 
@@ -81,27 +80,34 @@ impl Transport {
         tokio::time::timeout(self.timeout, answer).await.unwrap_or(Err(Failed::Timeout))
     }
 
-    async fn send_direct(
-        &self,
-        direct: &Client<HttpConnector, Full<Bytes>>,
-        request: Outgoing<'_>,
-    ) -> Result<Answer, Failed> {
-        // The URL as reqwest would send it: parsed and normalised (percent-encoded) by `url`, then read by `http`.
+    async fn send_direct(&self, direct: &Connections, request: Outgoing<'_>) -> Result<Answer, Failed> {
+        // The URL as reqwest would send it: parsed and normalised (percent-encoded) by `url`.
         let reparsed;
         let url = match request.parsed {
-            Some(parsed) => parsed.as_str(),
+            Some(parsed) => parsed,
             None => {
                 reparsed = reqwest::Url::parse(request.url).map_err(|e| Failed::Unreachable(e.to_string()))?;
-                reparsed.as_str()
+                &reparsed
             }
         };
-        let mut built = hyper::Request::builder().method(request.method).uri(url);
+        let host = url.host_str().unwrap_or_default();
+        let server = Server { host: host.to_string(), port: url.port_or_known_default().unwrap_or(80) };
+        // What hyper-util's client adds to a request for a server reached directly (and reqwest through it): the
+        // path and query alone on the request line, and a `Host` header, its port only when it is not 80.
+        let mut built = hyper::Request::builder().method(request.method).uri(origin_form(url.as_str()));
         if let Some(headers) = built.headers_mut() {
             *headers = request.headers;
+            let named = match url.port() {
+                Some(port) => HeaderValue::try_from(format!("{host}:{port}")),
+                None => HeaderValue::try_from(host),
+            };
+            if let Ok(named) = named {
+                headers.entry(HOST).or_insert(named);
+            }
         }
         let body = Full::new(request.body.map(Bytes::from).unwrap_or_default());
         let built = built.body(body).map_err(|e| Failed::Unreachable(innermost(&e)))?;
-        let response = direct.request(built).await.map_err(|e| Failed::Unreachable(innermost(&e)))?;
+        let (response, lent) = direct.send(&server, built).await.map_err(|e| Failed::Unreachable(innermost(&e)))?;
         let (parts, mut incoming) = response.into_parts();
         let mut body = within_limit(content_length(&parts.headers), self.limit)?;
         while let Some(frame) = incoming.frame().await {
@@ -110,6 +116,8 @@ impl Transport {
                 gather(&mut body, &data, self.limit)?;
             }
         }
+        // Only a connection whose answer was read to its end can take another request.
+        direct.give_back(lent);
         Ok(Answer { status: parts.status, headers: parts.headers, body })
     }
 
@@ -140,12 +148,13 @@ pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) 
     Ok(body)
 }
 
-/// hyper's pooled HTTP/1.1 client, the one reqwest wraps.
-fn direct_client() -> Client<HttpConnector, Full<Bytes>> {
-    let mut connector = HttpConnector::new();
-    // As reqwest does: a request's few packets go out without waiting for an acknowledgement.
-    connector.set_nodelay(true);
-    Client::builder(TokioExecutor::new()).build(connector)
+/// The path and query of a URL as `url` writes it (`http://host:port/path?query#fragment`: an HTTP URL always has
+/// a path), as they go on the request line.
+fn origin_form(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    // `url` writes any `/` of a user name or password percent-encoded: the first one begins the path.
+    let from_path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    from_path.split('#').next().unwrap_or("/")
 }
 
 /// A buffer sized once for the body the server announces; a server announcing more than the limit is refused
@@ -263,7 +272,7 @@ mod tests {
         through_reqwest.direct = None;
         let mut direct = Transport::new(reqwest(), timeout, 64 * 1024);
         // Built even where a proxy is set for the tests, as the test is of it.
-        direct.direct = Some(direct_client());
+        direct.direct = Some(Connections::default());
         [direct, through_reqwest]
     }
 

@@ -1,6 +1,7 @@
 //! Adapters: the one way the engine reaches a system, real or simulated. Each knows one wire format and nothing of scoring.
 
 mod adapter;
+mod connections;
 mod error;
 pub mod fhir;
 pub mod hl7v2;
