@@ -33,7 +33,7 @@ pub struct PatientBatch {
     /// Where each patient starts in the arena; it ends where the next starts.
     pub starts: Vec<u32>,
     pub lines: Vec<u64>,
-    /// The hash of each patient's own id, worked out here so the thread that indexes them need not.
+    /// For a PM batch, the hash of each patient's own id, worked out with `keys`; an EMR patient's is not needed.
     pub id_hashes: Vec<u64>,
     /// The hash of each patient's cross-reference, for the same reason; 0 where there is none.
     pub xref_hashes: Vec<u64>,
@@ -88,16 +88,22 @@ impl PatientBatch {
         reused.map_or_else(|| PatientBatch::for_file(file), |batch| batch.reused(file))
     }
 
-    /// Patient `i`'s deterministic key and member id hash (0 for none), and its [`FilterBits`].
-    pub fn keys_of(&self, i: usize) -> ((u64, u64), FilterBits) {
-        let fields = self.get(i);
-        let (key, member) = keys_of(&fields);
-        ((key.unwrap_or(0), member.unwrap_or(0)), FilterBits::of(&fields))
-    }
-
-    /// Works out `keys` and `filter_bits` for every patient.
+    /// Works out `keys`, `filter_bits` and `id_hashes` for every patient.
     pub fn work_out_keys(&mut self) {
-        (self.keys, self.filter_bits) = (0..self.len()).map(|i| self.keys_of(i)).unzip();
+        let mut keys = std::mem::take(&mut self.keys);
+        let mut filter_bits = std::mem::take(&mut self.filter_bits);
+        let mut id_hashes = std::mem::take(&mut self.id_hashes);
+        keys.clear();
+        filter_bits.clear();
+        id_hashes.clear();
+        for i in 0..self.len() {
+            let fields = self.get(i);
+            let (key, member) = keys_of(&fields);
+            keys.push((key.unwrap_or(0), member.unwrap_or(0)));
+            filter_bits.push(FilterBits::of(&fields));
+            id_hashes.push(key_hash([fields[Column::PatientId.index()]]));
+        }
+        (self.keys, self.filter_bits, self.id_hashes) = (keys, filter_bits, id_hashes);
     }
 
     /// Packs a patient; a field longer than 65,535 bytes (no demographic is) keeps its first 65,535.
@@ -126,9 +132,34 @@ impl PatientBatch {
                 }
             }
         }
-        self.id_hashes.push(key_hash([fields[Column::PatientId.index()]]));
         let xref = fields[Column::Xref.index()];
         self.xref_hashes.push(if xref.is_empty() { 0 } else { key_hash([xref]) });
+    }
+
+    /// Packs a CSV row whose fourteen fields are in [`Column`] order, given as where each starts and ends in
+    /// `data`, one byte after the one before it ends, as the CSV reader cuts them: the row goes in with one copy,
+    /// without its fields being looked at one by one. `false`, with nothing packed, for fields laid out otherwise
+    /// or one too long for its length to be kept, which [`PatientBatch::push_cut`] packs.
+    pub fn push_in_order(&mut self, cuts: &[(usize, usize)], data: &[u8], line: u64) -> bool {
+        let Ok(cuts) = <&[(usize, usize); COLUMNS]>::try_from(cuts) else { return false };
+        let mut header = [0u8; HEADER];
+        let mut end = cuts[0].0;
+        for (i, &(from, to)) in cuts.iter().enumerate() {
+            let Ok(len) = u16::try_from(to.wrapping_sub(from)) else { return false };
+            if from != end + usize::from(i > 0) {
+                return false;
+            }
+            header[2 * i..2 * i + 2].copy_from_slice(&len.to_le_bytes());
+            end = to;
+        }
+        let Some(span) = data.get(cuts[0].0..end) else { return false };
+        let xref = &data[cuts[1].0..cuts[1].1];
+        self.starts.push(self.arena.len() as u32);
+        self.lines.push(line);
+        self.arena.extend_from_slice(&header);
+        self.arena.extend_from_slice(span);
+        self.xref_hashes.push(if xref.is_empty() { 0 } else { key_hash([xref]) });
+        true
     }
 
     pub fn len(&self) -> usize {
@@ -137,6 +168,14 @@ impl PatientBatch {
 
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
+    }
+
+    /// Patient `i`'s cross-reference, the second field, without the others unpacked.
+    pub fn xref(&self, i: usize) -> &[u8] {
+        let start = self.starts[i] as usize;
+        let length = |at: usize| usize::from(u16::from_le_bytes([self.arena[at], self.arena[at + 1]]));
+        let from = start + HEADER + length(start) + 1;
+        &self.arena[from..from + length(start + 2)]
     }
 
     /// Patient `i`'s fields in [`Column`] order.
@@ -307,9 +346,8 @@ impl PatientBatch {
     pub fn look_up_cross_references(&mut self, index: &PmIndex, carries: Option<&[bool; COLUMNS]>) {
         let mut rows = Vec::with_capacity(self.len());
         for from in (0..self.len()).step_by(LOOKUPS) {
-            let ids: Vec<(&[u8], u64)> = (from..(from + LOOKUPS).min(self.len()))
-                .map(|i| (self.get(i)[Column::Xref.index()], self.xref_hashes[i]))
-                .collect();
+            let ids: Vec<(&[u8], u64)> =
+                (from..(from + LOOKUPS).min(self.len())).map(|i| (self.xref(i), self.xref_hashes[i])).collect();
             let start = rows.len();
             index.with_ids(&ids, &mut rows);
             // A row with no cross-reference names no PM row, whatever an empty id might find.
@@ -351,6 +389,31 @@ mod tests {
         assert_eq!(batch.get(0), fields);
         assert_eq!(batch.get(1), fields, "fields packed one by one read back the same");
         assert_eq!(batch.arena.len(), 2 * (HEADER + row.len()) + 1, "one separator after the last loose field");
+    }
+
+    #[test]
+    fn a_row_cut_in_column_order_packs_as_its_fields_do_and_one_laid_out_otherwise_is_left() {
+        let row = b"P1,E7,O'Connor,Mary,,1950-02-03,female,1 Main St,Springfield,IL,62701,2175550100,medicare,1EG4";
+        let mut cuts = Vec::new();
+        let mut from = 0;
+        for (i, b) in row.iter().enumerate() {
+            if *b == b',' {
+                cuts.push((from, i));
+                from = i + 1;
+            }
+        }
+        cuts.push((from, row.len()));
+        let (mut by_cuts, mut by_fields) = (PatientBatch::for_file(0), PatientBatch::for_file(0));
+        assert!(by_cuts.push_in_order(&cuts, row, 2));
+        by_fields.push_cut(&cut(row), 2, row);
+        assert_eq!(by_cuts.arena, by_fields.arena);
+        assert_eq!(by_cuts.xref_hashes, by_fields.xref_hashes);
+        assert_eq!(by_cuts.get(0)[2], b"O'Connor");
+        let mut apart = cuts.clone();
+        apart[3].0 += 1;
+        assert!(!by_cuts.push_in_order(&apart, row, 3), "a field that does not follow the one before");
+        assert!(!by_cuts.push_in_order(&cuts[1..], row, 3), "thirteen fields");
+        assert_eq!(by_cuts.len(), 1, "nothing packed for either");
     }
 
     #[test]
@@ -421,8 +484,11 @@ mod tests {
         assert_eq!((first[0], first[1], first[2], first[13]), (&b"P1"[..], &b"E7"[..], &b"O'Connor"[..], &b""[..]));
         assert_eq!(batch.get(1)[0], b"P2");
         assert_eq!(batch.get(1)[2], b"O'Connor");
+        assert_eq!((batch.xref(0), batch.xref(1)), (&b"E7"[..], &b""[..]));
         assert_eq!((batch.lines[1], batch.xref_hashes[1]), (10, 0));
         assert_eq!(batch.xref_hashes[0], key_hash([&b"E7"[..]]));
+        assert!(batch.id_hashes.is_empty(), "an id is hashed with the keys, for the PM's patients only");
+        batch.work_out_keys();
         assert_eq!(batch.id_hashes[1], key_hash([&b"P2"[..]]));
     }
 }

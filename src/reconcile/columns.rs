@@ -168,6 +168,11 @@ impl Layout {
         Ok(Layout { positions, width: header.len() })
     }
 
+    /// Whether the rows hold the fourteen columns and nothing else, in [`Column`] order, as the generator writes them.
+    pub fn in_order(&self) -> bool {
+        self.width == COLUMNS && self.positions.iter().enumerate().all(|(i, p)| *p == Some(i))
+    }
+
     pub fn has(&self, column: Column) -> bool {
         self.positions[column.index()].is_some()
     }

@@ -91,12 +91,16 @@ pub fn second_records<'a>(
 ) -> Vec<SecondRecord> {
     // The same name, birth date and sex is not enough on its own: among a million patients, namesakes born on the
     // same day are many. The rest of the record must agree as a fuzzy match's would.
-    let keyed: Vec<_> = (0..count).filter_map(|i| Some((keys(i).0?, i))).collect();
+    // Sized for every row at once, not grown by doubling from nothing: each step copies the keys so far to memory
+    // asked for anew.
+    let mut keyed = Vec::with_capacity(count as usize);
+    keyed.extend((0..count).filter_map(|i| Some((keys(i).0?, i))));
     let mut found = alike_in_groups(&keyed, &row, "same name, birth date and sex");
     let mut second = vec![false; count as usize];
     found.iter().for_each(|s| second[s.second as usize] = true);
     let member = |i: u32| Some((keys(i).1?, i));
-    let keyed: Vec<_> = (0..count).filter(|i| !second[*i as usize]).filter_map(member).collect();
+    keyed.clear();
+    keyed.extend((0..count).filter(|i| !second[*i as usize]).filter_map(member));
     found.extend(alike_in_groups(&keyed, &row, "same member id"));
     found.sort_by_key(|s| s.second);
     found

@@ -57,6 +57,8 @@ pub struct CsvExport {
     name: String,
     reader: CsvReader<Box<dyn Read + Send>>,
     layout: Layout,
+    /// Whether the layout is the generator's own (`Layout::in_order`), so rows go in without being rearranged.
+    in_order: bool,
     blocks: Option<CsvBlocks>,
 }
 
@@ -73,7 +75,7 @@ impl CsvExport {
         };
         let header: Vec<&str> = header.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
         match Layout::from_header(&header, names) {
-            Ok(layout) => Ok(CsvExport { name, reader, layout, blocks: None }),
+            Ok(layout) => Ok(CsvExport { name, reader, in_order: layout.in_order(), layout, blocks: None }),
             Err(message) => Err(InputProblem { file: name, line: Some(1), message }),
         }
     }
@@ -114,7 +116,9 @@ impl PatientExport for CsvExport {
 
     fn pack_next(&mut self, batch: &mut PatientBatch) -> Result<bool, InputProblem> {
         let Some(row) = self.reader.next_row().map_err(|e| csv_problem(&self.name, e))? else { return Ok(false) };
-        batch.push_cut(&fields_of(&self.name, &row, &self.layout)?, row.line, row.bytes());
+        if !(self.in_order && batch.push_in_order(row.cuts(), row.bytes(), row.line)) {
+            batch.push_cut(&fields_of(&self.name, &row, &self.layout)?, row.line, row.bytes());
+        }
         Ok(true)
     }
 }

@@ -73,14 +73,22 @@ impl IdTable {
         }
     }
 
-    /// Makes room for the hashes of `rows` rows in all. The places still grow as rows come: sized from a guess
-    /// they could come out twice as large as the rows need.
+    /// Makes room for `rows` rows in all, places and hashes, so that the rows already placed (and those to come)
+    /// are not placed again each time the table doubles: for a million rows, growing placed them twice over.
     pub fn reserve(&mut self, rows: usize) {
         self.hashes.reserve(rows.saturating_sub(self.hashes.len()));
+        if rows * 2 > self.places.len() {
+            self.resize(rows * 2);
+        }
     }
 
     fn grow(&mut self) {
-        let size = (self.hashes.len() * 2).next_power_of_two().max(1024);
+        self.resize(self.hashes.len() * 2);
+    }
+
+    /// Places every row again in a table of at least `places` places.
+    fn resize(&mut self, places: usize) {
+        let size = places.next_power_of_two().max(1024);
         self.places = vec![0; size];
         for (row, hash) in self.hashes.iter().enumerate() {
             place(&mut self.places, row as u32, *hash);
@@ -152,14 +160,14 @@ impl PmIndex {
         self.starts.extend(batch.starts.iter().map(|s| arena | u64::from(*s)));
         self.lines.extend_from_slice(&batch.lines);
         let first = self.starts.len() as u32 - batch.len() as u32;
+        if batch.keys.len() != batch.len() {
+            batch.work_out_keys();
+        }
         for (i, hash) in batch.id_hashes.iter().enumerate() {
             self.by_id.add(first + i as u32, *hash);
         }
         let first_key = self.keys.len();
         self.xrefs.extend_from_slice(&batch.xref_hashes);
-        if batch.keys.len() != batch.len() {
-            batch.work_out_keys();
-        }
         self.keys.extend_from_slice(&batch.keys);
         self.filter_bits.extend_from_slice(&batch.filter_bits);
         debug_assert_eq!(first_key, first as usize);
@@ -353,6 +361,23 @@ mod tests {
         let one_at_a_time: Vec<Option<u32>> = asked.iter().map(|(id, hash)| index.with_id(id, *hash)).collect();
         assert_eq!(found, one_at_a_time);
         assert!(index.by_id.places.len() >= 2 * index.len(), "at most half full");
+    }
+
+    #[test]
+    fn a_table_sized_ahead_places_each_row_once_and_finds_it() {
+        let hash = |row: u32| key_hash([&row.to_le_bytes()[..]]);
+        let mut table = IdTable::default();
+        table.add(0, hash(0));
+        table.reserve(3_000);
+        let size = table.places.len();
+        assert_eq!(size, 8_192, "room for 3,000 rows at most half full");
+        for row in 1..3_000 {
+            table.add(row, hash(row));
+        }
+        assert_eq!(table.places.len(), size, "not grown");
+        for row in [0, 1_234, 2_999] {
+            assert_eq!(table.rows(hash(row)).collect::<Vec<_>>(), [row], "row {row}");
+        }
     }
 
     #[test]
