@@ -165,14 +165,14 @@ for i, name in enumerate(("read", "mix", "create")):
     print(f"oha {label:<10} {rate:.0f} requests/s (success {summary['successRate']:.3f}, status "
           f"{result.get('statusCodeDistribution', {})}, mean {summary['average'] * 1000:.1f} ms); "
           f"CPU: oha {oha_cpu:.2f} s, simulator {sim:.2f} s = {(oha_cpu + sim) / exchanges * 1e6:.0f} us a request")
-    print(f"ratio          oha {label} / harness = {rate / harness_rate:.1f}x the exchanges a second")
+    print(f"ratio          oha {label} / harness = {rate / harness_rate:.2f}x the exchanges a second")
 # The flows' mix: their reads and searches at the rate oha got for the same GETs, their writes at its create rate.
 gets, writes, sampled = (int(v) for v in open(f"{work}/mix.txt").read().split())
 share = gets / (gets + writes)
 mixed = 1 / (share / rates["mix"] + (1 - share) / rates["create"])
 print(f"oha flow mix   {mixed:.0f} requests/s (the GETs' and the creates' rates weighted {gets}:{writes}, the "
       f"sample's {sampled} flow{'s' if sampled != 1 else ''})")
-print(f"ratio          oha flow mix / harness = {mixed / harness_rate:.1f}x the exchanges a second (aim: 2x or less)")
+print(f"ratio          oha flow mix / harness = {mixed / harness_rate:.2f}x the exchanges a second (aim: 2x or less)")
 # The same mix with each write the flow sent at oha's rate for that write: its Coverages, Appointment and
 # transaction Bundle each sent again with their own bodies; the Patient's create and `$build-claim` at the create rate.
 import glob
@@ -189,7 +189,7 @@ if write_rates:
     each = (gets + at_create + len(write_rates)) / time
     print(f"oha each write {each:.0f} requests/s (the flow's {gets} GETs, {len(write_rates)} writes each at its own rate, "
           f"{at_create} at the create rate)")
-    print(f"ratio          oha each write / harness = {each / harness_rate:.1f}x the exchanges a second")
+    print(f"ratio          oha each write / harness = {each / harness_rate:.2f}x the exchanges a second")
 if status not in (0, 1) or not flows:
     sys.exit(f"FAIL  handoff exited {status}")
 PY
