@@ -347,4 +347,14 @@ mod tests {
         assert!(!is_plain_http("https://ehr.example/fhir"));
         assert!(!is_plain_http("http:/"));
     }
+
+    #[test]
+    fn the_request_line_carries_the_path_and_query_as_url_writes_them() {
+        let line = |url: &str| origin_form(reqwest::Url::parse(url).unwrap().as_str()).to_string();
+        assert_eq!(line("http://127.0.0.1:8080/fhir/Patient?name=a%20b#top"), "/fhir/Patient?name=a%20b");
+        assert_eq!(line("http://ehr.example?x=1"), "/?x=1");
+        assert_eq!(line("http://ehr.example"), "/");
+        assert_eq!(line("http://user:p%2Fss@ehr.example/fhir/Coverage"), "/fhir/Coverage");
+        assert_eq!(line("http://[::1]:9000/fhir/Patient/a b"), "/fhir/Patient/a%20b");
+    }
 }
