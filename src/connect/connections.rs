@@ -12,7 +12,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::FutureExt;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
@@ -101,9 +100,10 @@ impl Connections {
     /// A connection whose answer was read to its end, kept for the next request to its server. One the server is
     /// closing (it said `Connection: close`, or went away) is let go.
     pub fn give_back(&self, lent: Lent) {
-        let Lent { server, mut sender } = lent;
-        // Usually free already: its connection task has seen the end of the answer the caller has just read.
-        if matches!(sender.ready().now_or_never(), Some(Err(_))) || sender.is_closed() {
+        let Lent { server, sender } = lent;
+        // One that is not free yet (its connection task has still to see the end of the answer) is waited for when
+        // it is next taken.
+        if sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -116,15 +116,15 @@ impl Connections {
     /// The most recently used open connection to `server`, once it is free. Those idle too long are let go.
     async fn idle_to(&self, server: &Server) -> Option<Sender> {
         loop {
-            let (mut sender, since) = {
+            let mut sender = {
                 let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
                 let kept = idle.get_mut(server)?;
+                // Put back in turn, the oldest are first: those past their time go together, and the last is fresh.
                 let fresh = kept.iter().position(|(_, since)| since.elapsed() < IDLE_FOR).unwrap_or(kept.len());
-                // The oldest are first: those past their time go together.
                 kept.drain(..fresh);
-                kept.pop()?
+                kept.pop()?.0
             };
-            if since.elapsed() < IDLE_FOR && !sender.is_closed() && sender.ready().await.is_ok() {
+            if !sender.is_closed() && sender.ready().await.is_ok() {
                 return Some(sender);
             }
         }

@@ -94,7 +94,7 @@ impl Transport {
         let server = Server { host: host.to_string(), port: url.port_or_known_default().unwrap_or(80) };
         // What hyper-util's client adds to a request for a server reached directly (and reqwest through it): the
         // path and query alone on the request line, and a `Host` header, its port only when it is not 80.
-        let mut built = hyper::Request::builder().method(request.method).uri(origin_form(url.as_str()));
+        let mut built = hyper::Request::builder().method(request.method).uri(origin_form(url));
         if let Some(headers) = built.headers_mut() {
             *headers = request.headers;
             let named = match url.port() {
@@ -148,13 +148,9 @@ pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) 
     Ok(body)
 }
 
-/// The path and query of a URL as `url` writes it (`http://host:port/path?query#fragment`: an HTTP URL always has
-/// a path), as they go on the request line.
-fn origin_form(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
-    // `url` writes any `/` of a user name or password percent-encoded: the first one begins the path.
-    let from_path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
-    from_path.split('#').next().unwrap_or("/")
+/// The path and query of a URL, as they go on the request line (never its fragment).
+fn origin_form(url: &reqwest::Url) -> &str {
+    &url[url::Position::BeforePath..url::Position::AfterQuery]
 }
 
 /// A buffer sized once for the body the server announces; a server announcing more than the limit is refused
@@ -322,10 +318,11 @@ mod tests {
             format!("http://{}/ok", listener.local_addr().unwrap())
         };
         let [direct, through_reqwest] = both();
-        for url in [format!("{base}/huge"), format!("{base}/endless"), format!("{base}/hang"), closed] {
+        for url in [format!("{base}/huge"), format!("{base}/endless"), format!("{base}/hang"), closed.clone()] {
             let (a, b) = (failure(direct.send(get(&url)).await), failure(through_reqwest.send(get(&url)).await));
             assert_eq!(a, b, "{url}");
         }
+        assert_eq!(failure(direct.send(get(&closed)).await), "unreachable: Connection refused (os error 111)");
         for transport in [&direct, &through_reqwest] {
             assert_eq!(failure(transport.send(get(&format!("{base}/moved"))).await), "answered 301 Moved Permanently");
         }
@@ -350,7 +347,7 @@ mod tests {
 
     #[test]
     fn the_request_line_carries_the_path_and_query_as_url_writes_them() {
-        let line = |url: &str| origin_form(reqwest::Url::parse(url).unwrap().as_str()).to_string();
+        let line = |url: &str| origin_form(&reqwest::Url::parse(url).unwrap()).to_string();
         assert_eq!(line("http://127.0.0.1:8080/fhir/Patient?name=a%20b#top"), "/fhir/Patient?name=a%20b");
         assert_eq!(line("http://ehr.example?x=1"), "/?x=1");
         assert_eq!(line("http://ehr.example"), "/");

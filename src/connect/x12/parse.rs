@@ -167,12 +167,12 @@ pub(super) fn segment_text(piece: &str) -> Option<&str> {
     (!piece.trim().is_empty()).then_some(piece)
 }
 
-/// Values and elements a [`Segment`] no longer uses, kept for the next one, so reading a stream of segments
-/// allocates only while the first few are read.
+/// Elements a [`Segment`] no longer uses, kept for the next one with the room their repetitions and components
+/// took, so reading a stream of segments allocates only while the first few are read. (A value needs no keeping:
+/// nearly every one is held inline.)
 #[derive(Debug, Default)]
 pub(super) struct Spare {
     elements: Vec<Element>,
-    values: Vec<Value>,
 }
 
 /// Splits one segment's text into `seg` (whose `index` is already set), reusing what `seg` and `spare` hold.
@@ -196,7 +196,7 @@ pub(super) fn fill_segment(
     if !valid_id {
         return Err(ParseError::InvalidSegmentId { segment_index: seg.index, found: excerpt(id) });
     }
-    set_value(&mut seg.id, id);
+    seg.id = Value::from(id);
     let mut n = 0;
     if id_end < bytes.len() {
         if seg.elements.is_empty() && spare.elements.is_empty() {
@@ -216,35 +216,29 @@ pub(super) fn fill_segment(
                 repetitions.push(Components::new());
             }
             let values = &mut repetitions[rep];
-            if comp == values.len() {
-                values.push(spare.values.pop().unwrap_or_default());
+            let value = Value::from(piece.get(start..end).unwrap_or(""));
+            match values.get_mut(comp) {
+                Some(held) => *held = value,
+                None => values.push(value),
             }
-            set_value(&mut values[comp], piece.get(start..end).unwrap_or(""));
             start = end + 1;
             if ended == component {
                 comp += 1;
                 continue;
             }
-            spare.values.extend(values.drain(comp + 1..));
+            values.truncate(comp + 1);
             comp = 0;
             if ended == repetition {
                 rep += 1;
                 continue;
             }
-            for unused in repetitions.drain(rep + 1..) {
-                spare.values.extend(unused);
-            }
+            repetitions.truncate(rep + 1);
             rep = 0;
             n += 1;
         }
     }
     spare.elements.extend(seg.elements.drain(n..));
     Ok(())
-}
-
-/// `into` made `value`: written inline when it fits, which nearly every value does.
-fn set_value(into: &mut Value, value: &str) {
-    *into = Value::from(value);
 }
 
 /// Where each group and set lies, with the envelope checked as [`EnvelopeCheck`] checks a stream.
