@@ -246,12 +246,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_connection_is_the_operating_systems_reason() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
+        // Bound but not listening: the port stays ours, so no other test's server can be given it while this one
+        // connects, and the kernel refuses the connection.
+        let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+        reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = reserved.local_addr().unwrap().port();
         let connections = Connections::default();
         let request = hyper::Request::get("/").body(Full::default()).unwrap();
-        let failed = connections.send(&Server { host: "127.0.0.1".into(), port }, request).await.err().unwrap();
+        let Err(failed) = connections.send(&Server { host: "127.0.0.1".into(), port }, request).await else {
+            panic!("port {port} answered though nothing listens on it");
+        };
         assert!(
             matches!(failed, Unsent::Connect(ref e) if e.kind() == std::io::ErrorKind::ConnectionRefused),
             "{failed}"

@@ -313,10 +313,10 @@ mod tests {
     #[tokio::test]
     async fn both_clients_fail_alike() {
         let base = server().await;
-        let closed = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            format!("http://{}/ok", listener.local_addr().unwrap())
-        };
+        // Bound but not listening, and held to the end: a port given back could be given to another test's server.
+        let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+        reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let closed = format!("http://{}/ok", reserved.local_addr().unwrap());
         let [direct, through_reqwest] = both();
         for url in [format!("{base}/huge"), format!("{base}/endless"), format!("{base}/hang"), closed.clone()] {
             let (a, b) = (failure(direct.send(get(&url)).await), failure(through_reqwest.send(get(&url)).await));

@@ -177,7 +177,11 @@ mod tests {
         assert!(matches!(result, Err(MllpError::NoReply { .. } | MllpError::Io(_))), "{result:?}");
         rude.await.unwrap();
 
-        let result = send(addr, &adt_a04(&envelope("MSG0006"), &ana()), Duration::from_secs(5)).await;
+        // Bound but not listening: unlike the closed listener's port, no other test's listener can be given it.
+        let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+        reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let nobody = reserved.local_addr().unwrap();
+        let result = send(nobody, &adt_a04(&envelope("MSG0006"), &ana()), Duration::from_secs(5)).await;
         assert!(matches!(result, Err(MllpError::Connect { .. })), "{result:?}");
     }
 }
