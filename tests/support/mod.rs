@@ -141,9 +141,16 @@ pub fn findings(target: &TargetReport) -> Vec<String> {
     lines
 }
 
-/// A free loopback port for a test to tell the harness to listen on: bound, read, and released.
+/// A free loopback port for a test to tell the harness to listen on, taken from below the kernel's ephemeral range
+/// (32768 and up on Linux): a port the kernel hands out for `127.0.0.1:0` could be given to another test's server
+/// between this check and the harness binding it, as happened to a refused-connection test in CI.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+        ^ std::process::id().rotate_left(16);
+    (0..1000u32)
+        .map(|i| 20_000 + (seed.wrapping_add(i.wrapping_mul(7_919)) % 12_000) as u16)
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port between 20000 and 32000")
 }
 
 /// The patient of the shipped new-Medicare-patient scenario, whom the interface and export tests bill.
