@@ -99,6 +99,27 @@ fn a_row_with_a_field_too_many_is_named_by_file_and_line() {
     assert!(stderr(&out).starts_with("emr.csv:3: 7 field(s) where the header has 6"), "{}", stderr(&out));
 }
 
+#[test]
+fn a_workbook_saved_under_a_csv_name_is_refused_with_how_to_export_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(&["generate", "--patients", "50", "--seed", "3", "--out", "."], dir.path());
+    assert_eq!(
+        stderr(&out),
+        "generated 50 patients (seed 3, defects mixed, 5%): ./emr.csv, pm.csv and ground_truth.json with 1 \
+         discrepancy\n"
+    );
+    // What Excel writes for an .xlsx: a ZIP archive.
+    std::fs::write(dir.path().join("emr.csv"), b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00").unwrap();
+    let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "emr.csv: is not a text export: it is a ZIP archive (as an .xlsx workbook is); save the sheet as CSV \
+         (UTF-8), or unzip the archive\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
 /// The exports are read on threads of their own, many rows ahead (and, on more than two cores, files as large as
 /// these, over 4 MB, in blocks at once): a problem far into either file still stops the run with its file and
 /// line, and nothing is reported as found.

@@ -107,14 +107,15 @@ pub fn generate(args: &GenerateArgs) -> u8 {
         Ok(planted) => {
             eprintln!(
                 "generated {} patients (seed {}, defects {}, {}%): {}/{}{} and ground_truth.json with {planted} \
-                 discrepancies",
+                 {}",
                 args.patients,
                 args.seed,
                 args.defects,
                 args.rate,
                 args.out.display(),
                 args.format.files().join(", "),
-                if args.billing { ", the billing exports (*.ndjson, claims.837, remits.835)" } else { "" }
+                if args.billing { ", the billing exports (*.ndjson, claims.837, remits.835)" } else { "" },
+                if planted == 1 { "discrepancy" } else { "discrepancies" }
             );
             exit::SUCCESS
         }

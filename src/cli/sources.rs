@@ -211,7 +211,34 @@ fn open_file(path: &Path, forced: Option<SourceFormat>) -> Result<Opened, String
         }
         (None, None) => shown,
     };
+    if format == SourceFormat::Csv
+        && let Some(what) = not_text(&head)
+    {
+        return Err(format!("{}: is not a text export: {what}", path.display()));
+    }
     Ok(Opened { path: path.to_path_buf(), format, reader: Box::new(Cursor::new(head).chain(file)) })
+}
+
+/// What a file that was to be read as CSV is instead, with how to make an export of it, when its first bytes show
+/// a workbook, an archive, or binary data: its header would otherwise be reported as columns of noise.
+fn not_text(head: &[u8]) -> Option<String> {
+    let said = if head.starts_with(b"PK\x03\x04") {
+        "it is a ZIP archive (as an .xlsx workbook is); save the sheet as CSV (UTF-8), or unzip the archive"
+    } else if head.starts_with(b"\xd0\xcf\x11\xe0") {
+        "it is an Excel 97-2003 workbook (.xls); save the sheet as CSV (UTF-8)"
+    } else if head.starts_with(b"\x1f\x8b") {
+        "it is gzip-compressed; unpack it first (gunzip)"
+    } else if head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff") {
+        "it is UTF-16 text (as Excel's \"Unicode Text\" writes); save it as CSV (UTF-8)"
+    } else if let Some(at) = memchr::memchr(0, head) {
+        return Some(format!(
+            "byte {} is a NUL, so this is binary data or UTF-16 text; export the records as CSV (UTF-8)",
+            at + 1
+        ));
+    } else {
+        return None;
+    };
+    Some(said.to_string())
 }
 
 /// The resourceType of an NDJSON file's first resource, and a source that still starts at its first byte.
@@ -249,6 +276,24 @@ mod tests {
         assert_eq!(SourceFormat::by_content(b"patient_id,xref\n"), SourceFormat::Csv);
         assert_eq!(SourceFormat::by_name(Path::new("a/Patient.JSONL")), Some(SourceFormat::Ndjson));
         assert_eq!(SourceFormat::by_name(Path::new("archive.txt")), None);
+    }
+
+    #[test]
+    fn workbooks_archives_and_binary_data_are_not_read_as_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            open_file(&path, None).err().unwrap_or_else(|| panic!("{name} was opened"))
+        };
+        assert!(error("emr.csv", b"PK\x03\x04\x14\x00").ends_with("emr.csv: is not a text export: it is a ZIP archive (as an .xlsx workbook is); save the sheet as CSV (UTF-8), or unzip the archive"));
+        assert!(error("pm.csv", b"\xd0\xcf\x11\xe0\xa1\xb1").contains("an Excel 97-2003 workbook (.xls)"));
+        assert!(error("pm.bin", b"\x1f\x8b\x08\x00").contains("gzip-compressed; unpack it first"));
+        assert!(error("pm.csv", b"\xff\xfep\x00a\x00").contains("UTF-16 text"));
+        assert!(error("noise", b"patient_id\x00\x7f").contains("byte 11 is a NUL"));
+        let path = dir.path().join("latin1.csv");
+        std::fs::write(&path, b"patient_id,family\nE1,M\xfcller\n").unwrap();
+        assert_eq!(open_file(&path, None).unwrap().format, SourceFormat::Csv);
     }
 
     #[test]

@@ -154,7 +154,7 @@ impl Layout {
                 return Err(format!(
                     "the column map names `{wanted}` for {}, but the header has no such column (it has {})",
                     column.header(),
-                    header.join(", ")
+                    listed(header)
                 ));
             }
         }
@@ -162,7 +162,7 @@ impl Layout {
             return Err(format!(
                 "the header has no `patient_id` column (it has {}); name the patient id column in a column map \
                  (--map FILE, `handoff schema map`)",
-                header.join(", ")
+                listed(header)
             ));
         }
         Ok(Layout { positions, width: header.len() })
@@ -178,9 +178,43 @@ impl Layout {
     }
 }
 
+/// A header's names as an error shows them: control characters escaped, each name and the list cut short, so a
+/// file that is not the export meant (a wide sheet, a log) still gives a message that fits on a screen.
+fn listed(header: &[&str]) -> String {
+    const NAMES: usize = 20;
+    const CHARS: usize = 40;
+    let mut shown: Vec<String> = header
+        .iter()
+        .take(NAMES)
+        .map(|name| {
+            let escaped: String = name.chars().flat_map(|c| c.escape_debug()).collect();
+            match escaped.char_indices().nth(CHARS) {
+                Some((cut, _)) => format!("{}…", &escaped[..cut]),
+                None => escaped,
+            }
+        })
+        .collect();
+    if header.len() > NAMES {
+        shown.push(format!("and {} more", header.len() - NAMES));
+    }
+    shown.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_without_the_id_is_listed_short_and_escaped() {
+        let wide: Vec<String> = (1..=25).map(|i| format!("col{i}")).collect();
+        let wide: Vec<&str> = wide.iter().map(String::as_str).collect();
+        let error = Layout::from_header(&wide, &BTreeMap::new()).unwrap_err();
+        assert!(error.contains("(it has col1, col2, "), "{error}");
+        assert!(error.contains("col20, and 5 more); name the patient id column"), "{error}");
+        let long = "x".repeat(60);
+        let error = Layout::from_header(&["a\tb\u{1b}", &long], &BTreeMap::new()).unwrap_err();
+        assert!(error.contains(&format!("(it has a\\tb\\u{{1b}}, {}…)", "x".repeat(40))), "{error}");
+    }
 
     #[test]
     fn the_generator_headers_need_no_map() {
