@@ -143,7 +143,11 @@ fn a_problem_deep_in_either_export_is_named_by_file_and_line() {
     std::fs::write(dir.path().join("emr.csv"), &emr).unwrap();
     let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).starts_with("pm.csv:85002: a quoted field opened here is never closed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("pm.csv:85002: the quote at column 15 opens a field that is never closed"),
+        "{}",
+        stderr(&out)
+    );
     assert!(out.stdout.is_empty(), "no report for a run that could not read its input");
     std::fs::write(dir.path().join("pm.csv"), &pm).unwrap();
     std::fs::write(dir.path().join("emr.csv"), &broken_emr).unwrap();

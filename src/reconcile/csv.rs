@@ -44,9 +44,10 @@ pub enum CsvError {
     #[error("cannot read: {0}")]
     Io(#[from] io::Error),
     #[error(
-        "line {line}: a quoted field opened here is never closed; close it with `\"` (and write a `\"` inside one as `\"\"`)"
+        "line {line}: the quote at column {column} opens a field that is never closed; close it with `\"` (and write \
+         a `\"` inside one as `\"\"`)"
     )]
-    Unclosed { line: u64 },
+    Unclosed { line: u64, column: u64 },
 }
 
 pub struct CsvReader<R> {
@@ -190,6 +191,8 @@ impl<R: Read> CsvReader<R> {
     /// and how many line breaks it spans; reads more of the file until the record is whole.
     fn record_end(&mut self) -> Result<Option<(usize, usize, bool, u64)>, CsvError> {
         let mut scan = self.pos;
+        // Where the last quote that opened a field is: the one to name if the file ends inside it.
+        let mut opened = self.pos;
         let mut in_quotes = false;
         let mut quoted = false;
         let mut breaks = 0;
@@ -200,6 +203,9 @@ impl<R: Read> CsvReader<R> {
                 if self.buf[scan] == b'"' {
                     in_quotes = !in_quotes;
                     quoted = true;
+                    if in_quotes {
+                        opened = scan;
+                    }
                 } else {
                     breaks += 1;
                     if !in_quotes {
@@ -211,7 +217,7 @@ impl<R: Read> CsvReader<R> {
             scan = self.filled;
             if self.eof {
                 if in_quotes {
-                    return Err(CsvError::Unclosed { line: self.line });
+                    return Err(self.unclosed_at(opened));
                 }
                 if self.pos == self.filled {
                     return Ok(None);
@@ -219,7 +225,19 @@ impl<R: Read> CsvReader<R> {
                 return Ok(Some((self.filled, self.filled, quoted, breaks)));
             }
             scan -= self.pos;
+            opened -= self.pos;
             self.refill()?;
+        }
+    }
+
+    /// The line and column (in characters, counted from 1) of the quote at `opened`, within the record at `pos`.
+    fn unclosed_at(&self, opened: usize) -> CsvError {
+        let before = &self.buf[self.pos..opened];
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        let characters = before[line_start..].iter().filter(|b| (**b as i8) >= -0x40).count();
+        CsvError::Unclosed {
+            line: self.line + memchr::memchr_iter(b'\n', before).count() as u64,
+            column: characters as u64 + 1,
         }
     }
 
@@ -449,6 +467,18 @@ mod tests {
         reader.next_row().unwrap();
         reader.next_row().unwrap();
         let error = reader.next_row().err().unwrap();
-        assert!(error.to_string().starts_with("line 3: a quoted field"), "{error}");
+        assert!(error.to_string().starts_with("line 3: the quote at column 1 opens a field"), "{error}");
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_placed_by_its_own_line_and_column_whatever_the_buffer() {
+        // A field quoted across a line break and closed after a character of two bytes, then a quote never closed.
+        let text = "id,name,note\n1,\"Ann\nBü\",\"x\n2,b,c\n";
+        for chunk in [1, 3, 7, 4096] {
+            let mut reader = CsvReader::starting(text.as_bytes(), 0, 1, chunk);
+            reader.next_row().unwrap();
+            let error = reader.next_row().err().unwrap();
+            assert!(matches!(error, CsvError::Unclosed { line: 3, column: 5 }), "chunk {chunk}: {error}");
+        }
     }
 }

@@ -134,7 +134,7 @@ fn too_few_or_many(file: &str, row: &Row<'_>, width: usize) -> InputProblem {
 
 pub(super) fn csv_problem(file: &str, e: CsvError) -> InputProblem {
     let (line, message) = match e {
-        CsvError::Unclosed { line } => (Some(line), e.to_string().replacen(&format!("line {line}: "), "", 1)),
+        CsvError::Unclosed { line, .. } => (Some(line), e.to_string().replacen(&format!("line {line}: "), "", 1)),
         CsvError::Io(e) => (None, format!("cannot read: {e}")),
     };
     InputProblem { file: file.to_string(), line, message }
