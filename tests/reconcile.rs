@@ -195,3 +195,17 @@ fn a_column_map_reads_a_vendors_own_headers() {
     let message = s(&report["targets"][0]["findings"][0]["message"]);
     assert!(message.contains("matched with confidence"), "{message}");
 }
+
+#[test]
+fn a_misspelled_column_in_the_map_is_placed_and_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pm.csv"), "patient_id\nP1\n").unwrap();
+    std::fs::write(dir.path().join("emr.csv"), "MRN\n9001\n").unwrap();
+    std::fs::write(dir.path().join("map.yaml"), "emr:\n  patient_idd: MRN\n").unwrap();
+    let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv", "--map", "map.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(text.contains("map.yaml:2:3: unknown variant `patient_idd`, expected one of patient_id, xref,"), "{text}");
+    assert!(text.contains("help: did you mean `patient_id`?"), "{text}");
+    assert!(text.ends_with("help: `handoff schema map` prints the column map's schema\n"), "{text}");
+}

@@ -518,9 +518,9 @@ impl<R: std::io::Read> std::io::Read for Counted<R> {
 
 /// A column map file (YAML), or why it cannot be used, naming the line and column.
 fn load_map(path: &Path) -> Result<ColumnMap, String> {
-    let (_, text) = crate::scenario::read_file(path).map_err(|e| super::files::render_input_error(&e))?;
-    serde_saphyr::from_str_with_options(&text, crate::scenario::yaml_options()).map_err(|e| {
-        format!("{}: not a column map: {e}\n  hint: `handoff schema map` gives its schema", path.display())
+    let (name, text) = crate::scenario::read_file(path).map_err(|e| super::files::render_input_error(&e))?;
+    crate::scenario::parse_yaml(&name, &text).map_err(|e| {
+        format!("{}  help: `handoff schema map` prints the column map's schema", super::files::render_input_error(&e))
     })
 }
 

@@ -20,7 +20,7 @@ pub fn load_target(path: &Path) -> Result<Target, InputError> {
 }
 
 pub fn parse_scenario(path: &str, text: &str) -> Result<Scenario, InputError> {
-    let scenario: Scenario = parse(path, text)?;
+    let scenario: Scenario = parse_yaml(path, text)?;
     let errors = check_scenario(&scenario)
         .into_iter()
         .map(|(line, column, message, hint)| InputError::at(path, text, line, column, message, Some(hint)))
@@ -32,7 +32,7 @@ pub fn parse_scenario(path: &str, text: &str) -> Result<Scenario, InputError> {
 }
 
 pub fn parse_target(path: &str, text: &str) -> Result<Target, InputError> {
-    let target: Target = parse(path, text)?;
+    let target: Target = parse_yaml(path, text)?;
     // Folders a target names are relative to the target file's own folder.
     let base_dir = Path::new(path).parent().unwrap_or(Path::new(""));
     let errors = check_target(&target, base_dir)
@@ -113,7 +113,8 @@ pub fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
-fn parse<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, InputError> {
+/// Any YAML file of the project's (a scenario, a target, a column map) read as `T`, or where and why it is not one.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, InputError> {
     serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|error| {
         let (message, hint) = over_limit(&error).unwrap_or_else(|| explain(&plain_message(&error)));
         match error.location() {

@@ -16,7 +16,7 @@ mod within;
 pub use diagnostic::InputError;
 pub use fault::{Fault, FaultRole, Firing, HttpMethod, Nak, NakCode, RequestMatch, Throttle, Trigger};
 pub use file_kind::{DocumentKind, detect_kind};
-pub use load::{load_scenario, load_target, parse_scenario, parse_target, read_file, yaml_options};
+pub use load::{load_scenario, load_target, parse_scenario, parse_target, parse_yaml, read_file, yaml_options};
 pub use located::Located;
 pub use payer::{Payer, PayerDenial, parse_carc};
 pub use scenario_file::Scenario;
