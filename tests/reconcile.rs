@@ -120,6 +120,22 @@ fn a_workbook_saved_under_a_csv_name_is_refused_with_how_to_export_it() {
     assert!(out.stdout.is_empty());
 }
 
+#[test]
+fn generate_refuses_a_rate_or_a_defect_profile_it_cannot_plant() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(&["generate", "--patients", "10", "--defects", "nonsense", "--out", "g"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "--defects nonsense: neither `mixed`, `none`, nor a simulator profile file (there is no such file); use \
+         `mixed`, `none` or a file from mocks/, such as mocks/interfaced-pair.yaml\n"
+    );
+    let out = handoff(&["generate", "--patients", "10", "--rate", "200", "--out", "g"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), "--rate 200: a share of patients is between 0 and 100 (percent)\n");
+    assert!(!dir.path().join("g").exists(), "nothing written");
+}
+
 /// The exports are read on threads of their own, many rows ahead (and, on more than two cores, files as large as
 /// these, over 4 MB, in blocks at once): a problem far into either file still stops the run with its file and
 /// line, and nothing is reported as found.

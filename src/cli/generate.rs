@@ -133,6 +133,12 @@ fn profile(name: &str) -> Result<Vec<Defect>, String> {
         "none" => return Ok(Vec::new()),
         _ => {}
     }
+    if !Path::new(name).exists() {
+        return Err(format!(
+            "--defects {name}: neither `mixed`, `none`, nor a simulator profile file (there is no such file); use \
+             `mixed`, `none` or a file from mocks/, such as mocks/interfaced-pair.yaml"
+        ));
+    }
     let target = load_target(Path::new(name)).map_err(|e| super::render_input_error(&e))?;
     let Some(simulator) = target.simulator else {
         return Err(format!(
