@@ -200,6 +200,16 @@ fn schema_prints_each_format() {
 fn bad_usage_exits_2() {
     let out = handoff(&["run", "--format", "xml"], repo());
     assert_eq!(out.status.code(), Some(2));
+    // A run of no patients would pass having run nothing.
+    let out = handoff(&["run", "--patients", "0"], repo());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(
+            "error: invalid value '0' for '--patients <N>': a run of no patients runs nothing; give at least 1"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -112,7 +112,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run each scenario once per generated patient, with a generated visit, instead of its own patient.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = some_patients)]
     pub patients: Option<u64>,
     /// The seed for generated patients: the same seed gives the same patients.
     #[arg(long, default_value_t = 1, requires = "patients")]
@@ -229,4 +229,15 @@ fn init_logging(verbose: u8) {
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}
+
+/// `--patients N`: a whole number of at least one, since a run of no patients would run nothing and pass.
+fn some_patients(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("a run of no patients runs nothing; give at least 1, or leave --patients out to run each \
+                      scenario's own patient"
+            .into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of patients; write a whole number such as 200")),
+    }
 }
