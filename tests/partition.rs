@@ -45,3 +45,28 @@ fn a_shard_that_does_not_exist_is_bad_usage() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("`4/3` names no shard") && stderr.contains("1 ≤ k ≤ n"), "{stderr}");
 }
+
+#[test]
+fn a_shard_with_no_flow_passes_and_says_so() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = handoff(&[
+        "run",
+        "scenarios/established-patient-in-office-lab.yaml",
+        "--target",
+        "mocks/integrated-suite.yaml",
+        "--partition",
+        "2/2",
+        "--format",
+        "json",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("--partition 2/2: this shard holds none of the 1 flow(s) of the run; nothing to run\n"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["scenarios"].as_array().unwrap().len(), 0);
+}

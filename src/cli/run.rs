@@ -53,7 +53,15 @@ pub fn run(args: RunArgs, view: View) -> u8 {
         },
     };
     let scenarios = match args.partition {
-        Some(shard) => shard.select(scenarios),
+        Some(shard) => {
+            let all = scenarios.len();
+            let selected = shard.select(scenarios);
+            if selected.is_empty() {
+                // More runners than flows is a fair way to split a small suite: the empty shard passes, and says so.
+                eprintln!("--partition {shard}: this shard holds none of the {all} flow(s) of the run; nothing to run");
+            }
+            selected
+        }
         None => scenarios,
     };
     let baseline = match args.baseline.as_deref().map(load_baseline).transpose() {
