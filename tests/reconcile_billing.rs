@@ -178,3 +178,29 @@ fn bad_billing_exports_stop_with_exit_2_naming_the_file_and_the_line_or_segment(
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("claims.837: ST01 (segment 3) is `837`; expected 835"), "{}", stderr(&out));
 }
+
+/// The PM's `claims.837` holds an interchange a claim, as batch exports often do: `validate` and `scrub` read them all,
+/// given the file or the folder it is in.
+#[test]
+fn the_generated_claims_batch_of_many_interchanges_is_validated_and_scrubbed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    generated(dir.path(), "30", "4", "3");
+    std::fs::create_dir(dir.path().join("batches")).unwrap();
+    std::fs::rename(dir.path().join("claims.837"), dir.path().join("batches/claims.837")).unwrap();
+    let interchanges = std::fs::read_to_string(dir.path().join("batches/claims.837")).unwrap().matches("~IEA*").count();
+    assert_eq!(interchanges, 29);
+    let out = handoff(&["validate", "batches"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok  batches/claims.837: 837P batch, 29 claim(s), 49 service line(s)\n"
+    );
+    let out = handoff(&["scrub", "batches", "--store", "no-rules-imported", "--format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let scrubbed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(scrubbed["claims"].as_array().unwrap().len(), 29);
+    assert!(scrubbed["claims"].as_array().unwrap().iter().all(|c| c["file"] == "batches/claims.837"));
+    let out = handoff(&["scrub", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), ".: the folder holds no 837P batch (files ending in .837, .x12, .edi, .txt)\n");
+}

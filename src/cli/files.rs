@@ -1,4 +1,5 @@
-//! Finding the scenario and target files a command names, and showing the errors in them.
+//! Finding the files a command names (scenarios, targets, batches and exports, folders opened), and showing the
+//! errors in them.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,39 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
                 Some("check the path; run from the folder that holds scenarios/ and mocks/".into()),
             ));
         }
+    }
+    Ok(files)
+}
+
+/// The files a command is given, each folder replaced by the files directly inside it whose names end in one of
+/// `endings` (in any case), sorted; a folder that holds none is an error naming it, what was looked for, and the
+/// endings.
+pub fn with_folders_opened(paths: &[PathBuf], endings: &[&str], what: &str) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| endings.contains(&e.to_ascii_lowercase().as_str()))
+            })
+            .collect();
+        if inside.is_empty() {
+            return Err(format!(
+                "{}: the folder holds no {what} (files ending in .{})",
+                path.display(),
+                endings.join(", .")
+            ));
+        }
+        inside.sort();
+        files.extend(inside);
     }
     Ok(files)
 }

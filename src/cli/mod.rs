@@ -49,7 +49,7 @@ pub enum Command {
     Compare(RunArgs),
     /// Parse and check scenario and target files, or X12 837P batches, without running anything.
     Validate {
-        /// Scenario or target files (YAML), or X12 837P (005010X222A1) batches.
+        /// Scenario or target files (YAML), or X12 837P (005010X222A1) batches; a folder is every such file in it.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -66,7 +66,7 @@ pub enum Command {
     Rules(RulesCommand),
     /// Check 837P claim batches against CMS rules, without calling any system.
     Scrub {
-        /// X12 837P (005010X222A1) files.
+        /// X12 837P (005010X222A1) files; a folder is every .837, .x12, .edi and .txt file in it.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Table)]

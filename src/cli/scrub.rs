@@ -38,9 +38,19 @@ struct Break {
     message: String,
 }
 
-pub fn scrub(files: &[PathBuf], format: Format, store: Option<&Path>) -> u8 {
+/// What a folder given to `scrub` is searched for: the endings PMs and clearinghouses give 837 batches.
+const BATCH_ENDINGS: [&str; 4] = ["837", "x12", "edi", "txt"];
+
+pub fn scrub(paths: &[PathBuf], format: Format, store: Option<&Path>) -> u8 {
+    let files = match super::files::with_folders_opened(paths, &BATCH_ENDINGS, "837P batch") {
+        Ok(files) => files,
+        Err(why) => {
+            eprintln!("{why}");
+            return exit::BAD_INPUT;
+        }
+    };
     let mut claims: Vec<(String, Claim)> = Vec::new();
-    for file in files {
+    for file in &files {
         match read_claims(file) {
             Ok(found) => claims.extend(found.into_iter().map(|c| (file.display().to_string(), c))),
             Err(why) => {

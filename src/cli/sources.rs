@@ -89,32 +89,7 @@ pub fn open_side(
     forced: Option<SourceFormat>,
     names: &BTreeMap<Column, String>,
 ) -> Result<Vec<Box<dyn PatientExport>>, String> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| format!("{}: cannot read the folder: {e}", path.display()))?
-                .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && p.extension()
-                            .and_then(|e| e.to_str())
-                            .is_some_and(|e| EXPORT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-                })
-                .collect();
-            inside.sort();
-            if inside.is_empty() {
-                return Err(format!(
-                    "{}: the folder holds no export (files ending in .{})",
-                    path.display(),
-                    EXPORT_EXTENSIONS.join(", .")
-                ));
-            }
-            files.extend(inside);
-        } else {
-            files.push(path.clone());
-        }
-    }
+    let files = super::files::with_folders_opened(paths, &EXPORT_EXTENSIONS, "export")?;
     let mut exports: Vec<Box<dyn PatientExport>> = Vec::new();
     let mut coverages = Coverages::default();
     let mut patient_files = Vec::new();

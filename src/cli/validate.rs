@@ -10,9 +10,19 @@ use crate::connect::x12::stream_837p;
 use crate::exit;
 use crate::scenario::{DocumentKind, InputError, detect_kind, parse_scenario, parse_target, read_file};
 
-pub fn validate(files: &[PathBuf]) -> u8 {
+/// What a folder given to `validate` is searched for: scenario and target files, and 837P batches.
+const CHECKED_ENDINGS: [&str; 5] = ["yaml", "yml", "837", "x12", "edi"];
+
+pub fn validate(paths: &[PathBuf]) -> u8 {
+    let files = match super::files::with_folders_opened(paths, &CHECKED_ENDINGS, "scenario, target or 837P batch") {
+        Ok(files) => files,
+        Err(why) => {
+            eprintln!("{why}");
+            return exit::BAD_INPUT;
+        }
+    };
     let mut failed = false;
-    for path in files {
+    for path in &files {
         match check(path) {
             Ok(summary) => out!("ok  {}: {summary}", path.display()),
             Err(error) => {

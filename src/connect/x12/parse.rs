@@ -355,6 +355,11 @@ impl EnvelopeCheck {
         }
     }
 
+    /// Whether the IEA has closed the interchange.
+    pub(super) fn is_closed(&self) -> bool {
+        self.level == Level::Closed
+    }
+
     /// The interchange ended after segment `last_index`: whatever is still open is missing its trailer.
     pub(super) fn finish(&self, last_index: usize) -> Result<(), ParseError> {
         let expected = match self.level {

@@ -20,7 +20,8 @@ pub const MAX_SEGMENT_BYTES: usize = 1 << 20;
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
-/// The claims of every 837 set in an interchange, read from `source` as they come: see [`ClaimStream`].
+/// The claims of every 837 set in an interchange, or in each of several one after another, read from `source` as
+/// they come: see [`ClaimStream`].
 pub fn stream_837p<R: BufRead>(source: R) -> ClaimStream<R> {
     ClaimStream {
         source,
@@ -78,6 +79,10 @@ impl<R: BufRead> ClaimStream<R> {
                 return self.end().map(|()| None);
             }
             let Some(envelope) = self.envelope.as_mut() else { return Ok(None) };
+            if envelope.is_closed() {
+                self.next_interchange()?;
+                continue;
+            }
             let place = envelope.check(&self.segment)?;
             if place == Place::SetHeader {
                 self.open_set();
@@ -156,6 +161,26 @@ impl<R: BufRead> ClaimStream<R> {
         self.envelope = Some(EnvelopeCheck::new(isa.element(13)));
         self.delimiters = delimiters;
         self.segments = 1;
+        Ok(())
+    }
+
+    /// After an IEA, the segment just read must open another interchange: a file of several (as a PM's batch
+    /// export often is) is read as one stream, its segments counted from the first ISA. The new ISA fixes its own
+    /// delimiters; it is read with the ones before it, which a file keeps the same from one interchange to the next.
+    fn next_interchange(&mut self) -> Result<(), StreamError> {
+        if self.segment.id != "ISA" {
+            return Err(ParseError::Structure {
+                segment_index: self.segments,
+                found: self.segment.id.to_string(),
+                expected: "another interchange's ISA header, or nothing after the IEA trailer",
+            }
+            .into());
+        }
+        let mut text = std::str::from_utf8(&self.piece).ok().and_then(segment_text).unwrap_or_default().to_string();
+        text.push(self.delimiters.segment);
+        let (isa, delimiters) = read_isa(&text)?;
+        self.envelope = Some(EnvelopeCheck::new(isa.element(13)));
+        self.delimiters = delimiters;
         Ok(())
     }
 
@@ -271,7 +296,6 @@ mod tests {
             text[..text.find("GE*").unwrap()].to_string(),
             text[..text.rfind("SE*").unwrap()].to_string(),
             text.replace("IEA*", "XX*"),
-            format!("{text}IEA*1*000000007~"),
             text.replace("ST*837", "ST*835"),
             text.replace("SV1*HC:99214:25*150*", "SV1*HC:99214:25*1X0*"),
             text.replace("*1:2~", "*1:Z~"),
@@ -288,6 +312,14 @@ mod tests {
             assert!(expected.is_err(), "case {n} should be refused");
             assert_eq!(streamed(text.as_bytes()), expected, "case {n}");
         }
+        // After the IEA, the stream reads on only into another interchange.
+        let (after, index) = (format!("{text}IEA*1*000000007~"), text.matches('~').count() + 1);
+        assert_eq!(
+            streamed(after.as_bytes()).unwrap_err(),
+            format!(
+                "segment {index} is `IEA`; expected another interchange's ISA header, or nothing after the IEA trailer"
+            )
+        );
         // A set of another kind is checked as envelope and skipped, as the whole-text reader skips it.
         let mixed = text.replace("ST*837*0002", "ST*835*0002");
         assert_eq!(streamed(mixed.as_bytes()).map(|c| c.len()), Ok(1));
@@ -296,6 +328,26 @@ mod tests {
         assert_eq!(
             streamed(no_sets.as_bytes()).unwrap_err(),
             "the 837 transaction has no ST segment; expected one to read 837, a professional claim"
+        );
+    }
+
+    #[test]
+    fn interchanges_one_after_another_are_read_as_one_batch_and_placed_from_the_first_isa() {
+        let first = batch();
+        let another = professional_claim(&submission(Claim { id: "C200".into(), ..claim() }), 1).unwrap();
+        let second = interchange(8).with_group(4, vec![another]).to_x12();
+        let both = format!("{first}\r\n{second}\n");
+        let ids: Vec<String> = streamed(both.as_bytes()).unwrap().into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["C123", "C124", "C125", "C200"]);
+        // A fault in the second interchange is named by its place in the file, and matched to its own ISA13.
+        let wrong = format!("{first}{}", second.replace("IEA*1*000000008", "IEA*1*000000007"));
+        let index = wrong.matches('~').count();
+        assert_eq!(
+            streamed(wrong.as_bytes()).unwrap_err(),
+            format!(
+                "IEA02 (segment {index}) is `000000007`; expected `000000008`, matching ISA13, the interchange \
+                 control number"
+            )
         );
     }
 
