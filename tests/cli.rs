@@ -257,6 +257,19 @@ fn rules_status_says_what_is_loaded_and_what_is_not() {
 }
 
 #[test]
+fn a_zipped_cms_table_is_refused_with_what_to_import_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ccipra-v321r0-f1.zip"), b"PK\x03\x04\x14\x00\x00\x00").unwrap();
+    let out = handoff(&["rules", "import", "ccipra-v321r0-f1.zip", "--store", "store"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "ccipra-v321r0-f1.zip: is not a CMS table as text (CMS ships each quarter's .txt and .csv files zipped): it is \
+         a ZIP archive (as an .xlsx workbook is); save the sheet as CSV (UTF-8), or unzip the archive\n"
+    );
+}
+
+#[test]
 fn a_dropped_modifier_25_is_predicted_as_an_ncci_bundling_denial() {
     let store = imported_rules();
     let out_dir = tempfile::tempdir().unwrap();

@@ -65,6 +65,28 @@ pub fn with_folders_opened(paths: &[PathBuf], endings: &[&str], what: &str) -> R
     Ok(files)
 }
 
+/// What a file that was to be read as text (a CSV export, a CMS table) is instead, with how to make text of it,
+/// when its first bytes show a workbook, an archive, or binary data: it would otherwise be reported as rows of noise.
+pub fn not_text(head: &[u8]) -> Option<String> {
+    let said = if head.starts_with(b"PK\x03\x04") {
+        "it is a ZIP archive (as an .xlsx workbook is); save the sheet as CSV (UTF-8), or unzip the archive"
+    } else if head.starts_with(b"\xd0\xcf\x11\xe0") {
+        "it is an Excel 97-2003 workbook (.xls); save the sheet as CSV (UTF-8)"
+    } else if head.starts_with(b"\x1f\x8b") {
+        "it is gzip-compressed; unpack it first (gunzip)"
+    } else if head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff") {
+        "it is UTF-16 text (as Excel's \"Unicode Text\" writes); save it as CSV (UTF-8)"
+    } else if let Some(at) = memchr::memchr(0, head) {
+        return Some(format!(
+            "byte {} is a NUL, so this is binary data or UTF-16 text; export the records as CSV (UTF-8)",
+            at + 1
+        ));
+    } else {
+        return None;
+    };
+    Some(said.to_string())
+}
+
 fn is_yaml(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }

@@ -85,6 +85,7 @@ pub enum Command {
 pub enum RulesCommand {
     /// Load official CMS quarterly files: NCCI practitioner PTP edits (.txt) and practitioner MUEs (.csv).
     Import {
+        /// The files as CMS ships them once unzipped: PTP edits as tab-delimited .txt, MUEs as .csv.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The rules store [default: $XDG_DATA_HOME/handoff/rules].

@@ -41,6 +41,14 @@ pub fn import(files: &[PathBuf], store_dir: Option<&Path>) -> u8 {
     };
     let mut failed = false;
     for file in files {
+        if let Some(what) = first_bytes(file).as_deref().and_then(super::files::not_text) {
+            failed = true;
+            eprintln!(
+                "{}: is not a CMS table as text (CMS ships each quarter's .txt and .csv files zipped): {what}",
+                file.display()
+            );
+            continue;
+        }
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
         // CMS ships PTP edits as tab-delimited .txt and MUEs as .csv.
         let imported = if name.ends_with(".csv") { store.import_mue(file) } else { store.import_ptp(file) };
@@ -56,6 +64,14 @@ pub fn import(files: &[PathBuf], store_dir: Option<&Path>) -> u8 {
         return exit::BAD_INPUT;
     }
     status(store_dir)
+}
+
+/// The first 4 KB of a file, or `None` when it cannot be read (which the import then reports itself).
+fn first_bytes(file: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(file).and_then(|f| f.take(4096).read_to_end(&mut head)).ok()?;
+    Some(head)
 }
 
 pub fn status(store_dir: Option<&Path>) -> u8 {

@@ -187,33 +187,11 @@ fn open_file(path: &Path, forced: Option<SourceFormat>) -> Result<Opened, String
         (None, None) => shown,
     };
     if format == SourceFormat::Csv
-        && let Some(what) = not_text(&head)
+        && let Some(what) = super::files::not_text(&head)
     {
         return Err(format!("{}: is not a text export: {what}", path.display()));
     }
     Ok(Opened { path: path.to_path_buf(), format, reader: Box::new(Cursor::new(head).chain(file)) })
-}
-
-/// What a file that was to be read as CSV is instead, with how to make an export of it, when its first bytes show
-/// a workbook, an archive, or binary data: its header would otherwise be reported as columns of noise.
-fn not_text(head: &[u8]) -> Option<String> {
-    let said = if head.starts_with(b"PK\x03\x04") {
-        "it is a ZIP archive (as an .xlsx workbook is); save the sheet as CSV (UTF-8), or unzip the archive"
-    } else if head.starts_with(b"\xd0\xcf\x11\xe0") {
-        "it is an Excel 97-2003 workbook (.xls); save the sheet as CSV (UTF-8)"
-    } else if head.starts_with(b"\x1f\x8b") {
-        "it is gzip-compressed; unpack it first (gunzip)"
-    } else if head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff") {
-        "it is UTF-16 text (as Excel's \"Unicode Text\" writes); save it as CSV (UTF-8)"
-    } else if let Some(at) = memchr::memchr(0, head) {
-        return Some(format!(
-            "byte {} is a NUL, so this is binary data or UTF-16 text; export the records as CSV (UTF-8)",
-            at + 1
-        ));
-    } else {
-        return None;
-    };
-    Some(said.to_string())
 }
 
 /// The resourceType of an NDJSON file's first resource, and a source that still starts at its first byte.
