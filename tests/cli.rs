@@ -158,6 +158,36 @@ fn an_unreachable_target_exits_3_and_still_writes_its_report() {
 }
 
 #[test]
+fn an_unwritable_report_folder_or_baseline_stops_the_run_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("taken"), "a file, not a folder").unwrap();
+    let scenario = repo().join("scenarios/established-patient-in-office-lab.yaml");
+    let target = repo().join("mocks/integrated-suite.yaml");
+    let (scenario, target) = (scenario.to_str().unwrap(), target.to_str().unwrap());
+    let out = handoff(&["run", scenario, "--target", target, "--out", "taken"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no flow ran");
+    assert!(
+        stderr(&out).starts_with("taken: cannot write the reports there: ")
+            && stderr(&out).ends_with("; name another folder with --out\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = handoff(&["run", scenario, "--target", target, "--save-baseline", "missing/b.json"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no flow ran");
+    assert_eq!(stderr(&out), "missing/b.json: cannot write the baseline there: the folder missing does not exist\n");
+    assert!(!dir.path().join("reports").exists(), "no report folder is left behind");
+    // Found only once the run is over (a folder where the file would go), a baseline not written loses no report.
+    std::fs::create_dir(dir.path().join("a-folder")).unwrap();
+    let args = ["run", scenario, "--target", target, "--save-baseline", "a-folder", "--out", "kept"];
+    let out = handoff(&args, dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("a-folder: cannot write the baseline: Is a directory"), "{}", stderr(&out));
+    assert!(dir.path().join("kept/report.json").is_file() && dir.path().join("kept/junit.xml").is_file());
+}
+
+#[test]
 fn run_outside_a_project_says_where_it_looked() {
     let empty = tempfile::tempdir().unwrap();
     let out = handoff(&["run"], empty.path());

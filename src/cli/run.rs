@@ -88,6 +88,22 @@ pub fn run(args: RunArgs, view: View) -> u8 {
     } else {
         None
     };
+    // Where the results go is checked before the flows run, not found unwritable after them.
+    if let Some(folder) = args.save_baseline.as_deref().and_then(Path::parent)
+        && !folder.as_os_str().is_empty()
+        && !folder.is_dir()
+    {
+        eprintln!(
+            "{}: cannot write the baseline there: the folder {} does not exist",
+            args.save_baseline.as_deref().unwrap_or(folder).display(),
+            folder.display()
+        );
+        return exit::BAD_INPUT;
+    }
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        eprintln!("{}: cannot write the reports there: {e}; name another folder with --out", out_dir.display());
+        return exit::BAD_INPUT;
+    }
     let (progress, events) = super::progress::Progress::start(scenarios.len(), targets.len());
     let mut plan = RunPlan {
         run_id: run_id.clone(),
@@ -154,6 +170,8 @@ pub fn run(args: RunArgs, view: View) -> u8 {
         (Some(c), RunFormat::Markdown) => out!("{}", vendor_comparison::render_markdown(c)),
         (_, RunFormat::Html) => out!("{}", html::render(&report)),
     }
+    // A baseline that cannot be written still leaves the reports written: the run's results are never lost.
+    let mut unwritten = false;
     if let Some(path) = &args.save_baseline {
         let saved = serde_json::to_string_pretty(&Baseline::from_report(&report))
             .map_err(std::io::Error::other)
@@ -162,7 +180,7 @@ pub fn run(args: RunArgs, view: View) -> u8 {
             Ok(()) => eprintln!("baseline: {}", path.display()),
             Err(e) => {
                 eprintln!("{}: cannot write the baseline: {e}", path.display());
-                return exit::BAD_INPUT;
+                unwritten = true;
             }
         }
     }
@@ -179,6 +197,9 @@ pub fn run(args: RunArgs, view: View) -> u8 {
     }
     if let Some(wire) = &plan.wire {
         write_artifacts(&out_dir, &report, &wire.exchanges(), args.show_phi);
+    }
+    if unwritten {
+        return exit::BAD_INPUT;
     }
     match view {
         View::Scorecard => report.exit_code(),
