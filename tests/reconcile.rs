@@ -100,7 +100,7 @@ fn a_row_with_a_field_too_many_is_named_by_file_and_line() {
 }
 
 #[test]
-fn a_workbook_saved_under_a_csv_name_is_refused_with_how_to_export_it() {
+fn a_workbook_under_a_csv_name_or_a_file_for_the_report_folder_is_refused_before_reading() {
     let dir = tempfile::tempdir().unwrap();
     let out = handoff(&["generate", "--patients", "50", "--seed", "3", "--out", "."], dir.path());
     assert_eq!(
@@ -108,6 +108,11 @@ fn a_workbook_saved_under_a_csv_name_is_refused_with_how_to_export_it() {
         "generated 50 patients (seed 3, defects mixed, 5%): ./emr.csv, pm.csv and ground_truth.json with 1 \
          discrepancy\n"
     );
+    std::fs::write(dir.path().join("taken"), "a file").unwrap();
+    let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv", "--out", "taken"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), "taken: cannot write the report there: it is a file; name a folder with --out\n");
+    assert!(out.stdout.is_empty(), "nothing was read");
     // What Excel writes for an .xlsx: a ZIP archive.
     std::fs::write(dir.path().join("emr.csv"), b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00").unwrap();
     let out = handoff(&["reconcile", "--emr", "emr.csv", "--pm", "pm.csv"], dir.path());

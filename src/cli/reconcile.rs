@@ -74,6 +74,11 @@ pub fn reconcile(args: &ReconcileArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    // A health system's exports take a while to read: a report folder that cannot be one is said first.
+    if let Some(dir) = args.out.as_deref().filter(|d| d.exists() && !d.is_dir()) {
+        eprintln!("{}: cannot write the report there: it is a file; name a folder with --out", dir.display());
+        return exit::BAD_INPUT;
+    }
     let inputs = Inputs::of(args);
     let started = jiff::Timestamp::now();
     let clock = std::time::Instant::now();
