@@ -6,7 +6,7 @@ use std::io::{BufRead, Read};
 
 use crate::model::Claim;
 
-use super::error::{ParseError, ReadError, StreamError, excerpt};
+use super::error::{Location, ParseError, ReadError, StreamError, excerpt};
 use super::parse::{
     EnvelopeCheck, ISA_LEN, LEADING, Place, Spare, fill_segment, read_isa, segment_named, segment_text,
 };
@@ -178,7 +178,7 @@ impl<R: BufRead> ClaimStream<R> {
         }
         let mut text = std::str::from_utf8(&self.piece).ok().and_then(segment_text).unwrap_or_default().to_string();
         text.push(self.delimiters.segment);
-        let (isa, delimiters) = read_isa(&text)?;
+        let (isa, delimiters) = read_isa(&text).map_err(|e| placed(e, self.segments))?;
         self.envelope = Some(EnvelopeCheck::new(isa.element(13)));
         self.delimiters = delimiters;
         Ok(())
@@ -235,6 +235,26 @@ impl<R: BufRead> Iterator for ClaimStream<R> {
             self.stopped = true;
         }
         next.transpose()
+    }
+}
+
+/// A problem with an ISA after the first, placed at that ISA's own segment: read alone, the ISA is segment 1.
+fn placed(error: ParseError, index: usize) -> ParseError {
+    match error {
+        ParseError::Mismatch { mut location, found, expected } => {
+            location.segment_index = index;
+            ParseError::Mismatch { location, found, expected }
+        }
+        ParseError::IsaWidth { mut location, separator } => {
+            location.segment_index = index;
+            ParseError::IsaWidth { location, separator }
+        }
+        ParseError::TruncatedIsa { found } => ParseError::Mismatch {
+            location: Location::new(index, "ISA", 0, None),
+            found: format!("{found} characters long"),
+            expected: "exactly 106 characters including the segment terminator".into(),
+        },
+        other => other,
     }
 }
 
@@ -339,7 +359,26 @@ mod tests {
         let both = format!("{first}\r\n{second}\n");
         let ids: Vec<String> = streamed(both.as_bytes()).unwrap().into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["C123", "C124", "C125", "C200"]);
-        // A fault in the second interchange is named by its place in the file, and matched to its own ISA13.
+        // A fault in the second interchange is named by its place in the file: its ISA, read alone, would be
+        // segment 1.
+        let isa_at = first.matches('~').count() + 1;
+        let short = format!("{first}{}", second.replacen("*00*", "*0*", 1));
+        assert_eq!(
+            streamed(short.as_bytes()).unwrap_err(),
+            format!(
+                "ISA (segment {isa_at}) is `105 characters long`; expected exactly 106 characters including the \
+                 segment terminator"
+            )
+        );
+        let narrow = format!("{first}{}", second.replacen("*00*          *", "*00*           ", 1));
+        assert_eq!(
+            streamed(narrow.as_bytes()).unwrap_err(),
+            format!(
+                "ISA02 (segment {isa_at}) is not followed by the element separator `*`; expected ISA elements of \
+                 fixed width"
+            )
+        );
+        // Its IEA is matched to its own ISA13.
         let wrong = format!("{first}{}", second.replace("IEA*1*000000008", "IEA*1*000000007"));
         let index = wrong.matches('~').count();
         assert_eq!(
