@@ -369,6 +369,24 @@ fn validate_reads_an_837p_batch_and_counts_its_claims_and_lines() {
 }
 
 #[test]
+fn mock_serve_on_a_taken_port_exits_3_with_how_to_get_a_free_one() {
+    // Held, so no one else can be given it while the simulator tries it.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port().to_string();
+    let out = handoff(&["mock", "serve", "mocks/integrated-suite.yaml", "--emr-port", &port], repo());
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).starts_with(&format!("cannot listen on 127.0.0.1:{port}: ")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).ends_with(
+            "\n  hint: another process holds the port; name another with --emr-port/--pm-port, or leave them out to \
+             take free ones\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn scrub_of_a_file_that_is_not_x12_exits_2_naming_the_file() {
     let out = handoff(&["scrub", "scenarios/address-and-phone-change.yaml"], repo());
     assert_eq!(out.status.code(), Some(2));

@@ -34,7 +34,10 @@ pub fn serve(profile: &Path, emr_port: u16, pm_port: u16) -> u8 {
         let running = match crate::mock::start(&target.name, simulator, &products, emr_port, pm_port).await {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("{e}");
+                eprintln!(
+                    "{e}\n  hint: another process holds the port; name another with --emr-port/--pm-port, or leave \
+                     them out to take free ones"
+                );
                 return exit::UNREACHABLE;
             }
         };
