@@ -21,8 +21,8 @@
 # at its own rate (`oha every write`): the sample's scenario without its claim steps is run for BILLABLE patients
 # (default 3 x BUILD_REQUESTS, default 3000), and oha posts BUILD_REQUESTS `$build-claim`s picked from their URLs,
 # timed until the simulator has finished the payer's round trips they started. oha 1.16.0 is installed under the
-# target folder if missing (a bench's tool, not a test's: .ci/run does not install it). Uses the release binary (built if missing;
-# HANDOFF_BIN to name another). Writes nothing it keeps. Figures: docs/performance.md.
+# target folder if missing (a bench's tool, not a test's: .ci/run does not install it). Uses the release binary
+# (built if missing; HANDOFF_BIN to name another). Writes nothing it keeps. Figures: docs/performance.md.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 flows="${1:-1000}"
@@ -239,9 +239,8 @@ if write_rates and os.path.exists(f"{work}/build-time.txt"):
     result = json.load(open(f"{work}/oha-build.json"))
     codes = result.get("statusCodeDistribution", {})
     built, sent = int(codes.get("201", 0)), sum(int(n) for n in codes.values())
-    # Every request over oha's time and the payer's round trips it left running: a 422 (a patient picked twice) is
-    # counted as if it had built a claim, which errs against the harness.
-    # oha's own time (from its first request to its last answer), then the simulator's until it was quiet.
+    # Every request over oha's own time (its first request to its last answer) and then the simulator's until it
+    # was quiet: a 422 (a patient picked twice) is counted as if it had built a claim, which errs against the harness.
     build_rate = sent / (result["summary"]["total"] + float(end) - float(oha_done)) if built else 0
     print(f"oha $build-claim {build_rate:.0f} requests/s ({built} claims built for {prepared} patients with billable "
           f"charges, status {codes}; oha alone {result['summary']['requestsPerSec']:.0f} requests/s; timed until "

@@ -89,13 +89,12 @@ pub fn run(args: RunArgs, view: View) -> u8 {
         None
     };
     // Where the results go is checked before the flows run, not found unwritable after them.
-    if let Some(folder) = args.save_baseline.as_deref().and_then(Path::parent)
-        && !folder.as_os_str().is_empty()
-        && !folder.is_dir()
+    if let Some(path) = args.save_baseline.as_deref()
+        && let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty() && !f.is_dir())
     {
         eprintln!(
             "{}: cannot write the baseline there: the folder {} does not exist",
-            args.save_baseline.as_deref().unwrap_or(folder).display(),
+            path.display(),
             folder.display()
         );
         return exit::BAD_INPUT;

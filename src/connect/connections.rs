@@ -35,28 +35,12 @@ pub(crate) struct Server {
 }
 
 /// Why a request got no answer on a connection.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum Unsent {
-    Connect(std::io::Error),
-    Http(hyper::Error),
-}
-
-impl std::fmt::Display for Unsent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unsent::Connect(e) => write!(f, "{e}"),
-            Unsent::Http(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for Unsent {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Unsent::Connect(e) => Some(e),
-            Unsent::Http(e) => Some(e),
-        }
-    }
+    #[error("{0}")]
+    Connect(#[source] std::io::Error),
+    #[error("{0}")]
+    Http(#[source] hyper::Error),
 }
 
 /// A connection lent to one request; [`Connections::give_back`] returns it once the answer is read whole.
